@@ -1,1 +1,2 @@
-//! nginx-edit
+//! nginx-edit: a lossless nginx config parser and editor.
+pub mod directives;
