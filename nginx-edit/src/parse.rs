@@ -1,0 +1,356 @@
+//! Statement and block structure, as `ngx_conf_parse` and
+//! `ngx_conf_read_token` build it: tokens up to `;`, `{` or `}`, blocks
+//! nested with an explicit stack (no recursion, so deep nesting cannot
+//! overflow the stack), map-like bodies that refuse `{`, and Lua blocks.
+//!
+//! The output is a flat pre-order arena of nodes holding byte ranges into
+//! the source; nothing is copied, so printing is the source itself.
+
+use crate::error::{ErrorKind, ParseError};
+use crate::lex::{self, Quoted};
+use crate::lua;
+
+/// Marker for "no offset" in `u32` fields.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// nginx reads the configuration through a 4 KiB buffer
+/// (`NGX_CONF_BUFFER`); a token that does not fit is an error.
+const CONF_BUFFER: usize = 4096;
+
+/// Directives whose `{ ... }` body is read by a custom handler as a list of
+/// `key value;` entries rather than as directives: nested blocks are
+/// refused there with `unexpected "{"`.
+pub const KEY_VALUE_BLOCKS: &[&str] = &[
+    "map",
+    "types",
+    "geo",
+    "split_clients",
+    "charset_map",
+    "match",
+];
+
+/// Whether a directive's block body is Lua source (lua-nginx-module).
+pub fn is_lua_block(name: &[u8]) -> bool {
+    name.ends_with(b"_by_lua_block")
+}
+
+/// A token as a raw byte range of the source, quotes included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tok {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// How a directive ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `name args;`
+    None,
+    /// `name args { directives }`
+    Block,
+    /// `map`-like: `name args { key value; ... }`
+    KeyValue,
+    /// `*_by_lua_block { lua }`
+    Lua,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Directive(BodyKind),
+    /// A `#` comment. `in_args` marks one that sits between the arguments
+    /// of a directive; it is stored after that directive, as crossplane
+    /// reports it.
+    Comment {
+        in_args: bool,
+    },
+}
+
+/// One directive or comment. Children of a block directive are the nodes
+/// `self_index + 1 .. next`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node {
+    pub kind: NodeKind,
+    /// First byte: the name token, or `#`.
+    pub start: u32,
+    /// One past the last byte: after `;`, after `}`, or the comment's end.
+    pub end: u32,
+    /// Index of the first token (name) in the token arena.
+    pub tok_first: u32,
+    /// Number of tokens, name included (0 for comments).
+    pub tok_count: u32,
+    /// Offset of the opening `{`, or `NONE`.
+    pub open: u32,
+    /// Index of the node that follows this node's subtree.
+    pub next: u32,
+}
+
+/// Whether the input is a whole file or the body of a map-like block (a
+/// file included from inside `map { }` is read by the map's handler).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ParseMode {
+    #[default]
+    Directives,
+    KeyValue,
+}
+
+pub(crate) struct Parsed {
+    pub tokens: Vec<Tok>,
+    pub nodes: Vec<Node>,
+}
+
+/// A statement as `ngx_conf_read_token` returns it.
+enum Stmt {
+    /// Tokens ended by `;` at the offset.
+    Semi(usize),
+    /// Tokens ended by `{` at the offset.
+    Open(usize),
+    /// `}` at the offset.
+    Close(usize),
+    Eof,
+}
+
+struct Frame {
+    node: usize,
+    kv: bool,
+    /// Comments found between this block directive's arguments.
+    comments: Vec<(u32, u32)>,
+}
+
+struct Parser<'s> {
+    src: &'s [u8],
+    pos: usize,
+    tokens: Vec<Tok>,
+    nodes: Vec<Node>,
+    /// Comments between the arguments of the statement being read.
+    arg_comments: Vec<(u32, u32)>,
+}
+
+pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
+    if src.len() >= NONE as usize {
+        return Err(ParseError::new(
+            ErrorKind::TooLongParameter(src[..10].to_vec()),
+            0,
+        ));
+    }
+    let mut p = Parser {
+        src,
+        pos: 0,
+        tokens: Vec::with_capacity(src.len() / 12),
+        nodes: Vec::with_capacity(src.len() / 40),
+        arg_comments: Vec::new(),
+    };
+    p.run(mode).map_err(|e| e.locate(src))?;
+    Ok(Parsed {
+        tokens: p.tokens,
+        nodes: p.nodes,
+    })
+}
+
+impl Parser<'_> {
+    fn run(&mut self, mode: ParseMode) -> Result<(), ParseError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let top_kv = mode == ParseMode::KeyValue;
+        loop {
+            let first_tok = self.tokens.len();
+            let stmt = self.statement()?;
+            let in_kv = stack.last().map_or(top_kv, |f| f.kv);
+            match stmt {
+                Stmt::Eof => {
+                    if !stack.is_empty() {
+                        return Err(ParseError::new(ErrorKind::EofInBlock, self.src.len()));
+                    }
+                    return Ok(());
+                }
+                Stmt::Close(at) => {
+                    let Some(frame) = stack.pop() else {
+                        return Err(ParseError::new(ErrorKind::Unexpected(b'}'), at));
+                    };
+                    let next = self.nodes.len() as u32;
+                    let node = &mut self.nodes[frame.node];
+                    node.end = at as u32 + 1;
+                    node.next = next;
+                    self.push_comments(&frame.comments, true);
+                }
+                Stmt::Semi(at) => {
+                    self.push_directive(first_tok, BodyKind::None, NONE, at as u32 + 1);
+                    let comments = std::mem::take(&mut self.arg_comments);
+                    self.push_comments(&comments, true);
+                }
+                Stmt::Open(at) => {
+                    if in_kv {
+                        return Err(ParseError::new(ErrorKind::Unexpected(b'{'), at));
+                    }
+                    let comments = std::mem::take(&mut self.arg_comments);
+                    let name = lex::unescape(self.tok_bytes(first_tok)).into_owned();
+                    if is_lua_block(&name) {
+                        let close = lua::scan_block(self.src, at)?;
+                        self.pos = close + 1;
+                        self.push_directive(first_tok, BodyKind::Lua, at as u32, close as u32 + 1);
+                        self.push_comments(&comments, true);
+                    } else {
+                        let kv = KEY_VALUE_BLOCKS.iter().any(|k| k.as_bytes() == &*name);
+                        let body = if kv {
+                            BodyKind::KeyValue
+                        } else {
+                            BodyKind::Block
+                        };
+                        let node = self.push_directive(first_tok, body, at as u32, NONE);
+                        stack.push(Frame { node, kv, comments });
+                    }
+                }
+            }
+        }
+    }
+
+    fn tok_bytes(&self, i: usize) -> &[u8] {
+        let t = self.tokens[i];
+        &self.src[t.start as usize..t.end as usize]
+    }
+
+    fn push_directive(&mut self, first_tok: usize, body: BodyKind, open: u32, end: u32) -> usize {
+        let idx = self.nodes.len();
+        self.nodes.push(Node {
+            kind: NodeKind::Directive(body),
+            start: self.tokens[first_tok].start,
+            end,
+            tok_first: first_tok as u32,
+            tok_count: (self.tokens.len() - first_tok) as u32,
+            open,
+            next: idx as u32 + 1,
+        });
+        idx
+    }
+
+    fn push_comments(&mut self, comments: &[(u32, u32)], in_args: bool) {
+        for &(start, end) in comments {
+            let idx = self.nodes.len() as u32;
+            self.nodes.push(Node {
+                kind: NodeKind::Comment { in_args },
+                start,
+                end,
+                tok_first: self.tokens.len() as u32,
+                tok_count: 0,
+                open: NONE,
+                next: idx + 1,
+            });
+        }
+    }
+
+    /// Reads tokens up to the end of one statement, recording comments.
+    fn statement(&mut self) -> Result<Stmt, ParseError> {
+        let src = self.src;
+        let first_tok = self.tokens.len();
+        loop {
+            let rest = &src[self.pos..];
+            let ntok = self.tokens.len() - first_tok;
+            let Some(&c) = rest.first() else {
+                if ntok > 0 {
+                    return Err(ParseError::new(ErrorKind::EofInStatement, src.len()));
+                }
+                return Ok(Stmt::Eof);
+            };
+            match c {
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    let n = lex::space(rest).map_or(1, |(_, s)| s.len());
+                    self.pos += n;
+                }
+                b'#' => {
+                    let n = lex::comment(rest).map_or(1, |(_, s)| s.len());
+                    let start = self.pos;
+                    self.check_length(start, start + n, None)?;
+                    self.pos += n;
+                    let span = (start as u32, (start + n) as u32);
+                    if ntok > 0 {
+                        self.arg_comments.push(span);
+                    } else {
+                        self.push_comments(&[span], false);
+                    }
+                }
+                b';' | b'{' => {
+                    if ntok == 0 {
+                        return Err(ParseError::new(ErrorKind::Unexpected(c), self.pos));
+                    }
+                    let at = self.pos;
+                    self.pos += 1;
+                    return Ok(if c == b';' {
+                        Stmt::Semi(at)
+                    } else {
+                        Stmt::Open(at)
+                    });
+                }
+                b'}' => {
+                    if ntok != 0 {
+                        return Err(ParseError::new(ErrorKind::Unexpected(b'}'), self.pos));
+                    }
+                    let at = self.pos;
+                    self.pos += 1;
+                    return Ok(Stmt::Close(at));
+                }
+                b'"' | b'\'' => {
+                    let start = self.pos;
+                    let n = match lex::quoted(rest) {
+                        Quoted::Closed(n) => n,
+                        Quoted::Unterminated => {
+                            self.check_length(start + 1, src.len(), Some(c))?;
+                            return Err(ParseError::new(ErrorKind::EofInStatement, src.len()));
+                        }
+                    };
+                    let after = start + n;
+                    // After a closing quote nginx needs whitespace, `;`, `{`
+                    // or `)` (which then starts the next token).
+                    let needed = match src.get(after) {
+                        None => return Err(ParseError::new(ErrorKind::EofInStatement, src.len())),
+                        Some(&b) if lex::is_space(b) => after + 1,
+                        Some(b';' | b'{' | b')') => after,
+                        Some(&b) => return Err(ParseError::new(ErrorKind::Unexpected(b), after)),
+                    };
+                    self.check_length(start + 1, needed, Some(c))?;
+                    self.tokens.push(Tok {
+                        start: start as u32,
+                        end: after as u32,
+                    });
+                    self.pos = after;
+                }
+                _ => {
+                    let start = self.pos;
+                    let n = lex::bare(rest).map_or(1, |(_, s)| s.len());
+                    let end = start + n;
+                    let needed = match src.get(end) {
+                        Some(&b) if lex::is_space(b) => end + 1,
+                        _ => end,
+                    };
+                    self.check_length(start, needed, None)?;
+                    self.tokens.push(Tok {
+                        start: start as u32,
+                        end: end as u32,
+                    });
+                    self.pos = end;
+                }
+            }
+        }
+    }
+
+    /// nginx keeps a token in a 4 KiB buffer from its start; it fails when
+    /// it must read the byte at `start + 4096` (and that byte exists) before
+    /// the token is done. `last_needed` is the last offset nginx reads while
+    /// the token is current.
+    fn check_length(
+        &self,
+        start: usize,
+        last_needed: usize,
+        quote: Option<u8>,
+    ) -> Result<(), ParseError> {
+        let limit = start + CONF_BUFFER;
+        if last_needed < limit || limit >= self.src.len() {
+            return Ok(());
+        }
+        let kind = match quote {
+            Some(q) => ErrorKind::TooLongQuoted(q),
+            None => ErrorKind::TooLongParameter(self.src[start..start + 10].to_vec()),
+        };
+        // nginx reports the line where the token started; for quotes, the
+        // offset of the opening quote.
+        let at = if quote.is_some() { start - 1 } else { start };
+        Err(ParseError::new(kind, at))
+    }
+}
