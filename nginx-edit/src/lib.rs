@@ -6,11 +6,17 @@
 
 pub mod directives;
 mod document;
+pub mod edit;
 pub mod error;
 mod lex;
 mod lua;
+mod map;
 mod parse;
+mod upstream;
 
 pub use document::{BodyKind, Comment, Directive, Document, Item, Items, Token};
+pub use edit::{EditError, Splice};
 pub use error::{ErrorKind, ParseError};
+pub use map::Map;
 pub use parse::{is_lua_block, ParseMode, KEY_VALUE_BLOCKS};
+pub use upstream::{DisableStyle, ServerState, Upstream, UpstreamServer};
