@@ -1,0 +1,204 @@
+//! The two background loops: probing the app, and housekeeping (connection
+//! counts, drain completion, the startup timeout, process stats).
+//!
+//! Both take their inputs as closures so tests can script them under paused
+//! tokio time; the daemon passes the real probe and the kernel counter.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::procstats::ProcSampler;
+use crate::shared::AppState;
+use crate::state::Status;
+
+/// How often connections are counted while draining: often enough that a
+/// drain ends promptly, rarely enough to cost nothing.
+pub const DRAIN_SAMPLE: Duration = Duration::from_millis(100);
+
+/// How often process stats are refreshed (CPU% is averaged over this).
+pub const STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs `probe` every `interval`, forever. A probe that overruns the
+/// interval delays the next one instead of stacking them.
+pub async fn probe_loop<F, Fut>(state: AppState, interval: Duration, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let started = Instant::now();
+        let result = probe().await;
+        state
+            .metrics()
+            .observe_probe(result.is_ok(), started.elapsed());
+        state.update(|m| m.on_probe(result, Instant::now()));
+    }
+}
+
+/// Counts connections and advances time-driven transitions, forever.
+/// `count` returns `None` when there is no `--app-port`, `Some(Err)` when
+/// the kernel table could not be read.
+pub async fn housekeeping_loop<C>(
+    state: AppState,
+    idle_every: Duration,
+    mut count: C,
+    mut sampler: Option<ProcSampler>,
+) where
+    C: FnMut() -> Option<std::io::Result<usize>>,
+{
+    let mut last_stats: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let active = match count() {
+            None => None,
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => None,
+        };
+        state.set_connections(active);
+        let status = state.update(|m| {
+            m.tick(now);
+            m.on_connections(active, now);
+            m.status()
+        });
+        if let Some(s) = sampler.as_mut() {
+            if last_stats.is_none_or(|t| now.duration_since(t) >= STATS_EVERY) {
+                state.set_process(Some(s.sample()));
+                last_stats = Some(now);
+            }
+        }
+        let period = if status == Status::Draining {
+            DRAIN_SAMPLE
+        } else {
+            idle_every
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = state.woken() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shared::{default_policy, Settings};
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+    use tokio::time::advance;
+
+    /// Lets spawned tasks run at the current (paused) instant.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn probe_loop_drives_the_machine() {
+        let state = AppState::new(Settings::default(), default_policy());
+        let script: Rc<RefCell<VecDeque<bool>>> = Rc::new(RefCell::new(
+            [false, false, true, false, false, false, true].into(),
+        ));
+        let s2 = script.clone();
+        let local = tokio::task::LocalSet::new();
+        let st = state.clone();
+        local.spawn_local(probe_loop(st, Duration::from_secs(1), move || {
+            let next = s2.borrow_mut().pop_front().unwrap_or(true);
+            async move {
+                if next {
+                    Ok(())
+                } else {
+                    Err("refused".to_string())
+                }
+            }
+        }));
+        local
+            .run_until(async {
+                let mut seen = Vec::new();
+                for _ in 0..7 {
+                    settle().await;
+                    seen.push(state.read(|m| m.status()));
+                    advance(Duration::from_secs(1)).await;
+                }
+                use Status::*;
+                assert_eq!(
+                    seen,
+                    [Starting, Starting, Ready, Ready, Ready, Failing, Ready]
+                );
+            })
+            .await;
+        assert!(state
+            .metrics()
+            .render(&crate::metrics::Snapshot {
+                status: Status::Ready,
+                uptime: Duration::ZERO,
+                connections: None,
+                consecutive_failures: 0
+            })
+            .contains("health_sidecar_probes_total{result=\"failure\"} 5\n"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn housekeeping_completes_a_drain_when_connections_close() {
+        let mut policy = default_policy();
+        policy.drain_min = Duration::from_secs(2);
+        let state = AppState::new(Settings::default(), policy);
+        state.update(|m| m.on_probe(Ok(()), Instant::now()));
+        let open = Rc::new(RefCell::new(1usize));
+        let o2 = open.clone();
+        let local = tokio::task::LocalSet::new();
+        local.spawn_local(housekeeping_loop(
+            state.clone(),
+            Duration::from_secs(1),
+            move || Some(Ok(*o2.borrow())),
+            None,
+        ));
+        local
+            .run_until(async {
+                settle().await;
+                assert_eq!(state.connections(), Some(1));
+                let mut rx = state.subscribe();
+                assert_eq!(state.request_drain(), Status::Draining);
+                advance(Duration::from_secs(5)).await;
+                settle().await;
+                // a connection is still open, past drain-min: still draining
+                assert_eq!(state.read(|m| m.status()), Status::Draining);
+                *open.borrow_mut() = 0;
+                advance(DRAIN_SAMPLE).await;
+                settle().await;
+                assert_eq!(state.read(|m| m.status()), Status::Drained);
+                assert_eq!(state.connections(), Some(0));
+                rx.mark_changed();
+                assert_eq!(*rx.borrow_and_update(), Status::Drained);
+            })
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn housekeeping_applies_the_startup_timeout() {
+        let state = AppState::new(Settings::default(), default_policy());
+        let local = tokio::task::LocalSet::new();
+        local.spawn_local(housekeeping_loop(
+            state.clone(),
+            Duration::from_secs(1),
+            || None,
+            None,
+        ));
+        local
+            .run_until(async {
+                advance(Duration::from_secs(59)).await;
+                settle().await;
+                assert_eq!(state.read(|m| m.status()), Status::Starting);
+                advance(Duration::from_secs(2)).await;
+                settle().await;
+                assert_eq!(state.read(|m| m.status()), Status::Failing);
+            })
+            .await;
+    }
+}

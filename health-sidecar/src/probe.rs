@@ -1,0 +1,439 @@
+//! The app probe: `http://HOST:PORT/PATH`, `tcp://HOST:PORT` or `exec:COMMAND`.
+//!
+//! Every probe is bounded by a timeout: an app that does not answer is a
+//! failed probe, never a stuck sidecar. The HTTP probe is a few lines of
+//! HTTP/1.1 over a `TcpStream` because a full client would cost more memory
+//! than the rest of the daemon.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What to probe, as given to `--probe`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeSpec {
+    /// Ready on a 2xx or 3xx status.
+    Http {
+        host: String,
+        port: u16,
+        path: String,
+    },
+    /// Ready when a TCP connection is accepted.
+    Tcp { host: String, port: u16 },
+    /// Ready when `sh -c COMMAND` exits 0.
+    Exec { command: String },
+}
+
+/// Why a `--probe` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeSpecError {
+    #[error("`{0}`: expected http://HOST:PORT/PATH, tcp://HOST:PORT or exec:COMMAND")]
+    Scheme(String),
+    #[error("`{0}`: https is not supported; probe the app's plain HTTP port, or use exec:")]
+    Https(String),
+    #[error("`{0}`: missing host")]
+    Host(String),
+    #[error("`{0}`: bad or missing port (1-65535)")]
+    Port(String),
+    #[error("exec: needs a command, e.g. exec:/app/healthcheck")]
+    EmptyCommand,
+}
+
+impl ProbeSpec {
+    /// Parses a `--probe` value. Used as clap's value parser, so errors end
+    /// up as `invalid value '...' for '--probe <PROBE>': ...`.
+    pub fn parse(s: &str) -> Result<Self, ProbeSpecError> {
+        if let Some(cmd) = s.strip_prefix("exec:") {
+            if cmd.trim().is_empty() {
+                return Err(ProbeSpecError::EmptyCommand);
+            }
+            return Ok(ProbeSpec::Exec {
+                command: cmd.to_string(),
+            });
+        }
+        if s.starts_with("https://") {
+            return Err(ProbeSpecError::Https(s.to_string()));
+        }
+        if let Some(rest) = s.strip_prefix("http://") {
+            let (authority, path) = match rest.find(['/', '?']) {
+                Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
+                Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+                None => (rest, "/".to_string()),
+            };
+            let (host, port) = split_host_port(s, authority, Some(80))?;
+            return Ok(ProbeSpec::Http { host, port, path });
+        }
+        if let Some(rest) = s.strip_prefix("tcp://") {
+            let authority = rest.trim_end_matches('/');
+            let (host, port) = split_host_port(s, authority, None)?;
+            return Ok(ProbeSpec::Tcp { host, port });
+        }
+        Err(ProbeSpecError::Scheme(s.to_string()))
+    }
+
+    /// `http`, `tcp` or `exec`, as reported in `/health`'s `probe.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProbeSpec::Http { .. } => "http",
+            ProbeSpec::Tcp { .. } => "tcp",
+            ProbeSpec::Exec { .. } => "exec",
+        }
+    }
+
+    /// The probe target in the spelling the user gave.
+    pub fn target(&self) -> String {
+        match self {
+            ProbeSpec::Http { host, port, path } => {
+                format!("http://{}:{port}{path}", bracket(host))
+            }
+            ProbeSpec::Tcp { host, port } => format!("tcp://{}:{port}", bracket(host)),
+            ProbeSpec::Exec { command } => format!("exec:{command}"),
+        }
+    }
+
+    /// Runs the probe once, bounded by `timeout`. `Err` carries a short
+    /// human reason that `/health` shows as `probe.last_error`.
+    pub async fn run(&self, timeout: Duration) -> Result<(), String> {
+        let network = match self {
+            // The exec probe bounds itself: on timeout it must also kill the
+            // command's process group, which a dropped future cannot do.
+            ProbeSpec::Exec { command } => return exec_probe(command, timeout).await,
+            ProbeSpec::Http { host, port, path } => {
+                tokio::time::timeout(timeout, http_probe(host, *port, path)).await
+            }
+            ProbeSpec::Tcp { host, port } => {
+                tokio::time::timeout(timeout, async { connect(host, *port).await.map(drop) }).await
+            }
+        };
+        network.unwrap_or_else(|_| {
+            Err(format!(
+                "timed out after {}",
+                crate::duration::Human(timeout)
+            ))
+        })
+    }
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+fn split_host_port(
+    whole: &str,
+    authority: &str,
+    default_port: Option<u16>,
+) -> Result<(String, u16), ProbeSpecError> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let end = rest
+            .find(']')
+            .ok_or_else(|| ProbeSpecError::Host(whole.to_string()))?;
+        let after = &rest[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return Err(ProbeSpecError::Port(whole.to_string())),
+        };
+        (&rest[..end], port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(ProbeSpecError::Host(whole.to_string()));
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| ProbeSpecError::Port(whole.to_string()))?,
+        None => default_port.ok_or_else(|| ProbeSpecError::Port(whole.to_string()))?,
+    };
+    Ok((host.to_string(), port))
+}
+
+/// Connects without a DNS round trip (and its blocking thread) when the host
+/// is an IP literal, which it is in almost every sidecar deployment.
+async fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
+    let result = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => TcpStream::connect(SocketAddr::new(ip, port)).await,
+        Err(_) => TcpStream::connect((host, port)).await,
+    };
+    result.map_err(|e| format!("connect {}:{port}: {e}", bracket(host)))
+}
+
+/// Most of a response the HTTP probe reads before it stops listening.
+const HTTP_READ_LIMIT: usize = 64 * 1024;
+
+async fn http_probe(host: &str, port: u16, path: &str) -> Result<(), String> {
+    let mut stream = connect(host, port).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}:{port}\r\nUser-Agent: health-sidecar\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        bracket(host)
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| format!("send request: {e}"))?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut status: Option<u16> = None;
+    let mut chunk = [0u8; 4096];
+    // Read the whole (small) response so the app sees an orderly close rather
+    // than a reset; stop at EOF, at the declared length, or at the limit.
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(n) => n,
+            Err(e) if status.is_some() => {
+                let _ = e;
+                break;
+            }
+            Err(e) => return Err(format!("read response: {e}")),
+        };
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if status.is_none() {
+            if let Some(end) = find(&buf, b"\r\n") {
+                status = Some(parse_status_line(&buf[..end])?);
+            }
+        }
+        if status.is_some() && response_complete(&buf) || buf.len() >= HTTP_READ_LIMIT {
+            break;
+        }
+    }
+    let code = match status {
+        Some(code) => code,
+        None if buf.is_empty() => return Err("connection closed without a response".into()),
+        None => parse_status_line(&buf)?,
+    };
+    if (200..400).contains(&code) {
+        Ok(())
+    } else {
+        Err(format!("HTTP status {code}"))
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn parse_status_line(line: &[u8]) -> Result<u16, String> {
+    let text = String::from_utf8_lossy(line);
+    let mut parts = text.split(' ');
+    let version = parts.next().unwrap_or("");
+    let code = parts.next().unwrap_or("");
+    if !version.starts_with("HTTP/1.") {
+        return Err(format!("not an HTTP response: {:.60}", text.trim_end()));
+    }
+    code.parse::<u16>()
+        .ok()
+        .filter(|c| (100..600).contains(c))
+        .ok_or_else(|| format!("bad status line: {:.60}", text.trim_end()))
+}
+
+/// True when the headers are in and the body declared by `Content-Length`
+/// (or a chunked terminator) has arrived.
+fn response_complete(buf: &[u8]) -> bool {
+    let Some(head_end) = find(buf, b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let body = buf.len() - (head_end + 4);
+    for line in head.split("\r\n") {
+        if let Some(v) = line.strip_prefix("content-length:") {
+            return v.trim().parse::<usize>().is_ok_and(|len| body >= len);
+        }
+        if line.starts_with("transfer-encoding:") && line.contains("chunked") {
+            return buf.ends_with(b"0\r\n\r\n");
+        }
+    }
+    false
+}
+
+async fn exec_probe(command: &str, timeout: Duration) -> Result<(), String> {
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("spawn /bin/sh: {e}"))?;
+    let pid = child.id();
+    let _guard = pid.map(crate::supervise::OwnPid::register);
+    match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(format!("command {}", describe_status(status))),
+        Ok(Err(e)) => Err(format!("wait for command: {e}")),
+        Err(_) => {
+            // The shell may have started children of its own: end the group.
+            if let Some(pid) = pid {
+                crate::sys::kill_group(pid, libc::SIGKILL);
+            }
+            Err(format!(
+                "command timed out after {}",
+                crate::duration::Human(timeout)
+            ))
+        }
+    }
+}
+
+fn describe_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited {code}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "ended".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_http() {
+        assert_eq!(
+            ProbeSpec::parse("http://127.0.0.1:8080/healthz").unwrap(),
+            ProbeSpec::Http {
+                host: "127.0.0.1".into(),
+                port: 8080,
+                path: "/healthz".into()
+            }
+        );
+        assert_eq!(
+            ProbeSpec::parse("http://app").unwrap(),
+            ProbeSpec::Http {
+                host: "app".into(),
+                port: 80,
+                path: "/".into()
+            }
+        );
+        assert_eq!(
+            ProbeSpec::parse("http://[::1]:3000?x=1").unwrap(),
+            ProbeSpec::Http {
+                host: "::1".into(),
+                port: 3000,
+                path: "/?x=1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn parses_tcp_and_exec() {
+        assert_eq!(
+            ProbeSpec::parse("tcp://localhost:5432").unwrap(),
+            ProbeSpec::Tcp {
+                host: "localhost".into(),
+                port: 5432
+            }
+        );
+        assert_eq!(
+            ProbeSpec::parse("exec:pg_isready -q").unwrap(),
+            ProbeSpec::Exec {
+                command: "pg_isready -q".into()
+            }
+        );
+    }
+
+    #[test]
+    fn target_round_trips() {
+        for s in [
+            "http://127.0.0.1:8080/healthz",
+            "http://[::1]:80/",
+            "tcp://db:5432",
+            "exec:true",
+        ] {
+            assert_eq!(ProbeSpec::parse(s).unwrap().target(), s);
+        }
+    }
+
+    #[test]
+    fn refuses_bad_probes() {
+        use ProbeSpecError::*;
+        assert!(matches!(ProbeSpec::parse("ftp://x:1"), Err(Scheme(_))));
+        assert!(matches!(ProbeSpec::parse("127.0.0.1:80"), Err(Scheme(_))));
+        assert!(matches!(ProbeSpec::parse("https://x/"), Err(Https(_))));
+        assert!(matches!(ProbeSpec::parse("tcp://db"), Err(Port(_))));
+        assert!(matches!(ProbeSpec::parse("tcp://db:0"), Err(Port(_))));
+        assert!(matches!(ProbeSpec::parse("tcp://db:99999"), Err(Port(_))));
+        assert!(matches!(ProbeSpec::parse("http://:80/"), Err(Host(_))));
+        assert!(matches!(ProbeSpec::parse("http://[::1/"), Err(Host(_))));
+        assert_eq!(ProbeSpec::parse("exec:  "), Err(EmptyCommand));
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(parse_status_line(b"HTTP/1.1 204 No Content"), Ok(204));
+        assert_eq!(parse_status_line(b"HTTP/1.0 503"), Ok(503));
+        assert!(parse_status_line(b"SSH-2.0-OpenSSH").is_err());
+        assert!(parse_status_line(b"HTTP/1.1 abc").is_err());
+    }
+
+    #[test]
+    fn completeness() {
+        assert!(!response_complete(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no"
+        ));
+        assert!(response_complete(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        ));
+        assert!(response_complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+        ));
+        assert!(!response_complete(b"HTTP/1.1 200 OK\r\n\r\nstream"));
+    }
+
+    #[tokio::test]
+    async fn unreachable_and_hanging_targets_fail_within_the_timeout() {
+        // Nothing listens on a port we bound and released.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let p = ProbeSpec::parse(&format!("tcp://127.0.0.1:{port}")).unwrap();
+        let err = p.run(Duration::from_secs(2)).await.unwrap_err();
+        assert!(err.contains("connect"), "{err}");
+
+        // A listener that accepts and never answers: the HTTP probe must give up.
+        let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = hang.local_addr().unwrap();
+        let keep = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = hang.accept().await {
+                held.push(s);
+            }
+        });
+        let p = ProbeSpec::parse(&format!("http://{addr}/")).unwrap();
+        let err = p.run(Duration::from_millis(300)).await.unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+        keep.abort();
+    }
+
+    #[tokio::test]
+    async fn exec_probe_reports_exit_status() {
+        let ok = ProbeSpec::parse("exec:exit 0").unwrap();
+        assert_eq!(ok.run(Duration::from_secs(5)).await, Ok(()));
+        let bad = ProbeSpec::parse("exec:exit 7").unwrap();
+        assert_eq!(
+            bad.run(Duration::from_secs(5)).await,
+            Err("command exited 7".to_string())
+        );
+        let slow = ProbeSpec::parse("exec:sleep 30").unwrap();
+        let err = slow.run(Duration::from_millis(200)).await.unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+    }
+}
