@@ -12,13 +12,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 use tokio::time::Instant;
 
 use crate::auth;
 use crate::metrics::Snapshot;
+use crate::procstats::ProcSample;
 use crate::shared::AppState;
-use crate::state::{Status, UndrainError};
+use crate::state::{DrainReason, Status, UndrainError};
 use crate::timefmt::rfc3339;
 
 /// The router with every endpoint; unknown paths answer 404 and known
@@ -59,50 +61,86 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
-/// The `/health` document.
-pub fn health_json(state: &AppState) -> (Status, Value) {
+/// The `/health` document, in the field order of DESIGN.md. `reason`
+/// (why `failing` or `drained`) and `probe.last_error` are additions.
+#[derive(Debug, Serialize)]
+pub struct HealthDoc {
+    pub status: Status,
+    pub version: Option<String>,
+    pub uptime_seconds: u64,
+    pub since: String,
+    pub reason: Option<String>,
+    pub probe: ProbeDoc,
+    pub connections: ConnectionsDoc,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<DrainDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcSample>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProbeDoc {
+    pub kind: &'static str,
+    pub target: String,
+    /// When the last successful probe ran (RFC 3339), `null` if none did.
+    pub last_ok: Option<String>,
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConnectionsDoc {
+    pub app_port: Option<u16>,
+    /// `null` when not counted (no `--app-port`, or the table was unreadable).
+    pub active: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DrainDoc {
+    pub started_at: String,
+    pub deadline: String,
+    /// `--drain-min` ends here: not `drained` before it.
+    pub min_until: String,
+    pub completed_at: Option<String>,
+    /// `connections_closed`, `timeout` or `no_app_port`; `null` while draining.
+    pub reason: Option<DrainReason>,
+}
+
+/// Builds the `/health` document.
+pub fn health_doc(state: &AppState) -> HealthDoc {
     let settings = state.settings();
     let now = Instant::now();
-    let (status, mut doc) = state.read(|m| {
-        let drain = m.drain().map(|d| {
-            json!({
-                "started_at": rfc3339(m.wall(d.started)),
-                "deadline": rfc3339(m.wall(d.deadline)),
-                "min_until": rfc3339(m.wall(d.min_until)),
-                "completed_at": d.completed.map(|(t, _)| rfc3339(m.wall(t))),
-                "reason": d.completed.map(|(_, r)| r),
-            })
-        });
-        let doc = json!({
-            "status": m.status(),
-            "version": settings.version,
-            "uptime_seconds": now.saturating_duration_since(m.started()).as_secs(),
-            "since": rfc3339(m.wall(m.since())),
-            "reason": m.reason(),
-            "probe": {
-                "kind": settings.probe_kind,
-                "target": settings.probe_target,
-                "last_ok": m.last_ok().map(|t| rfc3339(m.wall(t))),
-                "consecutive_failures": m.consecutive_failures(),
-                "last_error": m.last_error(),
-            },
-            "connections": {
-                "app_port": settings.app_port,
-                "active": state.connections(),
-            },
-            "drain": drain,
-        });
-        (m.status(), doc)
-    });
-    if let (Some(p), Some(obj)) = (state.process(), doc.as_object_mut()) {
-        obj.insert("process".into(), json!(p));
-    }
-    (status, doc)
+    state.read(|m| HealthDoc {
+        status: m.status(),
+        version: settings.version.clone(),
+        uptime_seconds: now.saturating_duration_since(m.started()).as_secs(),
+        since: rfc3339(m.wall(m.since())),
+        reason: m.reason().map(str::to_string),
+        probe: ProbeDoc {
+            kind: settings.probe_kind,
+            target: settings.probe_target.clone(),
+            last_ok: m.last_ok().map(|t| rfc3339(m.wall(t))),
+            consecutive_failures: m.consecutive_failures(),
+            last_error: m.last_error().map(str::to_string),
+        },
+        connections: ConnectionsDoc {
+            app_port: settings.app_port,
+            active: state.connections(),
+        },
+        drain: m.drain().map(|d| DrainDoc {
+            started_at: rfc3339(m.wall(d.started)),
+            deadline: rfc3339(m.wall(d.deadline)),
+            min_until: rfc3339(m.wall(d.min_until)),
+            completed_at: d.completed.map(|(t, _)| rfc3339(m.wall(t))),
+            reason: d.completed.map(|(_, r)| r),
+        }),
+        process: state.process(),
+    })
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    let (status, doc) = health_json(&state);
-    let code = if status == Status::Ready {
+    let doc = health_doc(&state);
+    let code = if doc.status == Status::Ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
