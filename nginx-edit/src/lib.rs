@@ -4,15 +4,19 @@
 //! tokenizer and [`Document::to_bytes`] returns the input byte for byte.
 //! Edits change only the bytes of the directives they touch.
 
+pub mod check;
 pub mod directives;
 mod document;
 pub mod edit;
 pub mod error;
+pub mod includes;
+pub mod json;
 mod lex;
 mod lua;
 mod map;
 mod parse;
 mod upstream;
+pub mod write;
 
 pub use document::{BodyKind, Comment, Directive, Document, Item, Items, Token};
 pub use edit::{EditError, Splice};

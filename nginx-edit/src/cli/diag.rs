@@ -1,0 +1,166 @@
+//! Diagnostics as rustc prints them (`FILE:LINE:COL: error: MESSAGE`, the
+//! source line, a caret) and the `check` command that produces them.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use nginx_edit::error::line_text;
+use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
+use nginx_edit::ParseError;
+
+use super::args::{CheckArgs, CheckFormat};
+use super::{Exit, Failure};
+
+/// One finding of `check`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub severity: &'static str,
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// The text form: the location line, then the source line and a caret.
+    pub fn render(&self, src: Option<&[u8]>) -> String {
+        let mut s = format!(
+            "{}:{}:{}: {}: {}\n",
+            self.file, self.line, self.column, self.severity, self.message
+        );
+        if let Some(src) = src {
+            let text = String::from_utf8_lossy(line_text(src, self.line)).replace('\t', " ");
+            let gutter = self.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            s.push_str(&format!("{pad} |\n{gutter} | {text}\n{pad} | "));
+            s.push_str(&" ".repeat(self.column.saturating_sub(1)));
+            s.push_str("^\n");
+        }
+        s
+    }
+}
+
+/// A parse error of `path` rendered as a diagnostic with its source line.
+pub fn render_parse_error(path: &Path, src: &[u8], e: &ParseError) -> String {
+    parse_diagnostic(path, e).render(Some(src))
+}
+
+fn parse_diagnostic(path: &Path, e: &ParseError) -> Diagnostic {
+    Diagnostic {
+        file: path.display().to_string(),
+        line: e.line,
+        column: e.column,
+        severity: "error",
+        message: e.message(),
+    }
+}
+
+/// `--include-root /etc/nginx=./nginx` into a pair of paths.
+fn parse_root(spec: &str) -> Result<(PathBuf, PathBuf), Failure> {
+    match spec.split_once('=') {
+        Some((abs, dir)) if abs.starts_with('/') && !dir.is_empty() => {
+            Ok((PathBuf::from(abs), PathBuf::from(dir)))
+        }
+        _ => Err(Failure::new(
+            Exit::Usage,
+            format!("error: --include-root expects ABSOLUTE_PREFIX=DIR, got \"{spec}\""),
+        )),
+    }
+}
+
+pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
+    let roots = a
+        .include_root
+        .iter()
+        .map(|s| parse_root(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut diagnostics: Vec<(Diagnostic, Option<Vec<u8>>)> = Vec::new();
+    for file in &a.files {
+        let options = LoadOptions {
+            prefix: a.prefix.clone(),
+            roots: roots.clone(),
+        };
+        match ConfigSet::load_with(file, &options) {
+            Ok(set) => {
+                for u in &set.unresolved {
+                    let src = std::fs::read(&u.from).ok();
+                    diagnostics.push((
+                        Diagnostic {
+                            file: u.from.display().to_string(),
+                            line: u.line,
+                            column: u.column,
+                            severity: "warning",
+                            message: format!(
+                                "include \"{}\" does not resolve: {}",
+                                u.path.display(),
+                                u.reason
+                            ),
+                        },
+                        src,
+                    ));
+                }
+                for d in nginx_edit::check::check_set(&set, a.allow_unknown) {
+                    let src = set
+                        .files
+                        .iter()
+                        .find(|f| f.path.display().to_string() == d.file)
+                        .map(|f| f.doc.as_bytes().to_vec());
+                    diagnostics.push((
+                        Diagnostic {
+                            file: d.file,
+                            line: d.line,
+                            column: d.column,
+                            severity: d.severity,
+                            message: d.message,
+                        },
+                        src,
+                    ));
+                }
+            }
+            Err(LoadError::Io { path, source }) => {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!("error: cannot read {}: {source}", path.display()),
+                ));
+            }
+            Err(LoadError::Parse { path, error }) => {
+                let src = std::fs::read(&path).ok();
+                diagnostics.push((parse_diagnostic(&path, &error), src));
+            }
+            Err(LoadError::Cycle {
+                from,
+                line,
+                column,
+                chain,
+            }) => {
+                let src = std::fs::read(&from).ok();
+                let chain: Vec<_> = chain.iter().map(|p| p.display().to_string()).collect();
+                diagnostics.push((
+                    Diagnostic {
+                        file: from.display().to_string(),
+                        line,
+                        column,
+                        severity: "error",
+                        message: format!("include cycle: {}", chain.join(" -> ")),
+                    },
+                    src,
+                ));
+            }
+        }
+    }
+    let errors = diagnostics.iter().any(|(d, _)| d.severity == "error");
+    let mut out = io::stdout().lock();
+    match a.format {
+        CheckFormat::Json => {
+            let list: Vec<_> = diagnostics.iter().map(|(d, _)| d).collect();
+            serde_json::to_writer_pretty(&mut out, &list).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+        CheckFormat::Text => {
+            for (d, src) in &diagnostics {
+                write!(out, "{}", d.render(src.as_deref()))?;
+            }
+        }
+    }
+    Ok(if errors { Exit::Problems } else { Exit::Done })
+}
