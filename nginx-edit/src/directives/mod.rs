@@ -1,1 +1,703 @@
-//! The directive table of nginx's standard modules (filled in by the directive-table work).
+//! The nginx directive table, as data, and nginx's own acceptance rules for a
+//! directive at a given place (`ngx_conf_handler` in `src/core/ngx_conf_file.c`).
+//!
+//! # Source
+//!
+//! [`table`] is generated from nginx's C sources: every `ngx_command_t` array
+//! of every module (directive name, `type` bitmask evaluated with nginx's own
+//! `#define`s, set-handler name, owning module and its type). The nginx source
+//! is <https://github.com/nginx/nginx>; see [`NGINX_SOURCE`] / [`NGINX_COMMIT`]
+//! for the exact snapshot (at generation time `release-1.31.4-4-g3f6f7824d`).
+//! Every `release-X.Y.Z` tag from 1.22.0 up to that snapshot was scanned, so
+//! each entry knows the releases it exists in ([`DirectiveSpec::since`],
+//! [`DirectiveSpec::removed_in`]). When a directive's mask or set-handler
+//! changed between releases there is one entry per variant (e.g. `keepalive`
+//! in `upstream` was `TAKE1` up to 1.29.6 and is `TAKE12` since 1.29.7).
+//!
+//! Third-party modules live in a separate table ([`third_party_table`]), each
+//! entry tagged with [`Source::ThirdParty`]; see [`THIRD_PARTY_SOURCES`].
+//!
+//! # Regenerating
+//!
+//! ```text
+//! python3 scripts/gen-directive-table.py \
+//!     --history /path/to/nginx.git  git:/path/to/nginx.git@HEAD \
+//!     lua-nginx-module=git:/path/to/lua-nginx-module.git@HEAD \
+//!     stream-lua-nginx-module=git:/path/to/stream-lua-nginx-module.git@HEAD \
+//!     njs=git:/path/to/njs.git@HEAD \
+//!     headers-more-nginx-module=git:/path/to/headers-more-nginx-module.git@HEAD \
+//!     ngx_http_geoip2_module=git:/path/to/ngx_http_geoip2_module.git@HEAD \
+//!     > nginx-edit/src/directives/table.rs
+//! ```
+//!
+//! Plain source directories work too (`python3 scripts/gen-directive-table.py
+//! /path/to/nginx [NAME=/path/to/module ...]`); without `--history` every entry
+//! gets `since = BASELINE`. Then `rustfmt --edition 2021
+//! nginx-edit/src/directives/*.rs` (the tables themselves are `#[rustfmt::skip]`).
+//!
+//! # How nginx decides (what [`DirectiveSet::check`] mirrors)
+//!
+//! For a directive `name arg1 .. argN` ending in `;` or `{`, nginx walks the
+//! loaded modules in order and, for every command with that exact
+//! (case-sensitive) name:
+//!
+//! 1. remembers that the name exists ("found");
+//! 2. skips it unless the module's type is the type of the current block
+//!    ([`Context::module_kind`]) or `NGX_CONF_MODULE` (`include`);
+//! 3. skips it unless `type & cf->cmd_type` ([`Context::cmd_type`]);
+//! 4. the first command surviving 2-3 decides: non-block directive not ended by
+//!    `;` → [`DirectiveError::NotTerminated`]; block directive not ended by `{`
+//!    → [`DirectiveError::NoOpeningBrace`]; bad argument count →
+//!    [`DirectiveError::InvalidArgCount`]; otherwise the module's handler runs
+//!    (handler errors, such as a bad `on`/`off`, are outside this table except
+//!    [`DirectiveSpec::check_flag_value`]).
+//!
+//! If no command survived: [`DirectiveError::NotAllowedHere`] when the name was
+//! found at all, else [`DirectiveError::Unknown`].
+
+use std::fmt;
+
+#[rustfmt::skip]
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub use table::bits;
+pub use table::{BASELINE, NGINX_COMMIT, NGINX_SOURCE, THIRD_PARTY_SOURCES};
+
+use bits::*;
+
+/// `since` value of entries that only exist after the newest release tag of
+/// the snapshot (unreleased nginx commits). Also the version of
+/// [`DirectiveSet::latest`].
+pub const UNRELEASED: u32 = u32::MAX;
+
+/// `NGX_CONF_MAX_ARGS`: nginx counts the directive name too, so a fixed-arity
+/// directive takes at most 7 arguments.
+pub const MAX_ARGS: usize = NGX_CONF_MAX_ARGS as usize;
+
+/// nginx's `argument_number[]`: the bit required for `nelts - 1` arguments.
+const ARGUMENT_NUMBER: [u32; 8] = [
+    NGX_CONF_NOARGS,
+    NGX_CONF_TAKE1,
+    NGX_CONF_TAKE2,
+    NGX_CONF_TAKE3,
+    NGX_CONF_TAKE4,
+    NGX_CONF_TAKE5,
+    NGX_CONF_TAKE6,
+    NGX_CONF_TAKE7,
+];
+
+/// nginx version number as nginx encodes it (`nginx_version`):
+/// `major * 1_000_000 + minor * 1_000 + patch`, e.g. 1.22.1 = `1_022_001`.
+pub const fn nginx_version(major: u32, minor: u32, patch: u32) -> u32 {
+    major * 1_000_000 + minor * 1_000 + patch
+}
+
+/// Which kind of module a directive belongs to (the module's `type`:
+/// `NGX_CORE_MODULE`, `NGX_EVENT_MODULE`, ...). Context bits of the mask mean
+/// different contexts per kind (as in nginx: `NGX_HTTP_MAIN_CONF`,
+/// `NGX_EVENT_CONF`, `NGX_MAIL_MAIN_CONF` and `NGX_STREAM_MAIN_CONF` are all
+/// `0x0200_0000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    /// `NGX_CORE_MODULE`: main-context directives (`worker_processes`, `http`,
+    /// `events`, `stream`, `mail`, ...).
+    Core,
+    /// `NGX_EVENT_MODULE`: inside `events { }`.
+    Event,
+    /// `NGX_HTTP_MODULE`: inside `http { }`.
+    Http,
+    /// `NGX_MAIL_MODULE`: inside `mail { }`.
+    Mail,
+    /// `NGX_STREAM_MODULE`: inside `stream { }`.
+    Stream,
+    /// `NGX_CONF_MODULE` (only `include`): accepted whatever the block's kind.
+    Conf,
+}
+
+/// Where a directive comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// nginx's own modules (some are optional at build time or dynamic).
+    Nginx,
+    /// A third-party module set, by label (see [`THIRD_PARTY_SOURCES`]).
+    ThirdParty(&'static str),
+}
+
+/// One `ngx_command_t` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectiveSpec {
+    /// Directive name (nginx compares it case-sensitively).
+    pub name: &'static str,
+    /// Type of the owning module.
+    pub kind: ModuleKind,
+    /// The evaluated `type` field: context bits | argument bits | BLOCK/FLAG.
+    pub mask: u32,
+    /// nginx module name, e.g. `ngx_http_proxy_module` (lets callers drop
+    /// modules that are not built in or not loaded).
+    pub module: &'static str,
+    /// Name of the C set-handler (`ngx_conf_set_flag_slot`, ...).
+    pub set: &'static str,
+    /// The handler checks the value with `ngx_conf_set_flag_slot`: exactly
+    /// `on` or `off` (ASCII case-insensitive). Not the same as
+    /// [`is_flag`](Self::is_flag): e.g. `ssl_ocsp` was FLAG with an enum
+    /// handler (`leaf` is valid), `uwsgi_cache_background_update` is TAKE1
+    /// with the flag handler.
+    pub on_off: bool,
+    /// nginx or third-party.
+    pub source: Source,
+    /// First nginx release with this entry ([`nginx_version`] encoding);
+    /// [`BASELINE`] means "1.22.0 or older"; [`UNRELEASED`] means only in the
+    /// snapshot after its newest tag. Third-party entries always carry
+    /// [`BASELINE`] (their versions are not tracked).
+    pub since: u32,
+    /// First nginx release without this entry (removed, or replaced by
+    /// another entry with a different mask/handler); `None` = still present.
+    pub removed_in: Option<u32>,
+}
+
+/// How the argument count is constrained (derived from the mask, in the
+/// order `ngx_conf_handler` tests the bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgRule {
+    /// `NGX_CONF_ANY`: any number, including none.
+    Any,
+    /// `NGX_CONF_FLAG`: exactly one argument.
+    Flag,
+    /// `NGX_CONF_1MORE`: one or more.
+    OneOrMore,
+    /// `NGX_CONF_2MORE`: two or more.
+    TwoOrMore,
+    /// `NOARGS`/`TAKEn` bits: bit `n` set means `n` arguments are accepted
+    /// (bit 0 = no arguments), at most 7.
+    Exact(u8),
+}
+
+impl DirectiveSpec {
+    /// `NGX_CONF_BLOCK`: must be followed by `{`.
+    pub const fn is_block(&self) -> bool {
+        self.mask & NGX_CONF_BLOCK != 0
+    }
+
+    /// `NGX_CONF_FLAG`: exactly one argument. Whether the value must be
+    /// `on`/`off` is [`on_off`](Self::on_off).
+    pub const fn is_flag(&self) -> bool {
+        self.mask & NGX_CONF_FLAG != 0
+    }
+
+    /// Context bits (`NGX_*_CONF`, high byte) of the mask.
+    pub const fn context_bits(&self) -> u32 {
+        self.mask & NGX_ANY_CONF
+    }
+
+    /// Whether nginx would consider this entry in `ctx` (module type and
+    /// context bit both match); steps 2-3 of `ngx_conf_handler`.
+    pub const fn allowed_in(&self, ctx: Context) -> bool {
+        let kind_ok =
+            matches!(self.kind, ModuleKind::Conf) || self.kind as u8 == ctx.module_kind() as u8;
+        kind_ok && self.mask & ctx.cmd_type() != 0
+    }
+
+    /// The argument-count rule.
+    pub const fn arg_rule(&self) -> ArgRule {
+        let m = self.mask;
+        if m & NGX_CONF_ANY != 0 {
+            ArgRule::Any
+        } else if m & NGX_CONF_FLAG != 0 {
+            ArgRule::Flag
+        } else if m & NGX_CONF_1MORE != 0 {
+            ArgRule::OneOrMore
+        } else if m & NGX_CONF_2MORE != 0 {
+            ArgRule::TwoOrMore
+        } else {
+            ArgRule::Exact((m & NGX_CONF_ARGS_NUMBER) as u8)
+        }
+    }
+
+    /// Whether `nargs` arguments (not counting the name) pass nginx's count
+    /// check, exactly as `ngx_conf_handler` does it.
+    pub const fn accepts_arg_count(&self, nargs: usize) -> bool {
+        let nelts = nargs.saturating_add(1);
+        match self.arg_rule() {
+            ArgRule::Any => true,
+            ArgRule::Flag => nelts == 2,
+            ArgRule::OneOrMore => nelts >= 2,
+            ArgRule::TwoOrMore => nelts >= 3,
+            ArgRule::Exact(_) => nelts <= MAX_ARGS && self.mask & ARGUMENT_NUMBER[nelts - 1] != 0,
+        }
+    }
+
+    /// Whether the entry exists in nginx release `version` ([`nginx_version`]).
+    pub const fn exists_in(&self, version: u32) -> bool {
+        let after_start = self.since <= version;
+        match self.removed_in {
+            Some(end) => after_start && version < end,
+            None => after_start,
+        }
+    }
+
+    /// Check a value of an `on`/`off` directive (only when
+    /// [`on_off`](Self::on_off); other directives always pass): `Ok(true)` for
+    /// `on`, `Ok(false)` for `off` (ASCII case-insensitive, after unquoting),
+    /// else nginx's `invalid value "X" in "Y" directive, it must be "on" or
+    /// "off"`. Returns `Ok(false)` for non-`on_off` directives.
+    pub fn check_flag_value(&self, value: &str) -> Result<bool, DirectiveError> {
+        if !self.on_off {
+            return Ok(false);
+        }
+        parse_on_off(value).ok_or_else(|| DirectiveError::InvalidFlagValue {
+            name: self.name.to_owned(),
+            value: value.to_owned(),
+        })
+    }
+
+    /// What the `{ ... }` body of this block directive holds when it appears
+    /// in `parent`; `None` for non-block directives and for blocks this module
+    /// does not know how to descend into (the test suite checks every block
+    /// directive of the tables is covered).
+    pub fn block_body(&self, parent: Context) -> Option<BlockBody> {
+        if !self.is_block() {
+            return None;
+        }
+        if self.name.ends_with("_by_lua_block") {
+            return Some(BlockBody::RawLua);
+        }
+        let ctx = match (self.kind, self.name) {
+            (ModuleKind::Core, "events") => Context::Event,
+            (ModuleKind::Core, "http") => Context::Http,
+            (ModuleKind::Core, "mail") => Context::Mail,
+            (ModuleKind::Core, "stream") => Context::Stream,
+            (ModuleKind::Http, "server") => Context::HttpServer,
+            (ModuleKind::Http, "location") => Context::HttpLocation,
+            (ModuleKind::Http, "limit_except") => Context::HttpLmt,
+            (ModuleKind::Http, "upstream") => Context::HttpUpstream,
+            // ngx_http_rewrite_if: SIF when the enclosing location conf is the
+            // server's own (no location name), LIF inside a location.
+            (ModuleKind::Http, "if") => match parent {
+                Context::HttpServer => Context::HttpSif,
+                _ => Context::HttpLif,
+            },
+            (ModuleKind::Mail, "server") => Context::MailServer,
+            (ModuleKind::Stream, "server") => Context::StreamServer,
+            (ModuleKind::Stream, "upstream") => Context::StreamUpstream,
+            (
+                ModuleKind::Http | ModuleKind::Stream,
+                "types" | "map" | "geo" | "split_clients" | "charset_map" | "match" | "geoip2",
+            ) => return Some(BlockBody::Custom),
+            _ => return None,
+        };
+        Some(BlockBody::Directives(ctx))
+    }
+}
+
+/// `"on"`/`"off"` as `ngx_conf_set_flag_slot` reads them (`ngx_strcasecmp`).
+pub fn parse_on_off(value: &str) -> Option<bool> {
+    if value.eq_ignore_ascii_case("on") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The block a directive appears in: nginx's pair (`cf->module_type`,
+/// `cf->cmd_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// Top level of the main file (`NGX_CORE_MODULE`, `NGX_MAIN_CONF`; core
+    /// directives are `NGX_MAIN_CONF` or `NGX_DIRECT_CONF|NGX_MAIN_CONF`).
+    Main,
+    /// `events { }` (`NGX_EVENT_CONF`).
+    Event,
+    /// `http { }` (`NGX_HTTP_MAIN_CONF`).
+    Http,
+    /// `server { }` in http (`NGX_HTTP_SRV_CONF`).
+    HttpServer,
+    /// `location { }`, also nested (`NGX_HTTP_LOC_CONF`).
+    HttpLocation,
+    /// `upstream { }` in http (`NGX_HTTP_UPS_CONF`).
+    HttpUpstream,
+    /// `if { }` directly in an http server (`NGX_HTTP_SIF_CONF`).
+    HttpSif,
+    /// `if { }` in a location (`NGX_HTTP_LIF_CONF`).
+    HttpLif,
+    /// `limit_except { }` (`NGX_HTTP_LMT_CONF`).
+    HttpLmt,
+    /// `mail { }` (`NGX_MAIL_MAIN_CONF`).
+    Mail,
+    /// `server { }` in mail (`NGX_MAIL_SRV_CONF`).
+    MailServer,
+    /// `stream { }` (`NGX_STREAM_MAIN_CONF`).
+    Stream,
+    /// `server { }` in stream (`NGX_STREAM_SRV_CONF`).
+    StreamServer,
+    /// `upstream { }` in stream (`NGX_STREAM_UPS_CONF`).
+    StreamUpstream,
+}
+
+impl Context {
+    /// All contexts.
+    pub const ALL: [Context; 14] = [
+        Context::Main,
+        Context::Event,
+        Context::Http,
+        Context::HttpServer,
+        Context::HttpLocation,
+        Context::HttpUpstream,
+        Context::HttpSif,
+        Context::HttpLif,
+        Context::HttpLmt,
+        Context::Mail,
+        Context::MailServer,
+        Context::Stream,
+        Context::StreamServer,
+        Context::StreamUpstream,
+    ];
+
+    /// `cf->module_type` in this block.
+    pub const fn module_kind(self) -> ModuleKind {
+        match self {
+            Context::Main => ModuleKind::Core,
+            Context::Event => ModuleKind::Event,
+            Context::Http
+            | Context::HttpServer
+            | Context::HttpLocation
+            | Context::HttpUpstream
+            | Context::HttpSif
+            | Context::HttpLif
+            | Context::HttpLmt => ModuleKind::Http,
+            Context::Mail | Context::MailServer => ModuleKind::Mail,
+            Context::Stream | Context::StreamServer | Context::StreamUpstream => ModuleKind::Stream,
+        }
+    }
+
+    /// `cf->cmd_type` in this block (one context bit).
+    pub const fn cmd_type(self) -> u32 {
+        match self {
+            Context::Main => NGX_MAIN_CONF,
+            Context::Event => NGX_EVENT_CONF,
+            Context::Http => NGX_HTTP_MAIN_CONF,
+            Context::HttpServer => NGX_HTTP_SRV_CONF,
+            Context::HttpLocation => NGX_HTTP_LOC_CONF,
+            Context::HttpUpstream => NGX_HTTP_UPS_CONF,
+            Context::HttpSif => NGX_HTTP_SIF_CONF,
+            Context::HttpLif => NGX_HTTP_LIF_CONF,
+            Context::HttpLmt => NGX_HTTP_LMT_CONF,
+            Context::Mail => NGX_MAIL_MAIN_CONF,
+            Context::MailServer => NGX_MAIL_SRV_CONF,
+            Context::Stream => NGX_STREAM_MAIN_CONF,
+            Context::StreamServer => NGX_STREAM_SRV_CONF,
+            Context::StreamUpstream => NGX_STREAM_UPS_CONF,
+        }
+    }
+
+    /// Name of the block as written in configs (`"main"` for the top level).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Context::Main => "main",
+            Context::Event => "events",
+            Context::Http => "http",
+            Context::HttpServer | Context::MailServer | Context::StreamServer => "server",
+            Context::HttpLocation => "location",
+            Context::HttpUpstream | Context::StreamUpstream => "upstream",
+            Context::HttpSif | Context::HttpLif => "if",
+            Context::HttpLmt => "limit_except",
+            Context::Mail => "mail",
+            Context::Stream => "stream",
+        }
+    }
+}
+
+/// What the body of a block directive contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockBody {
+    /// Ordinary directives, checked in this context.
+    Directives(Context),
+    /// Lines handed to the module's custom handler (`cf->handler`): `types`,
+    /// `map`, `geo`, `split_clients`, `charset_map`, geoip2's `geoip2` (and
+    /// NGINX Plus's `match`, not in this table). Entries are `key value ...;`
+    /// lists, not directives; a `{` inside is the error `unexpected "{"`; the
+    /// handlers themselves treat `include file;` (and, per module, keywords
+    /// such as `default`, `hostnames`, `volatile`, `ranges`, `delete`, `proxy`)
+    /// specially.
+    Custom,
+    /// Raw Lua source (lua-nginx-module / stream-lua `*_by_lua_block`), read by
+    /// the module's own Lua-aware lexer, not nginx's tokenizer.
+    RawLua,
+}
+
+/// How the directive's token list ended (`ngx_conf_read_token`'s result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminator {
+    /// `;` (`NGX_OK`).
+    Semicolon,
+    /// `{` (`NGX_CONF_BLOCK_START`).
+    BlockStart,
+}
+
+/// The `ngx_conf_handler` errors, with nginx's exact wording as `Display`
+/// (nginx prints them as `[emerg] <message> in <file>:<line>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectiveError {
+    /// `unknown directive "X"`
+    Unknown {
+        /// Directive name.
+        name: String,
+    },
+    /// `"X" directive is not allowed here`
+    NotAllowedHere {
+        /// Directive name.
+        name: String,
+    },
+    /// `directive "X" is not terminated by ";"`
+    NotTerminated {
+        /// Directive name.
+        name: String,
+    },
+    /// `directive "X" has no opening "{"`
+    NoOpeningBrace {
+        /// Directive name.
+        name: String,
+    },
+    /// `invalid number of arguments in "X" directive`
+    InvalidArgCount {
+        /// Directive name.
+        name: String,
+    },
+    /// `invalid value "V" in "X" directive, it must be "on" or "off"`
+    /// (from `ngx_conf_set_flag_slot`, not `ngx_conf_handler`).
+    InvalidFlagValue {
+        /// Directive name.
+        name: String,
+        /// The offending value.
+        value: String,
+    },
+}
+
+impl DirectiveError {
+    /// The directive name the error is about.
+    pub fn name(&self) -> &str {
+        match self {
+            DirectiveError::Unknown { name }
+            | DirectiveError::NotAllowedHere { name }
+            | DirectiveError::NotTerminated { name }
+            | DirectiveError::NoOpeningBrace { name }
+            | DirectiveError::InvalidArgCount { name }
+            | DirectiveError::InvalidFlagValue { name, .. } => name,
+        }
+    }
+}
+
+impl fmt::Display for DirectiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DirectiveError::Unknown { name } => write!(f, "unknown directive \"{name}\""),
+            DirectiveError::NotAllowedHere { name } => {
+                write!(f, "\"{name}\" directive is not allowed here")
+            }
+            DirectiveError::NotTerminated { name } => {
+                write!(f, "directive \"{name}\" is not terminated by \";\"")
+            }
+            DirectiveError::NoOpeningBrace { name } => {
+                write!(f, "directive \"{name}\" has no opening \"{{\"")
+            }
+            DirectiveError::InvalidArgCount { name } => {
+                write!(f, "invalid number of arguments in \"{name}\" directive")
+            }
+            DirectiveError::InvalidFlagValue { name, value } => write!(
+                f,
+                "invalid value \"{value}\" in \"{name}\" directive, it must be \"on\" or \"off\""
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DirectiveError {}
+
+/// All entries named `name` in a name-sorted table (binary search, no
+/// allocation).
+fn equal_range(table: &'static [DirectiveSpec], name: &str) -> &'static [DirectiveSpec] {
+    let lo = table.partition_point(|d| d.name < name);
+    let rest = &table[lo..];
+    let len = rest.partition_point(|d| d.name == name);
+    &rest[..len]
+}
+
+/// Every nginx entry named `name`, all kinds and all versions (a name can
+/// exist in several kinds: `server`, `upstream`, `map`, `proxy_pass`, ...).
+/// Empty for unknown names. Use [`DirectiveSet`] to filter by version/modules.
+pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
+    equal_range(table::NGINX, name)
+}
+
+/// Every third-party entry named `name`.
+pub fn lookup_third_party(name: &str) -> &'static [DirectiveSpec] {
+    equal_range(table::THIRD_PARTY, name)
+}
+
+/// The whole nginx table, sorted by name.
+pub fn nginx_table() -> &'static [DirectiveSpec] {
+    table::NGINX
+}
+
+/// The whole third-party table, sorted by name.
+pub fn third_party_table() -> &'static [DirectiveSpec] {
+    table::THIRD_PARTY
+}
+
+/// Which directives exist: an nginx version, the enabled third-party module
+/// sets and an optional module filter. `Copy`, no allocation.
+#[derive(Debug, Clone, Copy)]
+pub struct DirectiveSet {
+    version: u32,
+    third_party: u64,
+    filter: Option<fn(&DirectiveSpec) -> bool>,
+}
+
+impl Default for DirectiveSet {
+    /// [`DirectiveSet::latest`].
+    fn default() -> Self {
+        Self::latest()
+    }
+}
+
+impl DirectiveSet {
+    /// nginx's own directives as of release `version` ([`nginx_version`]), no
+    /// third-party modules. Versions older than [`BASELINE`] behave like it.
+    pub const fn nginx(version: u32) -> Self {
+        DirectiveSet {
+            version,
+            third_party: 0,
+            filter: None,
+        }
+    }
+
+    /// nginx's own directives of the newest snapshot (including unreleased
+    /// commits).
+    pub const fn latest() -> Self {
+        Self::nginx(UNRELEASED)
+    }
+
+    /// Also accept the directives of third-party module set `label` (one of
+    /// [`THIRD_PARTY_SOURCES`]); `None` for an unknown label.
+    pub fn with_third_party(mut self, label: &str) -> Option<Self> {
+        let idx = THIRD_PARTY_SOURCES
+            .iter()
+            .position(|(l, _, _)| *l == label)?;
+        self.third_party |= 1 << idx;
+        Some(self)
+    }
+
+    /// Also accept every third-party module set.
+    pub fn with_all_third_party(mut self) -> Self {
+        self.third_party = (1u64 << THIRD_PARTY_SOURCES.len()) - 1;
+        self
+    }
+
+    /// Keep only entries for which `keep` returns true (e.g. drop modules that
+    /// a given nginx build lacks: `|d| d.module != "ngx_http_perl_module"`).
+    pub fn with_filter(mut self, keep: fn(&DirectiveSpec) -> bool) -> Self {
+        self.filter = Some(keep);
+        self
+    }
+
+    /// The nginx version this set models.
+    pub const fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Whether `spec` is part of this set.
+    pub fn contains(&self, spec: &DirectiveSpec) -> bool {
+        let source_ok = match spec.source {
+            Source::Nginx => spec.exists_in(self.version),
+            Source::ThirdParty(label) => THIRD_PARTY_SOURCES
+                .iter()
+                .position(|(l, _, _)| *l == label)
+                .is_some_and(|i| self.third_party & (1 << i) != 0),
+        };
+        source_ok
+            && match self.filter {
+                Some(keep) => keep(spec),
+                None => true,
+            }
+    }
+
+    /// The entries named `name` in this set, nginx's first, then third-party
+    /// ones (the order `ngx_conf_handler` would try them in; within nginx no
+    /// two entries of one version overlap in kind and context).
+    pub fn candidates<'n>(
+        &self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'static DirectiveSpec> + 'n {
+        let set = *self;
+        lookup(name)
+            .iter()
+            .chain(lookup_third_party(name))
+            .filter(move |d| set.contains(d))
+    }
+
+    /// Whether `name` exists at all in this set (any context).
+    pub fn is_known(&self, name: &str) -> bool {
+        self.candidates(name).next().is_some()
+    }
+
+    /// The entry nginx would use for `name` in `ctx`, ignoring terminator and
+    /// argument count (steps 1-3 of `ngx_conf_handler`).
+    pub fn resolve(&self, name: &str, ctx: Context) -> Option<&'static DirectiveSpec> {
+        self.candidates(name).find(|d| d.allowed_in(ctx))
+    }
+
+    /// `ngx_conf_handler`'s verdict for directive `name` with `nargs`
+    /// arguments (not counting the name) in block `ctx`, ended by `term`.
+    /// On success returns the entry (use [`DirectiveSpec::block_body`] for
+    /// what a block opens, [`DirectiveSpec::check_flag_value`] for `on`/`off`).
+    pub fn check(
+        &self,
+        name: &str,
+        ctx: Context,
+        nargs: usize,
+        term: Terminator,
+    ) -> Result<&'static DirectiveSpec, DirectiveError> {
+        let mut found = false;
+        for spec in self.candidates(name) {
+            found = true;
+            if !spec.allowed_in(ctx) {
+                continue;
+            }
+            if !spec.is_block() && term != Terminator::Semicolon {
+                return Err(DirectiveError::NotTerminated {
+                    name: name.to_owned(),
+                });
+            }
+            if spec.is_block() && term != Terminator::BlockStart {
+                return Err(DirectiveError::NoOpeningBrace {
+                    name: name.to_owned(),
+                });
+            }
+            if !spec.accepts_arg_count(nargs) {
+                return Err(DirectiveError::InvalidArgCount {
+                    name: name.to_owned(),
+                });
+            }
+            return Ok(spec);
+        }
+        let name = name.to_owned();
+        Err(if found {
+            DirectiveError::NotAllowedHere { name }
+        } else {
+            DirectiveError::Unknown { name }
+        })
+    }
+}
+
+/// [`DirectiveSet::check`] with [`DirectiveSet::latest`] (nginx only).
+pub fn check(
+    name: &str,
+    ctx: Context,
+    nargs: usize,
+    term: Terminator,
+) -> Result<&'static DirectiveSpec, DirectiveError> {
+    DirectiveSet::latest().check(name, ctx, nargs, term)
+}
