@@ -50,17 +50,17 @@ pub struct Cli {
     pub app_pid: Option<u32>,
 
     /// Time between probes.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "1s", value_parser = positive_duration)]
     pub probe_interval: Duration,
 
     /// Bound on one probe; an app that does not answer in time failed it.
     /// Default: the smaller of --probe-interval and 2s.
-    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = positive_duration)]
     pub probe_timeout: Option<Duration>,
 
     /// Time allowed in `starting` before the status becomes `failing`
     /// (reason `startup_timeout`); 0 waits forever.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = any_duration)]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "60s", value_parser = any_duration)]
     pub startup_timeout: Duration,
 
     /// Consecutive failed probes that turn `ready` into `failing`.
@@ -73,16 +73,16 @@ pub struct Cli {
 
     /// Longest drain: after it the status is `drained` (reason `timeout`)
     /// even with connections still open.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = any_duration)]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "30s", value_parser = any_duration)]
     pub drain_timeout: Duration,
 
     /// Shortest drain, so load balancers notice `draining` before the app
     /// stops (use a few seconds behind Kubernetes Services).
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = any_duration)]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "0s", value_parser = any_duration)]
     pub drain_min: Duration,
 
     /// When supervising: time the app gets after SIGTERM before SIGKILL.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = any_duration)]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "10s", value_parser = any_duration)]
     pub stop_timeout: Duration,
 
     /// File holding the bearer token POST endpoints require (trailing

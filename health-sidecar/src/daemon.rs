@@ -112,9 +112,9 @@ async fn run(config: Config) -> u8 {
     };
     let app_pid = child.as_ref().map(|(_, pid)| pid.pid()).or(config.app_pid);
 
+    let bound = listener.local_addr().unwrap_or(config.listen);
     eprintln!(
-        "health-sidecar: listening on {}, probing {}{}",
-        config.listen,
+        "health-sidecar: listening on {bound}, probing {}{}",
         config.probe.target(),
         app_pid
             .map(|p| format!(", app pid {p}"))

@@ -16,6 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{signal, SignalKind};
 
 #[derive(Debug, Parser)]
+#[command(args_override_self = true)]
 struct Args {
     /// Port to listen on, on 127.0.0.1.
     #[arg(long)]
