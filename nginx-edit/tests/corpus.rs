@@ -1,0 +1,131 @@
+//! Round trip over every real config in `../shared/corpus` (when the
+//! folder is there): each file nginx's tokenizer accepts comes back byte
+//! for byte; each file it rejects fails with nginx's message and line.
+//!
+//! `REJECTED` lists what nginx 1.22 itself says of the broken files;
+//! `tests/nginx_tokenizer.rs` at the workspace root checks that list
+//! against the real nginx.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use nginx_edit::Document;
+
+/// Corpus files nginx rejects at the token level: (path suffix, message, line).
+pub const REJECTED: &[(&str, &str, usize)] = &[
+    (
+        "includes-globbed/servers/locations/not-included.conf",
+        "unexpected end of file, expecting \";\" or \"}\"",
+        3,
+    ),
+    (
+        "includes-regular/conf.d/bar.conf",
+        "unexpected end of file, expecting \";\" or \"}\"",
+        3,
+    ),
+    (
+        "includes-regular/conf.d/foo.conf",
+        "unexpected end of file, expecting \";\" or \"}\"",
+        3,
+    ),
+    ("missing-semicolon/broken-above.conf", "unexpected \"}\"", 5),
+    ("missing-semicolon/broken-below.conf", "unexpected \"}\"", 8),
+    ("missing-semicolon-above/nginx.conf", "unexpected \"}\"", 5),
+    ("missing-semicolon-below/nginx.conf", "unexpected \"}\"", 8),
+    ("quote-behavior/nginx.conf", "unexpected \"-\"", 1),
+    ("invalid-map/nginx.conf", "unexpected \"{\"", 7),
+    (
+        "premature-eof/nginx.conf",
+        "unexpected end of file, expecting \";\" or \"}\"",
+        3,
+    ),
+    ("braces/extra-brace.conf", "unexpected \"}\"", 11),
+    (
+        "braces/missing-brace.conf",
+        "unexpected end of file, expecting \"}\"",
+        23,
+    ),
+];
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    p.is_dir().then_some(p)
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "md")) {
+            out.push(p);
+        }
+    }
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    if p.extension().is_some_and(|e| e == "bz2") {
+        let out = std::process::Command::new("bzip2")
+            .args(["-dc"])
+            .arg(p)
+            .output()
+            .expect("bzip2 is needed to read the compressed corpus config");
+        assert!(out.status.success());
+        out.stdout
+    } else {
+        std::fs::read(p).unwrap()
+    }
+}
+
+#[test]
+fn every_corpus_file_round_trips_or_fails_like_nginx() {
+    let Some(root) = corpus() else {
+        eprintln!("../shared/corpus is not here; nothing to check");
+        return;
+    };
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    all.sort();
+    assert!(
+        all.len() > 300,
+        "corpus looks incomplete: {} files",
+        all.len()
+    );
+    let (mut ok, mut rejected) = (0, 0);
+    for path in &all {
+        let bytes = read(path);
+        let name = path.to_string_lossy();
+        let expected = REJECTED
+            .iter()
+            .find(|(suffix, _, _)| name.ends_with(suffix));
+        match (Document::parse(&bytes), expected) {
+            (Ok(doc), None) => {
+                assert!(doc.to_bytes() == bytes, "{name} does not round-trip");
+                ok += 1;
+            }
+            (Err(e), Some((_, message, line))) => {
+                assert_eq!((e.message().as_str(), e.line), (*message, *line), "{name}");
+                rejected += 1;
+            }
+            (Ok(_), Some(_)) => panic!("{name} parsed, but nginx rejects it"),
+            (Err(e), None) => panic!("{name}: {e}, but nginx accepts it"),
+        }
+    }
+    eprintln!("{ok} files round-trip, {rejected} rejected as nginx does");
+    assert!(rejected >= REJECTED.len());
+}
+
+#[test]
+fn every_corpus_file_survives_edits_elsewhere() {
+    // An edit splices bytes and re-parses; applying an empty edit list must
+    // give back the same bytes for every file.
+    let Some(root) = corpus() else { return };
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    for path in all {
+        let bytes = read(&path);
+        if let Ok(doc) = Document::parse(&bytes) {
+            assert_eq!(doc.apply(&[]).unwrap().as_bytes(), &bytes[..]);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: installs what is missing, then runs
+# the main job (`demo`) or the whole test suite (`test`).
+#
+#   bash scripts/dev.sh demo   # the main job
+#   bash scripts/dev.sh test   # every test: unit, CLI, corpus, real nginx end to end
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_nginx() {
+  if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    echo "installing nginx (Debian package) ..." >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null
+  fi
+  # Debian starts the packaged nginx on port 80; the tests use their own
+  # nginx on loopback ports and need nothing from it.
+  export PATH="$PATH:/usr/sbin"
+}
+
+need_tools() {
+  command -v bzip2 >/dev/null 2>&1 || as_root apt-get install -y -qq bzip2 >/dev/null
+  python3 -c 'import crossplane' 2>/dev/null || python3 -m pip install -q 'crossplane==0.5.8'
+  command -v pre-commit >/dev/null 2>&1 || python3 -m pip install -q pre-commit
+}
+
+case "${1:-}" in
+  demo)
+    need_nginx
+    cargo build --release -q -p nginx-edit
+    f=fixtures/seed/map-default.conf
+    echo "# live pool in $f:"
+    target/release/nginx-edit map get-default "$f" '$backend'
+    echo "# the blue-green flip, as a diff (nothing is written):"
+    target/release/nginx-edit map set-default "$f" '$backend' app_green --diff
+    ;;
+  test)
+    need_nginx
+    need_tools
+    cargo test --workspace --all-targets --locked
+    ;;
+  *)
+    echo "usage: bash scripts/dev.sh demo|test" >&2
+    exit 2
+    ;;
+esac
