@@ -29,6 +29,11 @@ Options:
     --repo-url NAME=URL      repository URL shown in the header (optional).
     -o FILE                  write to FILE instead of stdout.
 
+Verification (no generation): compare the committed table with a real nginx:
+
+    python3 scripts/gen-directive-table.py --verify-nginx /usr/sbin/nginx \
+        nginx-edit/src/directives/table.rs
+
 Regenerate the committed table with (mirrors fetched under /work/.mirror):
 
     python3 scripts/gen-directive-table.py \
@@ -532,8 +537,10 @@ UNRELEASED = 0xFFFF_FFFF
 
 def apply_history(
     directives: list[Directive], git_dir: str, baseline: int, head_version: int | None
-) -> list[Directive]:
-    """Fill since/removed_in; add directives removed after the baseline."""
+) -> tuple[list[Directive], list[str]]:
+    """Fill since/removed_in; add directives removed after the baseline.
+
+    Returns the directives and the release tags scanned."""
     tags = [(v, t) for v, t in release_tags(git_dir) if v >= baseline and (head_version is None or v <= head_version)]
     # Walk versions in order; track the first version each key appears and
     # the first version (after appearing) it is missing.
@@ -566,7 +573,7 @@ def apply_history(
         d.since = first_seen[key]
         d.removed_in = missing_since.get(key, UNRELEASED)
         removed.append(d)
-    return directives + removed
+    return directives + removed, [t for _, t in tags]
 
 
 # --------------------------------------------------------------------------
@@ -628,7 +635,149 @@ def tree_desc(tree: Tree) -> str:
     return ", ".join(bits)
 
 
+# --------------------------------------------------------------------------
+# Verification against a real nginx binary (--verify-nginx)
+# --------------------------------------------------------------------------
+
+ENTRY_RE = re.compile(
+    r'DirectiveSpec \{ name: "([^"]*)", kind: ModuleKind::(\w+), mask: 0x([0-9A-F_]+), '
+    r'module: "([^"]*)", set: "([^"]*)", on_off: (\w+), source: Source::Nginx, '
+    r"since: ([0-9_A-Z]+), removed_in: (None|Some\(([0-9_A-Z]+)\)) \}"
+)
+
+# context name -> (module kind, cmd_type bit, config with "@" where the probe goes)
+VERIFY_CONTEXTS = {
+    "Main": ("Core", 0x0100_0000, "@\nevents {}\n"),
+    "Event": ("Event", 0x0200_0000, "events {\n@\n}\n"),
+    "Http": ("Http", 0x0200_0000, "events {}\nhttp {\n@\n}\n"),
+    "HttpServer": ("Http", 0x0400_0000, "events {}\nhttp {\nserver {\n@\n}\n}\n"),
+    "HttpLocation": ("Http", 0x0800_0000, "events {}\nhttp {\nserver {\nlocation / {\n@\n}\n}\n}\n"),
+    "HttpUpstream": ("Http", 0x1000_0000, "events {}\nhttp {\nupstream u {\n@\n}\n}\n"),
+    "HttpSif": ("Http", 0x2000_0000, "events {}\nhttp {\nserver {\nif ($a) {\n@\n}\n}\n}\n"),
+    "HttpLif": ("Http", 0x4000_0000, "events {}\nhttp {\nserver {\nlocation / {\nif ($a) {\n@\n}\n}\n}\n}\n"),
+    "HttpLmt": (
+        "Http",
+        0x8000_0000,
+        "events {}\nhttp {\nserver {\nlocation / {\nlimit_except GET {\n@\n}\n}\n}\n}\n",
+    ),
+}
+
+
+def _num(text: str) -> int:
+    return UNRELEASED if text == "UNRELEASED" else int(text.replace("_", ""))
+
+
+def _accepts(mask: int, nargs: int) -> bool:
+    nelts = nargs + 1
+    if mask & 0x400:
+        return True
+    if mask & 0x200:
+        return nelts == 2
+    if mask & 0x800:
+        return nelts >= 2
+    if mask & 0x1000:
+        return nelts >= 3
+    return nelts <= 8 and bool(mask & (1 << (nelts - 1)))
+
+
+def _nginx_t(binary: str, conf: str) -> str | None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "nginx.conf")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(conf)
+        res = subprocess.run(
+            [binary, "-t", "-q", "-p", tmp, "-c", path, "-g", f"pid {tmp}/nginx.pid; error_log stderr;"],
+            capture_output=True,
+            text=True,
+        )
+        if res.returncode == 0:
+            return None
+        m = re.search(r"\[emerg\] \d+#\d+: (.*?) in " + re.escape(path) + r":\d+", res.stderr)
+        return m.group(1) if m else res.stderr.strip()
+
+
+def verify_nginx(binary: str, table_path: str) -> int:
+    """Compare ngx_conf_handler verdicts of the table with `nginx -t`.
+
+    For every nginx directive of the binary's version (core, event, http;
+    modules the binary lacks answer "unknown directive" and are reported as
+    such), tries it in every context where the table says it is not allowed,
+    with an argument count the table rejects, and with the wrong terminator.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    ver = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr
+    m = re.search(r"nginx/(\d+\.\d+\.\d+)", ver)
+    if not m:
+        print(f"cannot read the version of {binary}", file=sys.stderr)
+        return 2
+    version = vnum(m.group(1))
+    with open(table_path, encoding="utf-8") as fh:
+        text = fh.read()
+    by_name: dict[str, list[tuple[str, int]]] = {}
+    for name, kind, mask, _module, _set, _on_off, since, _r, removed in ENTRY_RE.findall(text):
+        if not (_num(since) <= version and (not removed or version < _num(removed))):
+            continue
+        by_name.setdefault(name, []).append((kind, int(mask.replace("_", ""), 16)))
+
+    cases: list[tuple[str, str, str]] = []  # (name, conf, expected message or "")
+    for name, specs in sorted(by_name.items()):
+        if not any(k in ("Core", "Event", "Http", "Conf") for k, _ in specs):
+            continue
+
+        def first(ctx: str) -> tuple[str, int] | None:
+            kind, bit, _ = VERIFY_CONTEXTS[ctx]
+            for k, mask in specs:
+                if (k == kind or k == "Conf") and mask & bit:
+                    return k, mask
+            return None
+
+        def probe(mask: int, nargs: int, block: bool) -> str:
+            return name + " a" * nargs + (" {\n}" if block else ";")
+
+        for ctx, (_kind, _bit, wrapper) in VERIFY_CONTEXTS.items():
+            spec = first(ctx)
+            if spec is None:
+                # Any shape: context is checked first.
+                cases.append((name, wrapper.replace("@", probe(0, 1, False)), f'"{name}" directive is not allowed here'))
+                continue
+            mask = spec[1]
+            block = bool(mask & 0x100)
+            bad = next((n for n in range(0, 10) if not _accepts(mask, n)), None)
+            if bad is not None:
+                cases.append(
+                    (name, wrapper.replace("@", probe(mask, bad, block)), f'invalid number of arguments in "{name}" directive')
+                )
+            good = next(n for n in range(0, 10) if _accepts(mask, n))
+            want = f'directive "{name}" has no opening "{{"' if block else f'directive "{name}" is not terminated by ";"'
+            cases.append((name, wrapper.replace("@", probe(mask, good, not block)), want))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
+        results = list(pool.map(lambda c: _nginx_t(binary, c[1]), cases))
+    missing: set[str] = set()
+    bad_cases = []
+    for (name, conf, want), got in zip(cases, results):
+        if got == f'unknown directive "{name}"':
+            missing.add(name)
+        elif got != want:
+            bad_cases.append((name, conf, want, got))
+    for name, conf, want, got in bad_cases:
+        print(f"MISMATCH {name}: want {want!r}, nginx said {got!r}\n{conf}", file=sys.stderr)
+    checked = {c[0] for c in cases} - missing
+    print(
+        f"nginx {m.group(1)}: {len(cases)} probes, {len(checked)} directives checked, "
+        f"{len(bad_cases)} mismatches, {len(missing)} directives unknown to this binary: "
+        + " ".join(sorted(missing)),
+        file=sys.stderr,
+    )
+    return 1 if bad_cases else 0
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--verify-nginx":
+        return verify_nginx(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("nginx")
     ap.add_argument("third_party", nargs="*", help="NAME=DIR or NAME=git:GIT_DIR@REF")
@@ -652,8 +801,9 @@ def main() -> int:
             if m:
                 head_version = vnum(m.group(1))
     baseline = vnum(args.baseline)
+    scanned: list[str] = []
     if args.history:
-        core = apply_history(core, args.history, baseline, head_version)
+        core, scanned = apply_history(core, args.history, baseline, head_version)
     else:
         for d in core:
             d.since = baseline
@@ -682,7 +832,10 @@ def main() -> int:
     if head_version is not None:
         lines.append(f"//   NGINX_VERSION {vstr(head_version)}")
     if args.history:
-        lines.append(f"//   since/removed_in from release tags {args.baseline} .. {vstr(head_version or 0)}")
+        lines.append(
+            f"//   since/removed_in from {len(scanned)} release tags {scanned[0]} .. {scanned[-1]}"
+            " (UNRELEASED = only after the last tag)"
+        )
     for t in tp_trees:
         url = urls.get(t.label, "")
         lines.append(f"// third-party {t.label}: {url + ' ' if url else ''}({tree_desc(t)})")
@@ -710,6 +863,7 @@ def main() -> int:
     lines.append("}")
     lines.append("")
     lines.append("/// Third-party module sets: (label, `git describe`, commit).")
+    lines.append("#[rustfmt::skip]")
     lines.append("pub static THIRD_PARTY_SOURCES: &[(&str, &str, &str)] = &[")
     for t in tp_trees:
         lines.append(f"    ({rust_str(t.label)}, {rust_str(t.describe or '')}, {rust_str(t.commit or '')}),")

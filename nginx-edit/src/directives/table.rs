@@ -2,7 +2,7 @@
 //
 // nginx: https://github.com/nginx/nginx (nginx, release-1.31.4-4-g3f6f7824d, commit 3f6f7824d4e2eb1ac37dec76683d525ac0ff521c)
 //   NGINX_VERSION 1.31.5
-//   since/removed_in from release tags 1.22.0 .. 1.31.5
+//   since/removed_in from 47 release tags release-1.22.0 .. release-1.31.4 (UNRELEASED = only after the last tag)
 // third-party lua-nginx-module: https://github.com/openresty/lua-nginx-module (lua-nginx-module, v0.10.32rc2, commit bbed32a6e500895b248df915a3b77b5a2d1b285e)
 // third-party stream-lua-nginx-module: https://github.com/openresty/stream-lua-nginx-module (stream-lua-nginx-module, v0.0.20rc2-2-g9344b4d, commit 9344b4d0ca09429db9ec450660654b31a7b4470b)
 // third-party njs: https://github.com/nginx/njs (njs, 1.0.0-26-g3e02ae0f, commit 3e02ae0fae030cd802075f42b7037fe3df96e2f6)
@@ -64,32 +64,13 @@ pub mod bits {
 }
 
 /// Third-party module sets: (label, `git describe`, commit).
+#[rustfmt::skip]
 pub static THIRD_PARTY_SOURCES: &[(&str, &str, &str)] = &[
-    (
-        "lua-nginx-module",
-        "v0.10.32rc2",
-        "bbed32a6e500895b248df915a3b77b5a2d1b285e",
-    ),
-    (
-        "stream-lua-nginx-module",
-        "v0.0.20rc2-2-g9344b4d",
-        "9344b4d0ca09429db9ec450660654b31a7b4470b",
-    ),
-    (
-        "njs",
-        "1.0.0-26-g3e02ae0f",
-        "3e02ae0fae030cd802075f42b7037fe3df96e2f6",
-    ),
-    (
-        "headers-more-nginx-module",
-        "v0.39-7-ge76a513",
-        "e76a51306b152c2d3f3706053dcadb5a6bed9013",
-    ),
-    (
-        "ngx_http_geoip2_module",
-        "3.4-4-g445df24",
-        "445df24ef3781e488cee3dfe8a1e111997fc1dfe",
-    ),
+    ("lua-nginx-module", "v0.10.32rc2", "bbed32a6e500895b248df915a3b77b5a2d1b285e"),
+    ("stream-lua-nginx-module", "v0.0.20rc2-2-g9344b4d", "9344b4d0ca09429db9ec450660654b31a7b4470b"),
+    ("njs", "1.0.0-26-g3e02ae0f", "3e02ae0fae030cd802075f42b7037fe3df96e2f6"),
+    ("headers-more-nginx-module", "v0.39-7-ge76a513", "e76a51306b152c2d3f3706053dcadb5a6bed9013"),
+    ("ngx_http_geoip2_module", "3.4-4-g445df24", "445df24ef3781e488cee3dfe8a1e111997fc1dfe"),
 ];
 
 /// Directives of nginx's own modules (798 entries), sorted by name (bytes),
