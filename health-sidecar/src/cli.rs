@@ -15,6 +15,9 @@ use crate::duration;
 use crate::probe::ProbeSpec;
 
 const AFTER_HELP: &str = "\
+Client: `health-sidecar drain --url http://127.0.0.1:9901 [--wait 60s]` asks a
+running sidecar to drain and waits for `drained` (for preStop hooks).
+
 Durations are written 500ms, 30s, 5m, 1h (or a plain 0).
 
 Exit codes:

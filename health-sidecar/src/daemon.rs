@@ -28,6 +28,10 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 
 /// The whole program, from raw arguments to an exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "drain") {
+        return ExitCode::from(crate::client::main(args[2..].to_vec()));
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

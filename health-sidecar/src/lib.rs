@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod conns;
 pub mod daemon;
 pub mod duration;

@@ -227,3 +227,67 @@ fn without_a_token_loopback_posts_are_accepted() {
     assert_eq!(post(sc.port, "/health/undrain").code, 200);
     wait_status(sc.port, "ready");
 }
+
+#[test]
+fn the_drain_client_drains_and_waits() {
+    let app_port = free_port();
+    let args = supervising(app_port, &["--drain-timeout", "5m"], &[]);
+    let sc = Sidecar::start(&strs(&args));
+    wait_status(sc.port, "ready");
+    let url = format!("http://127.0.0.1:{}", sc.port);
+    let conn = hold_connection(app_port);
+    // held connection: not drained within a short wait
+    let out = Command::new(SIDECAR)
+        .args(["drain", "--url", &url, "--wait", "500ms"])
+        .env_remove("HEALTH_SIDECAR_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not drained within 500ms"));
+    assert_eq!(status(sc.port), "draining");
+    drop(conn);
+    let out = Command::new(SIDECAR)
+        .args(["drain", "--url", &url, "--wait", "20s"])
+        .env_remove("HEALTH_SIDECAR_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("drained (connections_closed)"));
+
+    let (code, err) = run(&["drain", "--url", "tcp://x:1"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, err) = run(&["drain", "--url", &url, "--wait", "soon"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--wait"), "{err}");
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let (code, _) = run(&["drain", "--url", &dead, "--wait", "0"]);
+    assert_eq!(code, Some(1), "unreachable sidecar");
+}
+
+#[test]
+fn the_drain_client_sends_the_token() {
+    let sc = Sidecar::start_with_env(
+        &["--probe", "exec:true", "--probe-interval", "100ms"],
+        &[("HEALTH_SIDECAR_TOKEN", "tok")],
+    );
+    let url = format!("http://127.0.0.1:{}", sc.port);
+    let (code, err) = run(&["drain", "--url", &url, "--wait", "0"]);
+    assert_eq!(code, Some(1), "no token: refused");
+    assert!(err.contains("401"), "{err}");
+    let out = Command::new(SIDECAR)
+        .args(["drain", "--url", &url, "--wait", "10s"])
+        .env("HEALTH_SIDECAR_TOKEN", "tok")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
