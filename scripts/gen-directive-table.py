@@ -316,6 +316,7 @@ class Directive:
     path: str
     source: str | None = None  # None = nginx, else third-party label
     on_off: bool = False  # value checked by ngx_conf_set_flag_slot
+    custom_body: bool = False  # block body read by cf->handler, not as directives
     since: int = 0
     removed_in: int | None = None
     order: int = 0
@@ -422,9 +423,11 @@ FLAG_SLOT = "ngx_conf_set_flag_slot"
 FUNC_RE = re.compile(r"^(\w+)\(\s*ngx_conf_t\s*\*\s*cf\s*,[^)]*\)\s*\{", re.M)
 
 
-def flag_wrappers(tree: Tree) -> set[str]:
-    """Set-handlers that delegate to ngx_conf_set_flag_slot (on/off check)."""
+def handler_facts(tree: Tree) -> tuple[set[str], set[str]]:
+    """Set-handlers that delegate to ngx_conf_set_flag_slot (on/off check),
+    and set-handlers that install a custom body handler (`cf->handler = `)."""
     out = {FLAG_SLOT}
+    custom: set[str] = set()
     for path in sorted(tree.files):
         if not path.endswith(".c"):
             continue
@@ -435,7 +438,9 @@ def flag_wrappers(tree: Tree) -> set[str]:
             end = len(text) if end < 0 else end
             if re.search(r"\bngx_conf_set_flag_slot\s*\(\s*cf\s*,", text[m.end() : end]):
                 out.add(m.group(1))
-    return out
+            if re.search(r"\bcf->handler\s*=\s*\w", text[m.end() : end]):
+                custom.add(m.group(1))
+    return out, custom
 
 
 def extract(tree: Tree, defines: dict[str, str], source: str | None) -> list[Directive]:
@@ -458,7 +463,7 @@ def extract(tree: Tree, defines: dict[str, str], source: str | None) -> list[Dir
             if len(fields) >= 4 and fields[0] == "NGX_MODULE_V1":
                 modules.append((path, m.group(1), fields[2].strip(), fields[3].strip()))
 
-    wrappers = flag_wrappers(tree)
+    wrappers, custom = handler_facts(tree)
     out: list[Directive] = []
     used: set[tuple[str, str]] = set()
     for order, (path, module, cmds_name, mtype) in enumerate(modules):
@@ -494,6 +499,7 @@ def extract(tree: Tree, defines: dict[str, str], source: str | None) -> list[Dir
                     cmd.path,
                     source,
                     on_off=cmd.set in wrappers,
+                    custom_body=bool(mask & 0x100) and cmd.set in custom,
                     order=order,
                 )
             )
@@ -604,7 +610,8 @@ def emit_entries(lines: list[str], directives: list[Directive]) -> None:
         lines.append(
             "    DirectiveSpec { "
             f"name: {rust_str(d.name)}, kind: ModuleKind::{d.kind}, mask: {hexmask(d.mask)}, "
-            f"module: {rust_str(d.module)}, set: {rust_str(d.set)}, on_off: {'true' if d.on_off else 'false'}, source: {src}, "
+            f"module: {rust_str(d.module)}, set: {rust_str(d.set)}, on_off: {'true' if d.on_off else 'false'}, "
+            f"custom_body: {'true' if d.custom_body else 'false'}, source: {src}, "
             f"since: {since_expr(d.since)}, removed_in: {removed} }},"
         )
 
@@ -641,7 +648,7 @@ def tree_desc(tree: Tree) -> str:
 
 ENTRY_RE = re.compile(
     r'DirectiveSpec \{ name: "([^"]*)", kind: ModuleKind::(\w+), mask: 0x([0-9A-F_]+), '
-    r'module: "([^"]*)", set: "([^"]*)", on_off: (\w+), source: Source::Nginx, '
+    r'module: "([^"]*)", set: "([^"]*)", on_off: (\w+), custom_body: \w+, source: Source::Nginx, '
     r"since: ([0-9_A-Z]+), removed_in: (None|Some\(([0-9_A-Z]+)\)) \}"
 )
 

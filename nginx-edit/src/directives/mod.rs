@@ -54,6 +54,41 @@
 //!
 //! If no command survived: [`DirectiveError::NotAllowedHere`] when the name was
 //! found at all, else [`DirectiveError::Unknown`].
+//!
+//! # Things a caller must know
+//!
+//! * Order of the checks: place, then terminator, then argument count. A
+//!   misplaced block with wrong arguments is "not allowed here"; a `proxy_pass
+//!   a b {` in a location is "not terminated by `;`", not an argument error.
+//! * "Found" counts every *loaded* module, whatever its type: a stream-only
+//!   name used in `http` is "not allowed here", not "unknown", but only when
+//!   the stream module is loaded (Debian builds stream, mail, geoip, perl,
+//!   xslt, image_filter as dynamic modules: without `load_module` they are
+//!   "unknown directive"; see [`DirectiveSet::with_filter`]).
+//! * Argument counts exclude the name; `NGX_CONF_MAX_ARGS` (8) includes it, so
+//!   fixed-arity directives take at most 7 arguments while `1MORE`, `2MORE`
+//!   and `ANY` are unbounded. `FLAG` means exactly one argument.
+//! * The `on`/`off` check is done by the set-handler, not by the FLAG bit
+//!   ([`DirectiveSpec::on_off`]); it is ASCII case-insensitive and sees the
+//!   unquoted value (`"on"` is fine). Directive names are case-sensitive.
+//! * `if` opens `HttpSif` directly in a server and `HttpLif` in a location; no
+//!   `if` accepts another `if`, and `location` is not allowed in `if` or
+//!   `limit_except`. `add_header`/`add_trailer` are allowed in `if` in a
+//!   location but not in `if` at server level.
+//! * `include` (the only `NGX_CONF_MODULE` directive) is `NGX_ANY_CONF|TAKE1`:
+//!   one argument, every context including `events`, `upstream`, `if`,
+//!   `limit_except`. Inside custom-handler bodies ([`BlockBody::Custom`])
+//!   `ngx_conf_handler` is not called at all: `map`, `geo` and `types` handle
+//!   `include file;` themselves, `split_clients`, `charset_map` and `geoip2`
+//!   do not; a `{` there is `unexpected "{"`.
+//! * A block must end in the file it started in: `}` at the top of an included
+//!   file is `unexpected "}"`, end of file inside a block is `unexpected end of
+//!   file, expecting "}"` (`ngx_conf_parse`). A missing `events` block is
+//!   reported later (`no "events" section in configuration`).
+//! * Versions matter: e.g. `ssl` is unknown since 1.25.1, `http2` exists since
+//!   1.25.1, `keepalive` in `upstream` takes 1-2 arguments since 1.29.7 (1
+//!   before), stream/mail `proxy_protocol` stopped being `on`/`off`-only in
+//!   1.31.4. Pick the version with [`DirectiveSet::nginx`].
 
 use std::fmt;
 
@@ -145,6 +180,9 @@ pub struct DirectiveSpec {
     /// handler (`leaf` is valid), `uwsgi_cache_background_update` is TAKE1
     /// with the flag handler.
     pub on_off: bool,
+    /// A block whose set-handler installs a custom body handler
+    /// (`cf->handler`): the body is not directives (see [`BlockBody`]).
+    pub custom_body: bool,
     /// nginx or third-party.
     pub source: Source,
     /// First nginx release with this entry ([`nginx_version`] encoding);
@@ -253,15 +291,20 @@ impl DirectiveSpec {
     }
 
     /// What the `{ ... }` body of this block directive holds when it appears
-    /// in `parent`; `None` for non-block directives and for blocks this module
-    /// does not know how to descend into (the test suite checks every block
-    /// directive of the tables is covered).
+    /// in `parent`: directives of some [`Context`], or a custom-handler body
+    /// ([`custom_body`](Self::custom_body)). `None` for non-block directives
+    /// and for blocks this module does not know how to descend into (the test
+    /// suite checks every block directive of the tables is covered).
     pub fn block_body(&self, parent: Context) -> Option<BlockBody> {
         if !self.is_block() {
             return None;
         }
-        if self.name.ends_with("_by_lua_block") {
-            return Some(BlockBody::RawLua);
+        if self.custom_body {
+            return Some(if self.name.ends_with("_by_lua_block") {
+                BlockBody::RawLua
+            } else {
+                BlockBody::Custom
+            });
         }
         let ctx = match (self.kind, self.name) {
             (ModuleKind::Core, "events") => Context::Event,
@@ -281,10 +324,6 @@ impl DirectiveSpec {
             (ModuleKind::Mail, "server") => Context::MailServer,
             (ModuleKind::Stream, "server") => Context::StreamServer,
             (ModuleKind::Stream, "upstream") => Context::StreamUpstream,
-            (
-                ModuleKind::Http | ModuleKind::Stream,
-                "types" | "map" | "geo" | "split_clients" | "charset_map" | "match" | "geoip2",
-            ) => return Some(BlockBody::Custom),
             _ => return None,
         };
         Some(BlockBody::Directives(ctx))
@@ -416,8 +455,8 @@ pub enum BlockBody {
     /// Ordinary directives, checked in this context.
     Directives(Context),
     /// Lines handed to the module's custom handler (`cf->handler`): `types`,
-    /// `map`, `geo`, `split_clients`, `charset_map`, geoip2's `geoip2` (and
-    /// NGINX Plus's `match`, not in this table). Entries are `key value ...;`
+    /// `map`, `geo`, `split_clients`, `charset_map`, geoip2's `geoip2` (see
+    /// [`CUSTOM_BODY_BLOCKS`]; NGINX Plus's `match` is not in this table). Entries are `key value ...;`
     /// lists, not directives; a `{` inside is the error `unexpected "{"`; the
     /// handlers themselves treat `include file;` (and, per module, keywords
     /// such as `default`, `hostnames`, `volatile`, `ranges`, `delete`, `proxy`)
@@ -427,6 +466,19 @@ pub enum BlockBody {
     /// the module's own Lua-aware lexer, not nginx's tokenizer.
     RawLua,
 }
+
+/// Names of the block directives (other than `*_by_lua_block`) whose body is
+/// read by a custom handler, across nginx and the third-party modules of the
+/// table: [`DirectiveSpec::custom_body`] is the per-entry truth, extracted
+/// from the sources; this list is for parsers that only have a name.
+pub const CUSTOM_BODY_BLOCKS: &[&str] = &[
+    "charset_map",
+    "geo",
+    "geoip2",
+    "map",
+    "split_clients",
+    "types",
+];
 
 /// How the directive's token list ended (`ngx_conf_read_token`'s result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -647,6 +699,13 @@ impl DirectiveSet {
     /// argument count (steps 1-3 of `ngx_conf_handler`).
     pub fn resolve(&self, name: &str, ctx: Context) -> Option<&'static DirectiveSpec> {
         self.candidates(name).find(|d| d.allowed_in(ctx))
+    }
+
+    /// What the body of block directive `name` holds in `parent` (the entry
+    /// [`resolve`](Self::resolve) picks); `None` if there is none or it is
+    /// not a block.
+    pub fn block_body(&self, name: &str, parent: Context) -> Option<BlockBody> {
+        self.resolve(name, parent)?.block_body(parent)
     }
 
     /// `ngx_conf_handler`'s verdict for directive `name` with `nargs`

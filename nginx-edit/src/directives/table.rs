@@ -78,2018 +78,2018 @@ pub static THIRD_PARTY_SOURCES: &[(&str, &str, &str)] = &[
 #[rustfmt::skip]
 pub static NGINX: &[DirectiveSpec] = &[
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "absolute_redirect", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "absolute_redirect", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "accept_mutex", kind: ModuleKind::Event, mask: 0x0200_0200, module: "ngx_event_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "accept_mutex", kind: ModuleKind::Event, mask: 0x0200_0200, module: "ngx_event_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "accept_mutex_delay", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "accept_mutex_delay", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "acceptex_read", kind: ModuleKind::Event, mask: 0x0200_0200, module: "ngx_iocp_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "acceptex_read", kind: ModuleKind::Event, mask: 0x0200_0200, module: "ngx_iocp_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "access_log", kind: ModuleKind::Http, mask: 0xCE00_0800, module: "ngx_http_log_module", set: "ngx_http_log_set_log", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "access_log", kind: ModuleKind::Http, mask: 0xCE00_0800, module: "ngx_http_log_module", set: "ngx_http_log_set_log", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "access_log", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_log_module", set: "ngx_stream_log_set_log", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "access_log", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_log_module", set: "ngx_stream_log_set_log", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "add_after_body", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_addition_filter_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "add_after_body", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_addition_filter_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "add_before_body", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_addition_filter_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "add_before_body", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_addition_filter_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "add_header", kind: ModuleKind::Http, mask: 0x4E00_000C, module: "ngx_http_headers_filter_module", set: "ngx_http_headers_add", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "add_header", kind: ModuleKind::Http, mask: 0x4E00_000C, module: "ngx_http_headers_filter_module", set: "ngx_http_headers_add", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "add_header_inherit", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_headers_filter_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_029_003, removed_in: None },
+    DirectiveSpec { name: "add_header_inherit", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_headers_filter_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "add_trailer", kind: ModuleKind::Http, mask: 0x4E00_000C, module: "ngx_http_headers_filter_module", set: "ngx_http_headers_add", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "add_trailer", kind: ModuleKind::Http, mask: 0x4E00_000C, module: "ngx_http_headers_filter_module", set: "ngx_http_headers_add", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "add_trailer_inherit", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_headers_filter_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_029_003, removed_in: None },
+    DirectiveSpec { name: "add_trailer_inherit", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_headers_filter_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "addition_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_addition_filter_module", set: "ngx_http_types_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "addition_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_addition_filter_module", set: "ngx_http_types_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "aio", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_http_core_set_aio", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "aio", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_http_core_set_aio", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "aio_write", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "aio_write", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "alias", kind: ModuleKind::Http, mask: 0x0800_0002, module: "ngx_http_core_module", set: "ngx_http_core_root", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "alias", kind: ModuleKind::Http, mask: 0x0800_0002, module: "ngx_http_core_module", set: "ngx_http_core_root", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "allow", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_access_module", set: "ngx_http_access_rule", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "allow", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_access_module", set: "ngx_http_access_rule", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "allow", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_access_module", set: "ngx_stream_access_rule", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "allow", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_access_module", set: "ngx_stream_access_rule", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "ancient_browser", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_browser_module", set: "ngx_http_ancient_browser", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ancient_browser", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_browser_module", set: "ngx_http_ancient_browser", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ancient_browser_value", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_browser_module", set: "ngx_http_ancient_browser_value", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ancient_browser_value", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_browser_module", set: "ngx_http_ancient_browser_value", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "auth_basic", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_auth_basic_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_basic", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_auth_basic_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "auth_basic_user_file", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_auth_basic_module", set: "ngx_http_auth_basic_user_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_basic_user_file", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_auth_basic_module", set: "ngx_http_auth_basic_user_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "auth_delay", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_delay", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "auth_http", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_auth_http_module", set: "ngx_mail_auth_http", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_http", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_auth_http_module", set: "ngx_mail_auth_http", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "auth_http_header", kind: ModuleKind::Mail, mask: 0x0600_0004, module: "ngx_mail_auth_http_module", set: "ngx_mail_auth_http_header", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_http_header", kind: ModuleKind::Mail, mask: 0x0600_0004, module: "ngx_mail_auth_http_module", set: "ngx_mail_auth_http_header", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "auth_http_pass_client_cert", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_auth_http_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_http_pass_client_cert", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_auth_http_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "auth_http_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_auth_http_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_http_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_auth_http_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "auth_request", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_auth_request_module", set: "ngx_http_auth_request", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_request", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_auth_request_module", set: "ngx_http_auth_request", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "auth_request_set", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_auth_request_module", set: "ngx_http_auth_request_set", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "auth_request_set", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_auth_request_module", set: "ngx_http_auth_request_set", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "autoindex", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_autoindex_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "autoindex", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_autoindex_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "autoindex_exact_size", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_autoindex_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "autoindex_exact_size", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_autoindex_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "autoindex_format", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_autoindex_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "autoindex_format", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_autoindex_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "autoindex_localtime", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_autoindex_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "autoindex_localtime", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_autoindex_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "break", kind: ModuleKind::Http, mask: 0x6C00_0001, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_break", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "break", kind: ModuleKind::Http, mask: 0x6C00_0001, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_break", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "charset", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_charset_filter_module", set: "ngx_http_set_charset_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "charset", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_charset_filter_module", set: "ngx_http_set_charset_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2
-    DirectiveSpec { name: "charset_map", kind: ModuleKind::Http, mask: 0x0200_0104, module: "ngx_http_charset_filter_module", set: "ngx_http_charset_map_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "charset_map", kind: ModuleKind::Http, mask: 0x0200_0104, module: "ngx_http_charset_filter_module", set: "ngx_http_charset_map_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "charset_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_charset_filter_module", set: "ngx_http_types_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "charset_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_charset_filter_module", set: "ngx_http_types_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "chunked_transfer_encoding", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "chunked_transfer_encoding", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "client_body_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_body_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "client_body_early_read", kind: ModuleKind::Http, mask: 0x0600_0800, module: "ngx_http_core_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: UNRELEASED, removed_in: None },
+    DirectiveSpec { name: "client_body_early_read", kind: ModuleKind::Http, mask: 0x0600_0800, module: "ngx_http_core_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: UNRELEASED, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "client_body_in_file_only", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_body_in_file_only", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "client_body_in_single_buffer", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_body_in_single_buffer", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "client_body_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_core_module", set: "ngx_conf_set_path_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_body_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_core_module", set: "ngx_conf_set_path_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "client_body_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_body_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "client_header_buffer_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_header_buffer_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "client_header_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_header_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "client_max_body_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "client_max_body_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "connection_pool_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "connection_pool_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "create_full_put_path", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_dav_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "create_full_put_path", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_dav_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "daemon", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "daemon", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "dav_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_dav_module", set: "ngx_conf_set_access_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "dav_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_dav_module", set: "ngx_conf_set_access_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "dav_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_dav_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "dav_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_dav_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "debug_connection", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_event_debug_connection", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "debug_connection", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_event_debug_connection", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "debug_points", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "debug_points", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "default_type", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "default_type", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "degradation", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_degradation_module", set: "ngx_http_degradation", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "degradation", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_degradation_module", set: "ngx_http_degradation", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "degrade", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_degradation_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "degrade", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_degradation_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "deny", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_access_module", set: "ngx_http_access_rule", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "deny", kind: ModuleKind::Http, mask: 0x8E00_0002, module: "ngx_http_access_module", set: "ngx_http_access_rule", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "deny", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_access_module", set: "ngx_stream_access_rule", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "deny", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_access_module", set: "ngx_stream_access_rule", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "devpoll_changes", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_devpoll_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "devpoll_changes", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_devpoll_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "devpoll_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_devpoll_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "devpoll_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_devpoll_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "directio", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_http_core_directio", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "directio", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_http_core_directio", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "directio_alignment", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "directio_alignment", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12  [#if (NGX_HAVE_OPENAT)]
-    DirectiveSpec { name: "disable_symlinks", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_http_disable_symlinks", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "disable_symlinks", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_http_disable_symlinks", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "early_hints", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_029_000, removed_in: None },
+    DirectiveSpec { name: "early_hints", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "empty_gif", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_empty_gif_module", set: "ngx_http_empty_gif", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "empty_gif", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_empty_gif_module", set: "ngx_http_empty_gif", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "env", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_set_env", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "env", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_set_env", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "epoll_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_epoll_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "epoll_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_epoll_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "error_log", kind: ModuleKind::Core, mask: 0x0100_0800, module: "ngx_errlog_module", set: "ngx_error_log", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "error_log", kind: ModuleKind::Core, mask: 0x0100_0800, module: "ngx_errlog_module", set: "ngx_error_log", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "error_log", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_core_error_log", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "error_log", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_core_error_log", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "error_log", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_core_module", set: "ngx_mail_core_error_log", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "error_log", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_core_module", set: "ngx_mail_core_error_log", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "error_log", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_error_log", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "error_log", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_error_log", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_2MORE
-    DirectiveSpec { name: "error_page", kind: ModuleKind::Http, mask: 0x4E00_1000, module: "ngx_http_core_module", set: "ngx_http_core_error_page", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "error_page", kind: ModuleKind::Http, mask: 0x4E00_1000, module: "ngx_http_core_module", set: "ngx_http_core_error_page", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "etag", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "etag", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "eventport_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_eventport_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "eventport_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_eventport_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "events", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_events_module", set: "ngx_events_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "events", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_events_module", set: "ngx_events_block", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "expires", kind: ModuleKind::Http, mask: 0x4E00_0006, module: "ngx_http_headers_filter_module", set: "ngx_http_headers_expires", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "expires", kind: ModuleKind::Http, mask: 0x4E00_0006, module: "ngx_http_headers_filter_module", set: "ngx_http_headers_expires", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "fastcgi_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_fastcgi_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_fastcgi_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "fastcgi_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_cache_key", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_cache_key", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_fastcgi_module", set: "ngx_http_file_cache_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_fastcgi_module", set: "ngx_http_file_cache_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_catch_stderr", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_catch_stderr", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "fastcgi_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_index", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_index", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_keep_conn", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_keep_conn", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
+    DirectiveSpec { name: "fastcgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "fastcgi_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "fastcgi_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_fastcgi_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "fastcgi_param", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_fastcgi_module", set: "ngx_http_upstream_param_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_param", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_fastcgi_module", set: "ngx_http_upstream_param_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "fastcgi_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "fastcgi_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "fastcgi_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_split_path_info", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_split_path_info", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_split_path_info", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_split_path_info", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_store", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_http_fastcgi_store", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "fastcgi_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_access_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_access_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "fastcgi_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "fastcgi_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_path_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "fastcgi_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_fastcgi_module", set: "ngx_conf_set_path_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "flv", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_flv_module", set: "ngx_http_flv", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "flv", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_flv_module", set: "ngx_http_flv", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geo", kind: ModuleKind::Http, mask: 0x0200_0106, module: "ngx_http_geo_module", set: "ngx_http_geo_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geo", kind: ModuleKind::Http, mask: 0x0200_0106, module: "ngx_http_geo_module", set: "ngx_http_geo_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geo", kind: ModuleKind::Stream, mask: 0x0200_0106, module: "ngx_stream_geo_module", set: "ngx_stream_geo_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geo", kind: ModuleKind::Stream, mask: 0x0200_0106, module: "ngx_stream_geo_module", set: "ngx_stream_geo_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geoip_city", kind: ModuleKind::Http, mask: 0x0200_0006, module: "ngx_http_geoip_module", set: "ngx_http_geoip_city", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_city", kind: ModuleKind::Http, mask: 0x0200_0006, module: "ngx_http_geoip_module", set: "ngx_http_geoip_city", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geoip_city", kind: ModuleKind::Stream, mask: 0x0200_0006, module: "ngx_stream_geoip_module", set: "ngx_stream_geoip_city", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_city", kind: ModuleKind::Stream, mask: 0x0200_0006, module: "ngx_stream_geoip_module", set: "ngx_stream_geoip_city", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geoip_country", kind: ModuleKind::Http, mask: 0x0200_0006, module: "ngx_http_geoip_module", set: "ngx_http_geoip_country", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_country", kind: ModuleKind::Http, mask: 0x0200_0006, module: "ngx_http_geoip_module", set: "ngx_http_geoip_country", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geoip_country", kind: ModuleKind::Stream, mask: 0x0200_0006, module: "ngx_stream_geoip_module", set: "ngx_stream_geoip_country", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_country", kind: ModuleKind::Stream, mask: 0x0200_0006, module: "ngx_stream_geoip_module", set: "ngx_stream_geoip_country", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geoip_org", kind: ModuleKind::Http, mask: 0x0200_0006, module: "ngx_http_geoip_module", set: "ngx_http_geoip_org", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_org", kind: ModuleKind::Http, mask: 0x0200_0006, module: "ngx_http_geoip_module", set: "ngx_http_geoip_org", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "geoip_org", kind: ModuleKind::Stream, mask: 0x0200_0006, module: "ngx_stream_geoip_module", set: "ngx_stream_geoip_org", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_org", kind: ModuleKind::Stream, mask: 0x0200_0006, module: "ngx_stream_geoip_module", set: "ngx_stream_geoip_org", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "geoip_proxy", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_geoip_module", set: "ngx_http_geoip_proxy", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_proxy", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_geoip_module", set: "ngx_http_geoip_proxy", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "geoip_proxy_recursive", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_geoip_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip_proxy_recursive", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_geoip_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "google_perftools_profiles", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_google_perftools_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "google_perftools_profiles", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_google_perftools_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "grpc_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_grpc_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_grpc_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "grpc_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_grpc_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_grpc_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "grpc_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "grpc_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_grpc_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_grpc_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_grpc_module", set: "ngx_http_grpc_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_grpc_module", set: "ngx_http_grpc_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "grpc_set_header", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_grpc_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_set_header", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_grpc_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "grpc_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "grpc_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "grpc_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "grpc_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_grpc_module", set: "ngx_http_grpc_ssl_certificate_cache", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_grpc_module", set: "ngx_http_grpc_ssl_certificate_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_grpc_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_grpc_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_password_file", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_grpc_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_password_file", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_http_grpc_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_grpc_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_grpc_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_server_name", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_server_name", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_session_reuse", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_session_reuse", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_grpc_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "grpc_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "grpc_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_grpc_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "gunzip", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_gunzip_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gunzip", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_gunzip_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "gunzip_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_gunzip_filter_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gunzip_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_gunzip_filter_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "gzip", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "gzip_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "gzip_comp_level", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_comp_level", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_GZIP)]
-    DirectiveSpec { name: "gzip_disable", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_gzip_disable", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_disable", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_gzip_disable", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "gzip_hash", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_hash", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_GZIP)]
-    DirectiveSpec { name: "gzip_http_version", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_http_version", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "gzip_min_length", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_min_length", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "gzip_no_buffer", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_no_buffer", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_GZIP)]
-    DirectiveSpec { name: "gzip_proxied", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_proxied", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "gzip_static", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_static_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_static", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_static_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "gzip_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_gzip_filter_module", set: "ngx_http_types_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_gzip_filter_module", set: "ngx_http_types_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_GZIP)]
-    DirectiveSpec { name: "gzip_vary", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_vary", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "gzip_window", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "gzip_window", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "hash", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_hash_module", set: "ngx_http_upstream_hash", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "hash", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_hash_module", set: "ngx_http_upstream_hash", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "hash", kind: ModuleKind::Stream, mask: 0x0800_0006, module: "ngx_stream_upstream_hash_module", set: "ngx_stream_upstream_hash", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "hash", kind: ModuleKind::Stream, mask: 0x0800_0006, module: "ngx_stream_upstream_hash_module", set: "ngx_stream_upstream_hash", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "http", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_http_module", set: "ngx_http_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_http_module", set: "ngx_http_block", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "http2", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v2_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_001, removed_in: None },
+    DirectiveSpec { name: "http2", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v2_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_body_preread_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_body_preread_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_chunk_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_chunk_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_idle_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_idle_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_max_concurrent_pushes", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
+    DirectiveSpec { name: "http2_max_concurrent_pushes", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_max_concurrent_pushes", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
+    DirectiveSpec { name: "http2_max_concurrent_pushes", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_max_concurrent_streams", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_max_concurrent_streams", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_max_field_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_max_field_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_max_header_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_max_header_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_max_requests", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_max_requests", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_pool_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_pool_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_push", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
+    DirectiveSpec { name: "http2_push", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_push", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_push", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
+    DirectiveSpec { name: "http2_push", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_push", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "http2_push_preload", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
+    DirectiveSpec { name: "http2_push_preload", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_001, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "http2_push_preload", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_v2_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
+    DirectiveSpec { name: "http2_push_preload", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_v2_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_recv_buffer_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_recv_buffer_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_recv_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_recv_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_http_v2_obsolete", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http2_streams_index_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "http2_streams_index_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v2_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "http3", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "http3", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "http3_hq", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "http3_hq", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http3_max_concurrent_streams", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "http3_max_concurrent_streams", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "http3_stream_buffer_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "http3_stream_buffer_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK|NGX_CONF_1MORE
-    DirectiveSpec { name: "if", kind: ModuleKind::Http, mask: 0x0C00_0900, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_if", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "if", kind: ModuleKind::Http, mask: 0x0C00_0900, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_if", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "if_modified_since", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "if_modified_since", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ignore_invalid_headers", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ignore_invalid_headers", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "image_filter", kind: ModuleKind::Http, mask: 0x0800_000E, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter", kind: ModuleKind::Http, mask: 0x0800_000E, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "image_filter_buffer", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter_buffer", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "image_filter_interlace", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_image_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter_interlace", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_image_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "image_filter_jpeg_quality", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter_jpeg_quality", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter_jpeg_quality", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter_jpeg_quality", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "image_filter_sharpen", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter_sharpen", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter_sharpen", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter_sharpen", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "image_filter_transparency", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_image_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter_transparency", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_image_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "image_filter_webp_quality", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter_webp_quality", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "image_filter_webp_quality", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_image_filter_module", set: "ngx_http_image_filter_webp_quality", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "imap_auth", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_imap_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "imap_auth", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_imap_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "imap_capabilities", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_imap_module", set: "ngx_mail_capabilities", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "imap_capabilities", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_imap_module", set: "ngx_mail_capabilities", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "imap_client_buffer", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_imap_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "imap_client_buffer", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_imap_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_ANY_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "include", kind: ModuleKind::Conf, mask: 0xFF00_0002, module: "ngx_conf_module", set: "ngx_conf_include", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "include", kind: ModuleKind::Conf, mask: 0xFF00_0002, module: "ngx_conf_module", set: "ngx_conf_include", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "index", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_index_module", set: "ngx_http_index_set_index", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "index", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_index_module", set: "ngx_http_index_set_index", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "internal", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_core_module", set: "ngx_http_core_internal", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "internal", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_core_module", set: "ngx_http_core_internal", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "iocp_threads", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_iocp_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "iocp_threads", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_iocp_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "ip_hash", kind: ModuleKind::Http, mask: 0x1000_0001, module: "ngx_http_upstream_ip_hash_module", set: "ngx_http_upstream_ip_hash", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ip_hash", kind: ModuleKind::Http, mask: 0x1000_0001, module: "ngx_http_upstream_ip_hash_module", set: "ngx_http_upstream_ip_hash", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "keepalive", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_keepalive_module", set: "ngx_http_upstream_keepalive", on_off: false, source: Source::Nginx, since: 1_029_007, removed_in: None },
+    DirectiveSpec { name: "keepalive", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_keepalive_module", set: "ngx_http_upstream_keepalive", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_007, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_http_upstream_keepalive", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_029_007) },
+    DirectiveSpec { name: "keepalive", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_http_upstream_keepalive", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_029_007) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "keepalive_disable", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_disable", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive_min_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "keepalive_min_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive_requests", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_requests", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive_requests", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_requests", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive_time", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_time", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive_time", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_time", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "keepalive_timeout", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_timeout", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_keepalive_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "keepalive_timeout", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_http_core_keepalive", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "keepalive_timeout", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_http_core_keepalive", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "kqueue_changes", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_kqueue_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "kqueue_changes", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_kqueue_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "kqueue_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_kqueue_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "kqueue_events", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_kqueue_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "large_client_header_buffers", kind: ModuleKind::Http, mask: 0x0600_0004, module: "ngx_http_core_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "large_client_header_buffers", kind: ModuleKind::Http, mask: 0x0600_0004, module: "ngx_http_core_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "least_conn", kind: ModuleKind::Http, mask: 0x1000_0001, module: "ngx_http_upstream_least_conn_module", set: "ngx_http_upstream_least_conn", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "least_conn", kind: ModuleKind::Http, mask: 0x1000_0001, module: "ngx_http_upstream_least_conn_module", set: "ngx_http_upstream_least_conn", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "least_conn", kind: ModuleKind::Stream, mask: 0x0800_0001, module: "ngx_stream_upstream_least_conn_module", set: "ngx_stream_upstream_least_conn", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "least_conn", kind: ModuleKind::Stream, mask: 0x0800_0001, module: "ngx_stream_upstream_least_conn_module", set: "ngx_stream_upstream_least_conn", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "least_time", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_least_time_module", set: "ngx_http_upstream_least_time", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "least_time", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_least_time_module", set: "ngx_http_upstream_least_time", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "least_time", kind: ModuleKind::Stream, mask: 0x0800_0006, module: "ngx_stream_upstream_least_time_module", set: "ngx_stream_upstream_least_time", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "least_time", kind: ModuleKind::Stream, mask: 0x0800_0006, module: "ngx_stream_upstream_least_time_module", set: "ngx_stream_upstream_least_time", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "limit_conn", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_limit_conn_module", set: "ngx_http_limit_conn", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_limit_conn_module", set: "ngx_http_limit_conn", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "limit_conn", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_limit_conn_module", set: "ngx_stream_limit_conn", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_limit_conn_module", set: "ngx_stream_limit_conn", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "limit_conn_dry_run", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_limit_conn_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_dry_run", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_limit_conn_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "limit_conn_dry_run", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_limit_conn_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_dry_run", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_limit_conn_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_conn_log_level", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_conn_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_log_level", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_conn_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_conn_log_level", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_limit_conn_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_log_level", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_limit_conn_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_conn_status", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_conn_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_status", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_conn_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "limit_conn_zone", kind: ModuleKind::Http, mask: 0x0200_0004, module: "ngx_http_limit_conn_module", set: "ngx_http_limit_conn_zone", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_zone", kind: ModuleKind::Http, mask: 0x0200_0004, module: "ngx_http_limit_conn_module", set: "ngx_http_limit_conn_zone", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "limit_conn_zone", kind: ModuleKind::Stream, mask: 0x0200_0004, module: "ngx_stream_limit_conn_module", set: "ngx_stream_limit_conn_zone", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_conn_zone", kind: ModuleKind::Stream, mask: 0x0200_0004, module: "ngx_stream_limit_conn_module", set: "ngx_stream_limit_conn_zone", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK|NGX_CONF_1MORE
-    DirectiveSpec { name: "limit_except", kind: ModuleKind::Http, mask: 0x0800_0900, module: "ngx_http_core_module", set: "ngx_http_core_limit_except", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_except", kind: ModuleKind::Http, mask: 0x0800_0900, module: "ngx_http_core_module", set: "ngx_http_core_limit_except", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_rate", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_rate", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_rate_after", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_rate_after", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "limit_req", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_limit_req_module", set: "ngx_http_limit_req", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_req", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_limit_req_module", set: "ngx_http_limit_req", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "limit_req_dry_run", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_limit_req_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_req_dry_run", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_limit_req_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_req_log_level", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_req_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_req_log_level", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_req_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "limit_req_status", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_req_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_req_status", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_limit_req_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3
-    DirectiveSpec { name: "limit_req_zone", kind: ModuleKind::Http, mask: 0x0200_0008, module: "ngx_http_limit_req_module", set: "ngx_http_limit_req_zone", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "limit_req_zone", kind: ModuleKind::Http, mask: 0x0200_0008, module: "ngx_http_limit_req_module", set: "ngx_http_limit_req_zone", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lingering_close", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lingering_close", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lingering_time", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lingering_time", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lingering_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lingering_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "listen", kind: ModuleKind::Http, mask: 0x0400_0800, module: "ngx_http_core_module", set: "ngx_http_core_listen", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "listen", kind: ModuleKind::Http, mask: 0x0400_0800, module: "ngx_http_core_module", set: "ngx_http_core_listen", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "listen", kind: ModuleKind::Mail, mask: 0x0400_0800, module: "ngx_mail_core_module", set: "ngx_mail_core_listen", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "listen", kind: ModuleKind::Mail, mask: 0x0400_0800, module: "ngx_mail_core_module", set: "ngx_mail_core_listen", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "listen", kind: ModuleKind::Stream, mask: 0x0400_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_listen", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "listen", kind: ModuleKind::Stream, mask: 0x0400_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_listen", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "load_module", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_load_module", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "load_module", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_load_module", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE12
-    DirectiveSpec { name: "location", kind: ModuleKind::Http, mask: 0x0C00_0106, module: "ngx_http_core_module", set: "ngx_http_core_location", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "location", kind: ModuleKind::Http, mask: 0x0C00_0106, module: "ngx_http_core_module", set: "ngx_http_core_location", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lock_file", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lock_file", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE
-    DirectiveSpec { name: "log_format", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_log_module", set: "ngx_http_log_set_format", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_format", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_log_module", set: "ngx_http_log_set_format", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_2MORE
-    DirectiveSpec { name: "log_format", kind: ModuleKind::Stream, mask: 0x0200_1000, module: "ngx_stream_log_module", set: "ngx_stream_log_set_format", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_format", kind: ModuleKind::Stream, mask: 0x0200_1000, module: "ngx_stream_log_module", set: "ngx_stream_log_set_format", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "log_not_found", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_not_found", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "log_subrequest", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_subrequest", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "mail", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_mail_module", set: "ngx_mail_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mail", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_mail_module", set: "ngx_mail_block", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2
-    DirectiveSpec { name: "map", kind: ModuleKind::Http, mask: 0x0200_0104, module: "ngx_http_map_module", set: "ngx_http_map_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "map", kind: ModuleKind::Http, mask: 0x0200_0104, module: "ngx_http_map_module", set: "ngx_http_map_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2
-    DirectiveSpec { name: "map", kind: ModuleKind::Stream, mask: 0x0200_0104, module: "ngx_stream_map_module", set: "ngx_stream_map_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "map", kind: ModuleKind::Stream, mask: 0x0200_0104, module: "ngx_stream_map_module", set: "ngx_stream_map_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "map_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_map_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "map_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_map_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "map_hash_bucket_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_map_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "map_hash_bucket_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_map_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "map_hash_max_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_map_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "map_hash_max_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_map_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "map_hash_max_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_map_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "map_hash_max_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_map_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "master_process", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "master_process", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "max_errors", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "max_errors", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "max_headers", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_029_008, removed_in: None },
+    DirectiveSpec { name: "max_headers", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_008, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "max_ranges", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "max_ranges", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "memcached_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_memcached_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_memcached_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_gzip_flag", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_gzip_flag", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "memcached_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_memcached_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_memcached_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_memcached_module", set: "ngx_http_memcached_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_memcached_module", set: "ngx_http_memcached_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "memcached_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_memcached_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "memcached_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_memcached_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "memcached_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_memcached_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "merge_slashes", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "merge_slashes", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "min_delete_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_dav_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "min_delete_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_dav_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "mirror", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_mirror_module", set: "ngx_http_mirror", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mirror", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_mirror_module", set: "ngx_http_mirror", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "mirror_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_mirror_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mirror_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_mirror_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "modern_browser", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_browser_module", set: "ngx_http_modern_browser", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "modern_browser", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_browser_module", set: "ngx_http_modern_browser", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "modern_browser_value", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_browser_module", set: "ngx_http_modern_browser_value", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "modern_browser_value", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_browser_module", set: "ngx_http_modern_browser_value", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS
-    DirectiveSpec { name: "mp4", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_mp4_module", set: "ngx_http_mp4", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mp4", kind: ModuleKind::Http, mask: 0x0800_0001, module: "ngx_http_mp4_module", set: "ngx_http_mp4", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "mp4_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_mp4_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mp4_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_mp4_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "mp4_max_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_mp4_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mp4_max_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_mp4_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "mp4_start_key_frame", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_mp4_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "mp4_start_key_frame", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_mp4_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "msie_padding", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "msie_padding", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "msie_refresh", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "msie_refresh", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "multi_accept", kind: ModuleKind::Event, mask: 0x0200_0200, module: "ngx_event_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "multi_accept", kind: ModuleKind::Event, mask: 0x0200_0200, module: "ngx_event_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "open_file_cache", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_http_core_open_file_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_file_cache", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_core_module", set: "ngx_http_core_open_file_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "open_file_cache_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_file_cache_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "open_file_cache_events", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_file_cache_events", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "open_file_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_file_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "open_file_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_sec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_file_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_sec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "open_log_file_cache", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_log_module", set: "ngx_http_log_open_file_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_log_file_cache", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_log_module", set: "ngx_http_log_open_file_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "open_log_file_cache", kind: ModuleKind::Stream, mask: 0x0600_001E, module: "ngx_stream_log_module", set: "ngx_stream_log_open_file_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "open_log_file_cache", kind: ModuleKind::Stream, mask: 0x0600_001E, module: "ngx_stream_log_module", set: "ngx_stream_log_open_file_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "output_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_copy_filter_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "output_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_copy_filter_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "override_charset", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_charset_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "override_charset", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_charset_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "pass", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_pass_module", set: "ngx_stream_pass", on_off: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
+    DirectiveSpec { name: "pass", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_pass_module", set: "ngx_stream_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "pcre_jit", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_regex_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "pcre_jit", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_regex_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "perl", kind: ModuleKind::Http, mask: 0x8800_0002, module: "ngx_http_perl_module", set: "ngx_http_perl", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "perl", kind: ModuleKind::Http, mask: 0x8800_0002, module: "ngx_http_perl_module", set: "ngx_http_perl", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "perl_modules", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_perl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "perl_modules", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_perl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "perl_require", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_perl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "perl_require", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_perl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "perl_set", kind: ModuleKind::Http, mask: 0x0200_0004, module: "ngx_http_perl_module", set: "ngx_http_perl_set", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "perl_set", kind: ModuleKind::Http, mask: 0x0200_0004, module: "ngx_http_perl_module", set: "ngx_http_perl_set", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "pid", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "pid", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "pop3_auth", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_pop3_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "pop3_auth", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_pop3_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "pop3_capabilities", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_pop3_module", set: "ngx_mail_capabilities", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "pop3_capabilities", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_pop3_module", set: "ngx_mail_capabilities", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "port_in_redirect", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "port_in_redirect", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "post_acceptex", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_iocp_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "post_acceptex", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_iocp_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "post_action", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "post_action", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "postpone_gzipping", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "postpone_gzipping", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_gzip_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "postpone_output", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "postpone_output", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "preread_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "preread_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "preread_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "preread_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "protocol", kind: ModuleKind::Mail, mask: 0x0400_0002, module: "ngx_mail_core_module", set: "ngx_mail_core_protocol", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "protocol", kind: ModuleKind::Mail, mask: 0x0400_0002, module: "ngx_mail_core_module", set: "ngx_mail_core_protocol", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "proxy_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "proxy_bind", kind: ModuleKind::Stream, mask: 0x0600_0006, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_bind", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_bind", kind: ModuleKind::Stream, mask: 0x0600_0006, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_bind", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_buffer", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_buffer", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "proxy_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_proxy_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_proxy_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_convert_head", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_convert_head", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cache_key", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cache_key", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_proxy_module", set: "ngx_http_file_cache_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_proxy_module", set: "ngx_http_file_cache_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_connect_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_connect_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "proxy_cookie_domain", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cookie_domain", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cookie_domain", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cookie_domain", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "proxy_cookie_flags", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cookie_flags", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cookie_flags", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cookie_flags", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "proxy_cookie_path", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cookie_path", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_cookie_path", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_proxy_cookie_path", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_download_rate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_download_rate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_downstream_buffer", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_downstream_buffer", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_half_close", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_half_close", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_headers_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_headers_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_headers_hash_max_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_headers_hash_max_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_http_version", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_http_version", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "proxy_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
+    DirectiveSpec { name: "proxy_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
+    DirectiveSpec { name: "proxy_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_method", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_method", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "proxy_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_next_upstream", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_next_upstream", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_next_upstream_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_next_upstream_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_next_upstream_tries", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_next_upstream_tries", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "proxy_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_pass", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_pass", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_pass", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_pass", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_pass_error_message", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_pass_error_message", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_pass_trailers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "proxy_pass_trailers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_proxy_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_031_004, removed_in: None },
+    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_proxy_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_004, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_031_004, removed_in: None },
+    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_004, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_031_004) },
+    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_031_004) },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_031_004) },
+    DirectiveSpec { name: "proxy_protocol", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_031_004) },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_protocol_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_protocol_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "proxy_redirect", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_proxy_redirect", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_redirect", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_proxy_module", set: "ngx_http_proxy_redirect", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_requests", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_requests", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_responses", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_responses", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_set_body", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_set_body", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "proxy_set_header", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_proxy_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_set_header", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_proxy_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_smtp_auth", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_smtp_auth", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "proxy_socket_keepalive", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_socket_keepalive", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "proxy_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_socket_rcvbuf", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "proxy_socket_rcvbuf", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "proxy_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_socket_sndbuf", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "proxy_socket_sndbuf", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_alpn", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_ssl_alpn_set_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_alpn", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_ssl_alpn_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_proxy_module", set: "ngx_http_proxy_ssl_certificate_cache", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_proxy_module", set: "ngx_http_proxy_ssl_certificate_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE123  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_certificate_cache", kind: ModuleKind::Stream, mask: 0x0600_000E, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_ssl_certificate_cache", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_cache", kind: ModuleKind::Stream, mask: 0x0600_000E, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_ssl_certificate_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_certificate_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_proxy_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_proxy_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_conf_command", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_proxy_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_conf_command", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_proxy_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_crl", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_crl", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_name", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_name", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_password_file", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_password_file", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_password_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_password_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_proxy_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_proxy_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_server_name", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_server_name", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_server_name", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_server_name", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_session_reuse", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_session_reuse", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_session_reuse", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_session_reuse", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_verify", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "proxy_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "proxy_ssl_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_store", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_http_proxy_store", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "proxy_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_proxy_module", set: "ngx_conf_set_access_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_proxy_module", set: "ngx_conf_set_access_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "proxy_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_proxy_module", set: "ngx_conf_set_path_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_proxy_module", set: "ngx_conf_set_path_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_upload_rate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_upload_rate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_stream_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "proxy_upstream_buffer", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_upstream_buffer", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_proxy_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "quic_active_connection_id_limit", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "quic_active_connection_id_limit", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "quic_bpf", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_quic_bpf_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "quic_bpf", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_quic_bpf_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "quic_gso", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "quic_gso", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "quic_host_key", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_http_quic_host_key", on_off: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "quic_host_key", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_v3_module", set: "ngx_http_quic_host_key", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "quic_retry", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_000, removed_in: None },
+    DirectiveSpec { name: "quic_retry", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_v3_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12
-    DirectiveSpec { name: "random", kind: ModuleKind::Http, mask: 0x1000_0007, module: "ngx_http_upstream_random_module", set: "ngx_http_upstream_random", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "random", kind: ModuleKind::Http, mask: 0x1000_0007, module: "ngx_http_upstream_random_module", set: "ngx_http_upstream_random", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12
-    DirectiveSpec { name: "random", kind: ModuleKind::Stream, mask: 0x0800_0007, module: "ngx_stream_upstream_random_module", set: "ngx_stream_upstream_random", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "random", kind: ModuleKind::Stream, mask: 0x0800_0007, module: "ngx_stream_upstream_random_module", set: "ngx_stream_upstream_random", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "random_index", kind: ModuleKind::Http, mask: 0x0800_0200, module: "ngx_http_random_index_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "random_index", kind: ModuleKind::Http, mask: 0x0800_0200, module: "ngx_http_random_index_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "read_ahead", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "read_ahead", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "real_ip_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_realip_module", set: "ngx_http_realip", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "real_ip_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_realip_module", set: "ngx_http_realip", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "real_ip_recursive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_realip_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "real_ip_recursive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_realip_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "recursive_error_pages", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "recursive_error_pages", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "referer_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0C00_0002, module: "ngx_http_referer_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "referer_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0C00_0002, module: "ngx_http_referer_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "referer_hash_max_size", kind: ModuleKind::Http, mask: 0x0C00_0002, module: "ngx_http_referer_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "referer_hash_max_size", kind: ModuleKind::Http, mask: 0x0C00_0002, module: "ngx_http_referer_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "request_pool_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "request_pool_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "reset_timedout_connection", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "reset_timedout_connection", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "resolver", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_core_resolver", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "resolver", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_core_module", set: "ngx_http_core_resolver", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_UPSTREAM_ZONE)]
-    DirectiveSpec { name: "resolver", kind: ModuleKind::Http, mask: 0x1000_0800, module: "ngx_http_upstream_module", set: "ngx_http_upstream_resolver", on_off: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
+    DirectiveSpec { name: "resolver", kind: ModuleKind::Http, mask: 0x1000_0800, module: "ngx_http_upstream_module", set: "ngx_http_upstream_resolver", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "resolver", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_core_module", set: "ngx_mail_core_resolver", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "resolver", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_core_module", set: "ngx_mail_core_resolver", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "resolver", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_resolver", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "resolver", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_resolver", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_1MORE  [#if (NGX_STREAM_UPSTREAM_ZONE)]
-    DirectiveSpec { name: "resolver", kind: ModuleKind::Stream, mask: 0x0800_0800, module: "ngx_stream_upstream_module", set: "ngx_stream_upstream_resolver", on_off: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
+    DirectiveSpec { name: "resolver", kind: ModuleKind::Stream, mask: 0x0800_0800, module: "ngx_stream_upstream_module", set: "ngx_stream_upstream_resolver", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_UPSTREAM_ZONE)]
-    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
+    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_upstream_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_UPSTREAM_ZONE)]
-    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Stream, mask: 0x0800_0002, module: "ngx_stream_upstream_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
+    DirectiveSpec { name: "resolver_timeout", kind: ModuleKind::Stream, mask: 0x0800_0002, module: "ngx_stream_upstream_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_003, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "return", kind: ModuleKind::Http, mask: 0x6C00_0006, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_return", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "return", kind: ModuleKind::Http, mask: 0x6C00_0006, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_return", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "return", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_return_module", set: "ngx_stream_return", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "return", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_return_module", set: "ngx_stream_return", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "rewrite", kind: ModuleKind::Http, mask: 0x6C00_000C, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "rewrite", kind: ModuleKind::Http, mask: 0x6C00_000C, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "rewrite_log", kind: ModuleKind::Http, mask: 0x6E00_0200, module: "ngx_http_rewrite_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "rewrite_log", kind: ModuleKind::Http, mask: 0x6E00_0200, module: "ngx_http_rewrite_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "root", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_http_core_root", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "root", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_core_module", set: "ngx_http_core_root", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "satisfy", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "satisfy", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "scgi_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_scgi_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_scgi_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "scgi_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_scgi_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_scgi_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_cache_key", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_cache_key", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_scgi_module", set: "ngx_http_file_cache_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_scgi_module", set: "ngx_http_file_cache_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "scgi_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
+    DirectiveSpec { name: "scgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
+    DirectiveSpec { name: "scgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "scgi_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "scgi_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_scgi_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "scgi_param", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_scgi_module", set: "ngx_http_upstream_param_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_param", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_scgi_module", set: "ngx_http_upstream_param_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "scgi_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_scgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "scgi_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "scgi_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_store", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_http_scgi_store", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "scgi_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_scgi_module", set: "ngx_conf_set_access_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_scgi_module", set: "ngx_conf_set_access_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "scgi_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_scgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "scgi_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_scgi_module", set: "ngx_conf_set_path_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "scgi_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_scgi_module", set: "ngx_conf_set_path_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "secure_link", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_secure_link_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "secure_link", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_secure_link_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "secure_link_md5", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_secure_link_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "secure_link_md5", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_secure_link_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "secure_link_secret", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_secure_link_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "secure_link_secret", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_secure_link_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "sendfile", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "sendfile", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "sendfile_max_chunk", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "sendfile_max_chunk", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "server", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_core_module", set: "ngx_http_core_server", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_core_module", set: "ngx_http_core_server", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "server", kind: ModuleKind::Http, mask: 0x1000_0800, module: "ngx_http_upstream_module", set: "ngx_http_upstream_server", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server", kind: ModuleKind::Http, mask: 0x1000_0800, module: "ngx_http_upstream_module", set: "ngx_http_upstream_server", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "server", kind: ModuleKind::Mail, mask: 0x0200_0101, module: "ngx_mail_core_module", set: "ngx_mail_core_server", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server", kind: ModuleKind::Mail, mask: 0x0200_0101, module: "ngx_mail_core_module", set: "ngx_mail_core_server", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "server", kind: ModuleKind::Stream, mask: 0x0200_0101, module: "ngx_stream_core_module", set: "ngx_stream_core_server", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server", kind: ModuleKind::Stream, mask: 0x0200_0101, module: "ngx_stream_core_module", set: "ngx_stream_core_server", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "server", kind: ModuleKind::Stream, mask: 0x0800_0800, module: "ngx_stream_upstream_module", set: "ngx_stream_upstream_server", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server", kind: ModuleKind::Stream, mask: 0x0800_0800, module: "ngx_stream_upstream_module", set: "ngx_stream_upstream_server", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "server_name", kind: ModuleKind::Http, mask: 0x0400_0800, module: "ngx_http_core_module", set: "ngx_http_core_server_name", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_name", kind: ModuleKind::Http, mask: 0x0400_0800, module: "ngx_http_core_module", set: "ngx_http_core_server_name", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_name", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_name", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "server_name", kind: ModuleKind::Stream, mask: 0x0400_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_server_name", on_off: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
+    DirectiveSpec { name: "server_name", kind: ModuleKind::Stream, mask: 0x0400_0800, module: "ngx_stream_core_module", set: "ngx_stream_core_server_name", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "server_name_in_redirect", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_name_in_redirect", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_names_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_names_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_names_hash_bucket_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
+    DirectiveSpec { name: "server_names_hash_bucket_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_names_hash_max_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_names_hash_max_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_names_hash_max_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
+    DirectiveSpec { name: "server_names_hash_max_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_tokens", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_tokens", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "set", kind: ModuleKind::Http, mask: 0x6C00_0004, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_set", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set", kind: ModuleKind::Http, mask: 0x6C00_0004, module: "ngx_http_rewrite_module", set: "ngx_http_rewrite_set", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "set", kind: ModuleKind::Stream, mask: 0x0400_0004, module: "ngx_stream_set_module", set: "ngx_stream_set", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set", kind: ModuleKind::Stream, mask: 0x0400_0004, module: "ngx_stream_set_module", set: "ngx_stream_set", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "set_real_ip_from", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_realip_module", set: "ngx_http_realip_from", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set_real_ip_from", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_realip_module", set: "ngx_http_realip_from", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "set_real_ip_from", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_realip_module", set: "ngx_mail_realip_from", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set_real_ip_from", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_realip_module", set: "ngx_mail_realip_from", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "set_real_ip_from", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_realip_module", set: "ngx_stream_realip_from", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set_real_ip_from", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_realip_module", set: "ngx_stream_realip_from", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "slice", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_slice_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "slice", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_slice_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "smtp_auth", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_smtp_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "smtp_auth", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_smtp_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "smtp_capabilities", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_smtp_module", set: "ngx_mail_capabilities", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "smtp_capabilities", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_smtp_module", set: "ngx_mail_capabilities", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "smtp_client_buffer", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_smtp_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "smtp_client_buffer", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_smtp_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "smtp_greeting_delay", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_smtp_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "smtp_greeting_delay", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_smtp_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "source_charset", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_charset_filter_module", set: "ngx_http_set_charset_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "source_charset", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_charset_filter_module", set: "ngx_http_set_charset_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2
-    DirectiveSpec { name: "split_clients", kind: ModuleKind::Http, mask: 0x0200_0104, module: "ngx_http_split_clients_module", set: "ngx_conf_split_clients_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "split_clients", kind: ModuleKind::Http, mask: 0x0200_0104, module: "ngx_http_split_clients_module", set: "ngx_conf_split_clients_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2
-    DirectiveSpec { name: "split_clients", kind: ModuleKind::Stream, mask: 0x0200_0104, module: "ngx_stream_split_clients_module", set: "ngx_conf_split_clients_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "split_clients", kind: ModuleKind::Stream, mask: 0x0200_0104, module: "ngx_stream_split_clients_module", set: "ngx_conf_split_clients_block", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssi", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssi_ignore_recycled_buffers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi_ignore_recycled_buffers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssi_last_modified", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi_last_modified", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssi_min_file_chunk", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi_min_file_chunk", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssi_silent_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi_silent_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "ssi_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_ssi_filter_module", set: "ngx_http_types_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_ssi_filter_module", set: "ngx_http_types_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssi_value_length", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssi_value_length", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_ssi_filter_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_http_ssl_enable", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
+    DirectiveSpec { name: "ssl", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_http_ssl_enable", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_enable", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
+    DirectiveSpec { name: "ssl", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_enable", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_025_001) },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "ssl_alpn", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_alpn", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_alpn", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_alpn", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_buffer_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_buffer_size", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_certificate", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_certificate", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0600_000E, module: "ngx_http_ssl_module", set: "ngx_http_ssl_certificate_cache", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0600_000E, module: "ngx_http_ssl_module", set: "ngx_http_ssl_certificate_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "ssl_certificate_cache", kind: ModuleKind::Stream, mask: 0x0600_000E, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_certificate_cache", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_cache", kind: ModuleKind::Stream, mask: 0x0600_000E, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_certificate_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_certificate_compression", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_029_001, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_compression", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_029_001, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_certificate_compression", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_029_001, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_compression", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_029_001, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_certificate_compression", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_029_001, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_compression", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_029_001, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_certificate_key", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_key", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_certificate_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ciphers", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ciphers", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ciphers", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ciphers", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_client_certificate", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_certificate", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_client_certificate", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_certificate", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_client_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "ssl_conf_command", kind: ModuleKind::Http, mask: 0x0600_0004, module: "ngx_http_ssl_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_conf_command", kind: ModuleKind::Http, mask: 0x0600_0004, module: "ngx_http_ssl_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "ssl_conf_command", kind: ModuleKind::Mail, mask: 0x0600_0004, module: "ngx_mail_ssl_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_conf_command", kind: ModuleKind::Mail, mask: 0x0600_0004, module: "ngx_mail_ssl_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "ssl_conf_command", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_ssl_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_conf_command", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_ssl_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_crl", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_crl", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_crl", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_crl", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_crl", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_crl", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_dhparam", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_dhparam", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_dhparam", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_dhparam", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_dhparam", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_dhparam", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_early_data", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_early_data", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ecdh_curve", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ecdh_curve", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ecdh_curve", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ecdh_curve", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ecdh_curve", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ecdh_curve", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ech_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_029_004, removed_in: None },
+    DirectiveSpec { name: "ssl_ech_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_004, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ech_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_029_004, removed_in: None },
+    DirectiveSpec { name: "ssl_ech_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_004, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_engine", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_openssl_module", set: "ngx_openssl_engine", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_engine", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_openssl_module", set: "ngx_openssl_engine", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_handshake_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_handshake_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_object_cache_inheritable", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_openssl_cache_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "ssl_object_cache_inheritable", kind: ModuleKind::Core, mask: 0x0101_0200, module: "ngx_openssl_cache_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_028_001, removed_in: None },
+    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_028_001, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_028_001, removed_in: None },
+    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_028_001, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_029_003) },
+    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_029_003) },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_027_002, removed_in: Some(1_029_003) },
+    DirectiveSpec { name: "ssl_ocsp", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: Some(1_029_003) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ocsp_cache", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_http_ssl_ocsp_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ocsp_cache", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_http_ssl_ocsp_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ocsp_cache", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_ocsp_cache", on_off: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "ssl_ocsp_cache", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_ocsp_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ocsp_responder", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_ocsp_responder", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_ocsp_responder", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "ssl_ocsp_responder", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_password_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_http_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_password_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_http_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_password_file", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_password_file", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_password_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_password_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_prefer_server_ciphers", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_prefer_server_ciphers", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_prefer_server_ciphers", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_prefer_server_ciphers", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_prefer_server_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_prefer_server_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_preread", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_preread_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_preread", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_preread_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "ssl_protocols", kind: ModuleKind::Http, mask: 0x0600_0800, module: "ngx_http_ssl_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_protocols", kind: ModuleKind::Http, mask: 0x0600_0800, module: "ngx_http_ssl_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "ssl_protocols", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_ssl_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_protocols", kind: ModuleKind::Mail, mask: 0x0600_0800, module: "ngx_mail_ssl_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "ssl_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_ssl_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_ssl_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_reject_handshake", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_reject_handshake", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_reject_handshake", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_025_005, removed_in: None },
+    DirectiveSpec { name: "ssl_reject_handshake", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_025_005, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "ssl_session_cache", kind: ModuleKind::Http, mask: 0x0600_0006, module: "ngx_http_ssl_module", set: "ngx_http_ssl_session_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_cache", kind: ModuleKind::Http, mask: 0x0600_0006, module: "ngx_http_ssl_module", set: "ngx_http_ssl_session_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "ssl_session_cache", kind: ModuleKind::Mail, mask: 0x0600_0006, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_session_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_cache", kind: ModuleKind::Mail, mask: 0x0600_0006, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_session_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "ssl_session_cache", kind: ModuleKind::Stream, mask: 0x0600_0006, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_session_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_cache", kind: ModuleKind::Stream, mask: 0x0600_0006, module: "ngx_stream_ssl_module", set: "ngx_stream_ssl_session_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_session_ticket_key", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_ticket_key", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_session_ticket_key", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_ticket_key", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_session_ticket_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_ticket_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_session_tickets", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_tickets", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_session_tickets", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_tickets", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_session_tickets", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_tickets", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_session_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_sec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_timeout", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_sec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_session_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_sec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_sec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_session_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_sec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_sec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_stapling", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_stapling", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_stapling_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_stapling_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_stapling_responder", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling_responder", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_stapling_responder", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling_responder", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_stapling_verify", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling_verify", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "ssl_stapling_verify", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_027_002, removed_in: None },
+    DirectiveSpec { name: "ssl_stapling_verify", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_ssl_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_027_002, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_trusted_certificate", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_trusted_certificate", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_verify_client", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_verify_client", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_verify_client", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_verify_client", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_verify_client", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_verify_client", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_ssl_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_verify_depth", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_verify_depth", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "ssl_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_ssl_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "starttls", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_starttls", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "starttls", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_ssl_module", set: "ngx_mail_ssl_starttls", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_2MORE
-    DirectiveSpec { name: "sticky", kind: ModuleKind::Http, mask: 0x1000_1000, module: "ngx_http_upstream_sticky_module", set: "ngx_http_upstream_sticky", on_off: false, source: Source::Nginx, since: 1_029_006, removed_in: None },
+    DirectiveSpec { name: "sticky", kind: ModuleKind::Http, mask: 0x1000_1000, module: "ngx_http_upstream_sticky_module", set: "ngx_http_upstream_sticky", on_off: false, custom_body: false, source: Source::Nginx, since: 1_029_006, removed_in: None },
     // NGX_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "stream", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_stream_module", set: "ngx_stream_block", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "stream", kind: ModuleKind::Core, mask: 0x0100_0101, module: "ngx_stream_module", set: "ngx_stream_block", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1
-    DirectiveSpec { name: "stub_status", kind: ModuleKind::Http, mask: 0x0C00_0003, module: "ngx_http_stub_status_module", set: "ngx_http_set_stub_status", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "stub_status", kind: ModuleKind::Http, mask: 0x0C00_0003, module: "ngx_http_stub_status_module", set: "ngx_http_set_stub_status", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "sub_filter", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_sub_filter_module", set: "ngx_http_sub_filter", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "sub_filter", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_sub_filter_module", set: "ngx_http_sub_filter", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "sub_filter_last_modified", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_sub_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "sub_filter_last_modified", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_sub_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "sub_filter_once", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_sub_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "sub_filter_once", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_sub_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "sub_filter_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_sub_filter_module", set: "ngx_http_types_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "sub_filter_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_sub_filter_module", set: "ngx_http_types_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "subrequest_output_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "subrequest_output_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "tcp_nodelay", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "tcp_nodelay", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "tcp_nodelay", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "tcp_nodelay", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "tcp_nopush", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "tcp_nopush", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "thread_pool", kind: ModuleKind::Core, mask: 0x0101_000C, module: "ngx_thread_pool_module", set: "ngx_thread_pool", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "thread_pool", kind: ModuleKind::Core, mask: 0x0101_000C, module: "ngx_thread_pool_module", set: "ngx_thread_pool", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "timeout", kind: ModuleKind::Mail, mask: 0x0600_0002, module: "ngx_mail_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "timer_resolution", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "timer_resolution", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE
-    DirectiveSpec { name: "try_files", kind: ModuleKind::Http, mask: 0x0C00_1000, module: "ngx_http_try_files_module", set: "ngx_http_try_files", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "try_files", kind: ModuleKind::Http, mask: 0x0C00_1000, module: "ngx_http_try_files_module", set: "ngx_http_try_files", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "tunnel_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_tunnel_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_tunnel_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "tunnel_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_tunnel_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_tunnel_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_pass", kind: ModuleKind::Http, mask: 0x4C00_0003, module: "ngx_http_tunnel_module", set: "ngx_http_tunnel_pass", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_pass", kind: ModuleKind::Http, mask: 0x4C00_0003, module: "ngx_http_tunnel_module", set: "ngx_http_tunnel_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_send_lowat", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "tunnel_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_tunnel_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_031_000, removed_in: None },
+    DirectiveSpec { name: "tunnel_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_tunnel_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_031_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "tunnel_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "tunnel_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "tunnel_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_tunnel_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "types", kind: ModuleKind::Http, mask: 0x0E00_0101, module: "ngx_http_core_module", set: "ngx_http_core_types", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "types", kind: ModuleKind::Http, mask: 0x0E00_0101, module: "ngx_http_core_module", set: "ngx_http_core_types", on_off: false, custom_body: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "types_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "types_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "types_hash_max_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "types_hash_max_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "underscores_in_headers", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "underscores_in_headers", kind: ModuleKind::Http, mask: 0x0600_0200, module: "ngx_http_core_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uninitialized_variable_warn", kind: ModuleKind::Http, mask: 0x6E00_0200, module: "ngx_http_rewrite_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uninitialized_variable_warn", kind: ModuleKind::Http, mask: 0x6E00_0200, module: "ngx_http_rewrite_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1
-    DirectiveSpec { name: "upstream", kind: ModuleKind::Http, mask: 0x0200_0102, module: "ngx_http_upstream_module", set: "ngx_http_upstream", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "upstream", kind: ModuleKind::Http, mask: 0x0200_0102, module: "ngx_http_upstream_module", set: "ngx_http_upstream", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1
-    DirectiveSpec { name: "upstream", kind: ModuleKind::Stream, mask: 0x0200_0102, module: "ngx_stream_upstream_module", set: "ngx_stream_upstream", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "upstream", kind: ModuleKind::Stream, mask: 0x0200_0102, module: "ngx_stream_upstream_module", set: "ngx_stream_upstream", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "use", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_event_use", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "use", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_event_use", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "user", kind: ModuleKind::Core, mask: 0x0101_0006, module: "ngx_core_module", set: "ngx_set_user", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "user", kind: ModuleKind::Core, mask: 0x0101_0006, module: "ngx_core_module", set: "ngx_set_user", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_enum_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_enum_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_domain", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_domain", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_expires", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_http_userid_expires", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_expires", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_http_userid_expires", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "userid_flags", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_flags", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_mark", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_http_userid_mark", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_mark", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_http_userid_mark", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_p3p", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_p3p", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_path", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_path", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "userid_service", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "userid_service", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_userid_filter_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "uwsgi_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_uwsgi_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_bind", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_uwsgi_module", set: "ngx_http_upstream_bind_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "uwsgi_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bufs_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_buffers", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bufs_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_busy_buffers_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_cache", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_background_update", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_bypass", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_cache_key", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_cache_key", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_lock", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_lock_age", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_lock_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_max_range_offset", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_methods", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_min_uses", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_uwsgi_module", set: "ngx_http_file_cache_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_path", kind: ModuleKind::Http, mask: 0x0200_1000, module: "ngx_http_uwsgi_module", set: "ngx_http_file_cache_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_revalidate", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_use_stale", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_cache_valid", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_http_file_cache_valid_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_connect_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_force_ranges", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_hide_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ignore_client_abort", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "uwsgi_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ignore_headers", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_intercept_errors", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
+    DirectiveSpec { name: "uwsgi_limit_rate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: Some(1_027_000) },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_max_temp_file_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_modifier1", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_modifier1", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_modifier2", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_modifier2", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "uwsgi_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_next_upstream", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_next_upstream_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_next_upstream_tries", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_CACHE)]
-    DirectiveSpec { name: "uwsgi_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_http_set_predicate_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_no_cache", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_http_set_predicate_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "uwsgi_param", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_uwsgi_module", set: "ngx_http_upstream_param_set_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_param", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_uwsgi_module", set: "ngx_http_upstream_param_set_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_pass", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_pass", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_pass", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_pass_header", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_pass_request_body", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_pass_request_headers", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_read_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_request_buffering", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_send_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "uwsgi_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_socket_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "uwsgi_socket_rcvbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "uwsgi_socket_sndbuf", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_ssl_certificate_cache", on_off: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_certificate_cache", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_ssl_certificate_cache", on_off: false, custom_body: false, source: Source::Nginx, since: 1_027_004, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_zero_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_name", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_set_complex_value_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_password_file", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_ssl_password_file", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_password_file", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_ssl_password_file", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_server_name", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_server_name", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_session_reuse", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_session_reuse", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "uwsgi_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_store", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_store", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_http_uwsgi_store", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123
-    DirectiveSpec { name: "uwsgi_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_access_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_store_access", kind: ModuleKind::Http, mask: 0x0E00_000E, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_access_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_string", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_string", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "uwsgi_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_temp_file_write_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234
-    DirectiveSpec { name: "uwsgi_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_path_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "uwsgi_temp_path", kind: ModuleKind::Http, mask: 0x0E00_001E, module: "ngx_http_uwsgi_module", set: "ngx_conf_set_path_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "valid_referers", kind: ModuleKind::Http, mask: 0x0C00_0800, module: "ngx_http_referer_module", set: "ngx_http_valid_referers", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "valid_referers", kind: ModuleKind::Http, mask: 0x0C00_0800, module: "ngx_http_referer_module", set: "ngx_http_valid_referers", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "variables_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "variables_hash_bucket_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "variables_hash_bucket_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "variables_hash_bucket_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "variables_hash_max_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "variables_hash_max_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "variables_hash_max_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "variables_hash_max_size", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_aio_requests", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_epoll_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_aio_requests", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_epoll_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_EVENT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_connections", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_event_connections", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_connections", kind: ModuleKind::Event, mask: 0x0200_0002, module: "ngx_event_core_module", set: "ngx_event_connections", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "worker_cpu_affinity", kind: ModuleKind::Core, mask: 0x0101_0800, module: "ngx_core_module", set: "ngx_set_cpu_affinity", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_cpu_affinity", kind: ModuleKind::Core, mask: 0x0101_0800, module: "ngx_core_module", set: "ngx_set_cpu_affinity", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_priority", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_set_priority", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_priority", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_set_priority", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_processes", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_set_worker_processes", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_processes", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_set_worker_processes", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_rlimit_core", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_off_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_rlimit_core", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_off_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_rlimit_nofile", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_rlimit_nofile", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "worker_shutdown_timeout", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "worker_shutdown_timeout", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "working_directory", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "working_directory", kind: ModuleKind::Core, mask: 0x0101_0002, module: "ngx_core_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_MAIL_MAIN_CONF|NGX_MAIL_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "xclient", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xclient", kind: ModuleKind::Mail, mask: 0x0600_0200, module: "ngx_mail_proxy_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "xml_entities", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_entities", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xml_entities", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_entities", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "xml_external_entities", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_xslt_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_031_003, removed_in: None },
+    DirectiveSpec { name: "xml_external_entities", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_xslt_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_031_003, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "xslt_last_modified", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_xslt_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xslt_last_modified", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_xslt_filter_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "xslt_param", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_param", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xslt_param", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_param", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "xslt_string_param", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_param", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xslt_string_param", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_param", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "xslt_stylesheet", kind: ModuleKind::Http, mask: 0x0800_0800, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_stylesheet", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xslt_stylesheet", kind: ModuleKind::Http, mask: 0x0800_0800, module: "ngx_http_xslt_filter_module", set: "ngx_http_xslt_stylesheet", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "xslt_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_xslt_filter_module", set: "ngx_http_types_slot", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "xslt_types", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_xslt_filter_module", set: "ngx_http_types_slot", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "zone", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_zone_module", set: "ngx_http_upstream_zone", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "zone", kind: ModuleKind::Http, mask: 0x1000_0006, module: "ngx_http_upstream_zone_module", set: "ngx_http_upstream_zone", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "zone", kind: ModuleKind::Stream, mask: 0x0800_0006, module: "ngx_stream_upstream_zone_module", set: "ngx_stream_upstream_zone", on_off: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "zone", kind: ModuleKind::Stream, mask: 0x0800_0006, module: "ngx_stream_upstream_zone_module", set: "ngx_stream_upstream_zone", on_off: false, custom_body: false, source: Source::Nginx, since: 1_022_000, removed_in: None },
 ];
 
 /// Third-party modules' directives (207 entries), sorted by name (bytes).
 #[rustfmt::skip]
 pub static THIRD_PARTY: &[DirectiveSpec] = &[
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "access_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_access_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "access_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_access_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "access_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_access_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "access_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_access_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "access_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_access_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "access_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_access_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "access_by_lua_no_postpone", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "access_by_lua_no_postpone", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "balancer_by_lua_block", kind: ModuleKind::Http, mask: 0x1000_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_balancer_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "balancer_by_lua_block", kind: ModuleKind::Http, mask: 0x1000_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_balancer_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "balancer_by_lua_block", kind: ModuleKind::Stream, mask: 0x0800_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_balancer_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "balancer_by_lua_block", kind: ModuleKind::Stream, mask: 0x0800_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_balancer_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "balancer_by_lua_file", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_balancer_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "balancer_by_lua_file", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_balancer_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "balancer_by_lua_file", kind: ModuleKind::Stream, mask: 0x0800_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_balancer_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "balancer_by_lua_file", kind: ModuleKind::Stream, mask: 0x0800_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_balancer_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "balancer_keepalive", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_balancer_keepalive", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "balancer_keepalive", kind: ModuleKind::Http, mask: 0x1000_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_balancer_keepalive", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "body_filter_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_body_filter_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "body_filter_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_body_filter_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "body_filter_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_body_filter_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "body_filter_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_body_filter_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "body_filter_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_body_filter_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "body_filter_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_body_filter_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "content_by_lua", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_content_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "content_by_lua", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_content_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "content_by_lua", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_content_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "content_by_lua", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_content_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "content_by_lua_block", kind: ModuleKind::Http, mask: 0x4800_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_content_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "content_by_lua_block", kind: ModuleKind::Http, mask: 0x4800_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_content_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "content_by_lua_block", kind: ModuleKind::Stream, mask: 0x0400_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_content_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "content_by_lua_block", kind: ModuleKind::Stream, mask: 0x0400_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_content_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "content_by_lua_file", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_content_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "content_by_lua_file", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_content_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "content_by_lua_file", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_content_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "content_by_lua_file", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_content_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "exit_worker_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_exit_worker_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "exit_worker_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_exit_worker_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "exit_worker_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_exit_worker_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "exit_worker_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_exit_worker_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1
-    DirectiveSpec { name: "geoip2", kind: ModuleKind::Http, mask: 0x0200_0102, module: "ngx_http_geoip2_module", set: "ngx_http_geoip2", on_off: false, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip2", kind: ModuleKind::Http, mask: 0x0200_0102, module: "ngx_http_geoip2_module", set: "ngx_http_geoip2", on_off: false, custom_body: true, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1
-    DirectiveSpec { name: "geoip2", kind: ModuleKind::Stream, mask: 0x0200_0102, module: "ngx_stream_geoip2_module", set: "ngx_stream_geoip2", on_off: false, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip2", kind: ModuleKind::Stream, mask: 0x0200_0102, module: "ngx_stream_geoip2_module", set: "ngx_stream_geoip2", on_off: false, custom_body: true, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "geoip2_proxy", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_geoip2_module", set: "ngx_http_geoip2_proxy", on_off: false, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip2_proxy", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_geoip2_module", set: "ngx_http_geoip2_proxy", on_off: false, custom_body: false, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "geoip2_proxy_recursive", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_geoip2_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "geoip2_proxy_recursive", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_geoip2_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("ngx_http_geoip2_module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "header_filter_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_header_filter_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "header_filter_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_header_filter_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "header_filter_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_header_filter_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "header_filter_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_header_filter_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "header_filter_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_header_filter_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "header_filter_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_header_filter_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_by_lua", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_by_lua", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_by_lua", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_by_lua", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "init_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_init_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_init_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "init_by_lua_block", kind: ModuleKind::Stream, mask: 0x0200_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_by_lua_block", kind: ModuleKind::Stream, mask: 0x0200_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_by_lua_file", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_by_lua_file", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_worker_by_lua", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_worker_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_worker_by_lua", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_worker_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_worker_by_lua", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_worker_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_worker_by_lua", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_worker_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "init_worker_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_init_worker_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_worker_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_init_worker_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "init_worker_by_lua_block", kind: ModuleKind::Stream, mask: 0x0200_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_worker_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_worker_by_lua_block", kind: ModuleKind::Stream, mask: 0x0200_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_worker_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_worker_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_worker_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_worker_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_init_worker_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "init_worker_by_lua_file", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_worker_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "init_worker_by_lua_file", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_init_worker_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_access", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_js_module", set: "ngx_http_js_access", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_access", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_js_module", set: "ngx_http_js_access", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_access", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_access", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "js_body_filter", kind: ModuleKind::Http, mask: 0xC800_0006, module: "ngx_http_js_module", set: "ngx_http_js_body_filter_set", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_body_filter", kind: ModuleKind::Http, mask: 0xC800_0006, module: "ngx_http_js_module", set: "ngx_http_js_body_filter_set", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_content", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_js_module", set: "ngx_http_js_content", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_content", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_js_module", set: "ngx_http_js_content", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_context_reuse", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_context_reuse", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_context_reuse", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_context_reuse", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_context_reuse_max_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_context_reuse_max_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_context_reuse_max_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_context_reuse_max_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_engine", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_js_engine", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_engine", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_js_engine", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "js_engine", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_js_module", set: "ngx_js_engine", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_engine", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_js_module", set: "ngx_js_engine", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive_requests", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive_requests", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive_requests", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive_requests", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive_time", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive_time", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive_time", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive_time", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_keepalive_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_keepalive_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_max_response_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_max_response_buffer_size", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_max_response_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_max_response_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_js_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_js_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_js_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_js_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_proxy", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_http_js_fetch_proxy", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_proxy", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_http_js_fetch_proxy", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_proxy", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_stream_js_fetch_proxy", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_proxy", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_stream_js_fetch_proxy", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_timeout", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_fetch_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_js_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_verify", kind: ModuleKind::Http, mask: 0x0E00_0200, module: "ngx_http_js_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_verify", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_js_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_verify", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_js_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_SSL)]
-    DirectiveSpec { name: "js_fetch_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_fetch_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_filter", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_filter", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_header_filter", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_header_filter", kind: ModuleKind::Http, mask: 0xC800_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE13
-    DirectiveSpec { name: "js_import", kind: ModuleKind::Http, mask: 0x0E00_000A, module: "ngx_http_js_module", set: "ngx_js_import", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_import", kind: ModuleKind::Http, mask: 0x0E00_000A, module: "ngx_http_js_module", set: "ngx_js_import", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE13
-    DirectiveSpec { name: "js_import", kind: ModuleKind::Stream, mask: 0x0600_000A, module: "ngx_stream_js_module", set: "ngx_js_import", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_import", kind: ModuleKind::Stream, mask: 0x0600_000A, module: "ngx_stream_js_module", set: "ngx_js_import", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE13
-    DirectiveSpec { name: "js_load_http_native_module", kind: ModuleKind::Core, mask: 0x0101_000A, module: "ngx_http_js_core_module", set: "ngx_js_core_load_native_module", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_load_http_native_module", kind: ModuleKind::Core, mask: 0x0101_000A, module: "ngx_http_js_core_module", set: "ngx_js_core_load_native_module", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE13
-    DirectiveSpec { name: "js_load_stream_native_module", kind: ModuleKind::Core, mask: 0x0101_000A, module: "ngx_stream_js_core_module", set: "ngx_js_core_load_native_module", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_load_stream_native_module", kind: ModuleKind::Core, mask: 0x0101_000A, module: "ngx_stream_js_core_module", set: "ngx_js_core_load_native_module", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_path", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_path", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_js_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_path", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_path", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_CONF_ANY
-    DirectiveSpec { name: "js_periodic", kind: ModuleKind::Http, mask: 0x0800_0400, module: "ngx_http_js_module", set: "ngx_http_js_periodic", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_periodic", kind: ModuleKind::Http, mask: 0x0800_0400, module: "ngx_http_js_module", set: "ngx_http_js_periodic", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_ANY
-    DirectiveSpec { name: "js_periodic", kind: ModuleKind::Stream, mask: 0x0400_0400, module: "ngx_stream_js_module", set: "ngx_stream_js_periodic", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_periodic", kind: ModuleKind::Stream, mask: 0x0400_0400, module: "ngx_stream_js_module", set: "ngx_stream_js_periodic", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE13
-    DirectiveSpec { name: "js_preload_object", kind: ModuleKind::Http, mask: 0x0E00_000A, module: "ngx_http_js_module", set: "ngx_js_preload_object", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_preload_object", kind: ModuleKind::Http, mask: 0x0E00_000A, module: "ngx_http_js_module", set: "ngx_js_preload_object", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE13
-    DirectiveSpec { name: "js_preload_object", kind: ModuleKind::Stream, mask: 0x0600_000A, module: "ngx_stream_js_module", set: "ngx_js_preload_object", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_preload_object", kind: ModuleKind::Stream, mask: 0x0600_000A, module: "ngx_stream_js_module", set: "ngx_js_preload_object", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "js_preread", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_preread", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_js_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "js_set", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_js_module", set: "ngx_http_js_set", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_set", kind: ModuleKind::Http, mask: 0x0E00_000C, module: "ngx_http_js_module", set: "ngx_http_js_set", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE23
-    DirectiveSpec { name: "js_set", kind: ModuleKind::Stream, mask: 0x0600_000C, module: "ngx_stream_js_module", set: "ngx_stream_js_set", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_set", kind: ModuleKind::Stream, mask: 0x0600_000C, module: "ngx_stream_js_module", set: "ngx_stream_js_set", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "js_shared_dict_zone", kind: ModuleKind::Http, mask: 0x0200_0800, module: "ngx_http_js_module", set: "ngx_http_js_shared_dict_zone", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_shared_dict_zone", kind: ModuleKind::Http, mask: 0x0200_0800, module: "ngx_http_js_module", set: "ngx_http_js_shared_dict_zone", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "js_shared_dict_zone", kind: ModuleKind::Stream, mask: 0x0200_0800, module: "ngx_stream_js_module", set: "ngx_stream_js_shared_dict_zone", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_shared_dict_zone", kind: ModuleKind::Stream, mask: 0x0200_0800, module: "ngx_stream_js_module", set: "ngx_stream_js_shared_dict_zone", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "js_var", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_js_module", set: "ngx_http_js_var", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_var", kind: ModuleKind::Http, mask: 0x0E00_0006, module: "ngx_http_js_module", set: "ngx_http_js_var", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE12
-    DirectiveSpec { name: "js_var", kind: ModuleKind::Stream, mask: 0x0600_0006, module: "ngx_stream_js_module", set: "ngx_stream_js_var", on_off: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "js_var", kind: ModuleKind::Stream, mask: 0x0600_0006, module: "ngx_stream_js_module", set: "ngx_stream_js_var", on_off: false, custom_body: false, source: Source::ThirdParty("njs"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "log_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_log_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_log_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "log_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_log_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_log_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "log_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_log_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_log_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "log_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_log_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_log_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "log_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_log_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "log_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_log_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_add_variable", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_add_variable", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_add_variable", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_add_variable", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_capture_error_log", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_capture_error_log", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_capture_error_log", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_capture_error_log", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_capture_error_log", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_capture_error_log", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_capture_error_log", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_capture_error_log", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_check_client_abort", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_check_client_abort", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_check_client_abort", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_check_client_abort", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_code_cache", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_http_lua_code_cache", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_code_cache", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_http_lua_code_cache", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_code_cache", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_lua_module", set: "ngx_stream_lua_code_cache", on_off: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_code_cache", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_lua_module", set: "ngx_stream_lua_code_cache", on_off: true, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_http10_buffering", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_http10_buffering", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_load_resty_core", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_http_lua_load_resty_core", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_load_resty_core", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_http_lua_load_resty_core", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_load_resty_core", kind: ModuleKind::Stream, mask: 0x0200_0200, module: "ngx_stream_lua_module", set: "ngx_stream_lua_load_resty_core", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_load_resty_core", kind: ModuleKind::Stream, mask: 0x0200_0200, module: "ngx_stream_lua_module", set: "ngx_stream_lua_load_resty_core", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_malloc_trim", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_malloc_trim", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_malloc_trim", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_malloc_trim", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_malloc_trim", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_malloc_trim", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_malloc_trim", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_malloc_trim", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_max_pending_timers", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_max_pending_timers", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_max_pending_timers", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_max_pending_timers", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_max_running_timers", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_max_running_timers", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_max_running_timers", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_max_running_timers", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_need_request_body", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_need_request_body", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_package_cpath", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_package_cpath", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_package_cpath", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_package_cpath", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_package_cpath", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_package_cpath", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_package_cpath", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_package_cpath", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_package_path", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_package_path", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_package_path", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_package_path", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_package_path", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_package_path", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_package_path", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_package_path", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_regex_cache_max_entries", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_regex_cache_max_entries", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_regex_cache_max_entries", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_regex_cache_max_entries", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1  [#if (NGX_PCRE)]
-    DirectiveSpec { name: "lua_regex_cache_max_entries", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_regex_cache_max_entries", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_regex_match_limit", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_regex_match_limit", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_regex_match_limit", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_regex_match_limit", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1  [#if (NGX_PCRE)]
-    DirectiveSpec { name: "lua_regex_match_limit", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_regex_match_limit", kind: ModuleKind::Stream, mask: 0x0200_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_sa_restart", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_sa_restart", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_sa_restart", kind: ModuleKind::Stream, mask: 0x0200_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_sa_restart", kind: ModuleKind::Stream, mask: 0x0200_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "lua_shared_dict", kind: ModuleKind::Http, mask: 0x0200_0004, module: "ngx_http_lua_module", set: "ngx_http_lua_shared_dict", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_shared_dict", kind: ModuleKind::Http, mask: 0x0200_0004, module: "ngx_http_lua_module", set: "ngx_http_lua_shared_dict", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE2
-    DirectiveSpec { name: "lua_shared_dict", kind: ModuleKind::Stream, mask: 0x0200_0004, module: "ngx_stream_lua_module", set: "ngx_stream_lua_shared_dict", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_shared_dict", kind: ModuleKind::Stream, mask: 0x0200_0004, module: "ngx_stream_lua_module", set: "ngx_stream_lua_shared_dict", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_buffer_size", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_buffer_size", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_buffer_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_connect_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_connect_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_connect_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_connect_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_keepalive_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_keepalive_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_keepalive_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_keepalive_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_socket_log_errors", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_log_errors", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_socket_log_errors", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_log_errors", kind: ModuleKind::Stream, mask: 0x0600_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_pool_size", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_pool_size", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_pool_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_pool_size", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_read_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_read_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_read_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_read_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_send_lowat", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_send_lowat", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_send_lowat", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_size_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_send_lowat", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_size_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_send_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_send_timeout", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_socket_send_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_socket_send_timeout", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_msec_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_certificate_key", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_certificate_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_certificate_key", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_array_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_ciphers", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_ciphers", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2  [#if (NGX_HTTP_SSL) && (nginx_version >= 1019004)]
-    DirectiveSpec { name: "lua_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_lua_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_conf_command", kind: ModuleKind::Http, mask: 0x0E00_0004, module: "ngx_http_lua_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2  [#if (NGX_STREAM_SSL) && (nginx_version >= 1019004)]
-    DirectiveSpec { name: "lua_ssl_conf_command", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_lua_module", set: "ngx_conf_set_keyval_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_conf_command", kind: ModuleKind::Stream, mask: 0x0600_0004, module: "ngx_stream_lua_module", set: "ngx_conf_set_keyval_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_crl", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_crl", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_crl", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_key_log", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_key_log", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_key_log", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_key_log", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_lua_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_protocols", kind: ModuleKind::Http, mask: 0x0E00_0800, module: "ngx_http_lua_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_lua_module", set: "ngx_conf_set_bitmask_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_protocols", kind: ModuleKind::Stream, mask: 0x0600_0800, module: "ngx_stream_lua_module", set: "ngx_conf_set_bitmask_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_trusted_certificate", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_trusted_certificate", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_str_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "lua_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_verify_depth", kind: ModuleKind::Http, mask: 0x0E00_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "lua_ssl_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_ssl_verify_depth", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_thread_cache_max_entries", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_thread_cache_max_entries", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_transform_underscores_in_response_headers", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_transform_underscores_in_response_headers", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG  [#if (NGX_HTTP_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "lua_upstream_skip_openssl_default_verify", kind: ModuleKind::Http, mask: 0x4800_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_upstream_skip_openssl_default_verify", kind: ModuleKind::Http, mask: 0x4800_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_FLAG  [#if (NGX_STREAM_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "lua_upstream_skip_openssl_default_verify", kind: ModuleKind::Stream, mask: 0x0400_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_upstream_skip_openssl_default_verify", kind: ModuleKind::Stream, mask: 0x0400_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "lua_use_default_type", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_use_default_type", kind: ModuleKind::Http, mask: 0x4E00_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "lua_worker_thread_vm_pool_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "lua_worker_thread_vm_pool_size", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_conf_set_num_slot", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "more_clear_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_clear_headers", on_off: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "more_clear_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_clear_headers", on_off: false, custom_body: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "more_clear_input_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_clear_input_headers", on_off: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "more_clear_input_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_clear_input_headers", on_off: false, custom_body: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "more_set_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_set_headers", on_off: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "more_set_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_set_headers", on_off: false, custom_body: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_1MORE
-    DirectiveSpec { name: "more_set_input_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_set_input_headers", on_off: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "more_set_input_headers", kind: ModuleKind::Http, mask: 0x4E00_0800, module: "ngx_http_headers_more_filter_module", set: "ngx_http_headers_more_set_input_headers", on_off: false, custom_body: false, source: Source::ThirdParty("headers-more-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "precontent_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_precontent_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "precontent_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_precontent_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "precontent_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_precontent_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "precontent_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_precontent_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "precontent_by_lua_no_postpone", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "precontent_by_lua_no_postpone", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "preread_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_preread_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "preread_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_preread_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "preread_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_preread_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "preread_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_preread_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "preread_by_lua_no_postpone", kind: ModuleKind::Stream, mask: 0x0200_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "preread_by_lua_no_postpone", kind: ModuleKind::Stream, mask: 0x0200_0200, module: "ngx_stream_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_HTTP_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_block", kind: ModuleKind::Http, mask: 0x4800_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_cert_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_block", kind: ModuleKind::Http, mask: 0x4800_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_cert_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_STREAM_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_block", kind: ModuleKind::Stream, mask: 0x0400_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_cert_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_block", kind: ModuleKind::Stream, mask: 0x0400_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_cert_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_file", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_cert_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_file", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_cert_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_file", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_cert_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_certificate_by_lua_file", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_cert_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_HTTP_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_verify_by_lua_block", kind: ModuleKind::Http, mask: 0x4800_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_verify_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify_by_lua_block", kind: ModuleKind::Http, mask: 0x4800_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_verify_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_STREAM_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_verify_by_lua_block", kind: ModuleKind::Stream, mask: 0x0400_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_verify_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify_by_lua_block", kind: ModuleKind::Stream, mask: 0x0400_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_verify_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_verify_by_lua_file", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_verify_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify_by_lua_file", kind: ModuleKind::Http, mask: 0x4800_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_proxy_ssl_verify_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL) && HAVE_LUA_PROXY_SSL]
-    DirectiveSpec { name: "proxy_ssl_verify_by_lua_file", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_verify_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "proxy_ssl_verify_by_lua_file", kind: ModuleKind::Stream, mask: 0x0400_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_proxy_ssl_verify_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "rewrite_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_rewrite_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "rewrite_by_lua", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_rewrite_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "rewrite_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_rewrite_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "rewrite_by_lua_block", kind: ModuleKind::Http, mask: 0x4E00_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_rewrite_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "rewrite_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_rewrite_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "rewrite_by_lua_file", kind: ModuleKind::Http, mask: 0x4E00_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_rewrite_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG
-    DirectiveSpec { name: "rewrite_by_lua_no_postpone", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "rewrite_by_lua_no_postpone", kind: ModuleKind::Http, mask: 0x0200_0200, module: "ngx_http_lua_module", set: "ngx_conf_set_flag_slot", on_off: true, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS
-    DirectiveSpec { name: "server_rewrite_by_lua_block", kind: ModuleKind::Http, mask: 0x0600_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_server_rewrite_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_rewrite_by_lua_block", kind: ModuleKind::Http, mask: 0x0600_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_server_rewrite_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1
-    DirectiveSpec { name: "server_rewrite_by_lua_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_server_rewrite_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "server_rewrite_by_lua_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_server_rewrite_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_2MORE  [#if defined(NDK) && NDK]
-    DirectiveSpec { name: "set_by_lua", kind: ModuleKind::Http, mask: 0x6C00_1000, module: "ngx_http_lua_module", set: "ngx_http_lua_set_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set_by_lua", kind: ModuleKind::Http, mask: 0x6C00_1000, module: "ngx_http_lua_module", set: "ngx_http_lua_set_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1|NGX_CONF_BLOCK  [#if defined(NDK) && NDK]
-    DirectiveSpec { name: "set_by_lua_block", kind: ModuleKind::Http, mask: 0x6C00_0102, module: "ngx_http_lua_module", set: "ngx_http_lua_set_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set_by_lua_block", kind: ModuleKind::Http, mask: 0x6C00_0102, module: "ngx_http_lua_module", set: "ngx_http_lua_set_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_2MORE  [#if defined(NDK) && NDK]
-    DirectiveSpec { name: "set_by_lua_file", kind: ModuleKind::Http, mask: 0x6C00_1000, module: "ngx_http_lua_module", set: "ngx_http_lua_set_by_lua_file", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "set_by_lua_file", kind: ModuleKind::Http, mask: 0x6C00_1000, module: "ngx_http_lua_module", set: "ngx_http_lua_set_by_lua_file", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_certificate_by_lua_block", kind: ModuleKind::Http, mask: 0x0600_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_cert_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_by_lua_block", kind: ModuleKind::Http, mask: 0x0600_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_cert_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "ssl_certificate_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_cert_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_cert_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_certificate_by_lua_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_cert_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_by_lua_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_cert_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "ssl_certificate_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_cert_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_certificate_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_cert_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_client_hello_by_lua_block", kind: ModuleKind::Http, mask: 0x0600_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_client_hello_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_hello_by_lua_block", kind: ModuleKind::Http, mask: 0x0600_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_client_hello_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "ssl_client_hello_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_client_hello_by_lua_block", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_hello_by_lua_block", kind: ModuleKind::Stream, mask: 0x0600_0101, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_client_hello_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_client_hello_by_lua_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_client_hello_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_hello_by_lua_file", kind: ModuleKind::Http, mask: 0x0600_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_client_hello_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1  [#if (NGX_STREAM_SSL)]
-    DirectiveSpec { name: "ssl_client_hello_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_client_hello_by_lua", on_off: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_client_hello_by_lua_file", kind: ModuleKind::Stream, mask: 0x0600_0002, module: "ngx_stream_lua_module", set: "ngx_stream_lua_ssl_client_hello_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("stream-lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_session_fetch_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_fetch_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_fetch_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_fetch_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_session_fetch_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_fetch_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_fetch_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_fetch_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_session_store_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_store_by_lua_block", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_store_by_lua_block", kind: ModuleKind::Http, mask: 0x0200_0101, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_store_by_lua_block", on_off: false, custom_body: true, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
     // NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1  [#if (NGX_HTTP_SSL)]
-    DirectiveSpec { name: "ssl_session_store_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_store_by_lua", on_off: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
+    DirectiveSpec { name: "ssl_session_store_by_lua_file", kind: ModuleKind::Http, mask: 0x0200_0002, module: "ngx_http_lua_module", set: "ngx_http_lua_ssl_sess_store_by_lua", on_off: false, custom_body: false, source: Source::ThirdParty("lua-nginx-module"), since: 1_022_000, removed_in: None },
 ];

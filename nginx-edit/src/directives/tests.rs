@@ -443,6 +443,38 @@ fn every_block_directive_has_a_body() {
             );
         }
     }
+    // The custom-body blocks extracted from the sources are the known ones.
+    for d in nginx_table().iter().chain(third_party_table()) {
+        let listed = CUSTOM_BODY_BLOCKS.contains(&d.name) || d.name.ends_with("_by_lua_block");
+        assert_eq!(
+            d.custom_body,
+            d.is_block() && listed,
+            "{} ({:?})",
+            d.name,
+            d.kind
+        );
+    }
+    for name in CUSTOM_BODY_BLOCKS {
+        assert!(
+            nginx_table()
+                .iter()
+                .chain(third_party_table())
+                .any(|d| d.name == *name),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        DirectiveSet::latest().block_body("types", HttpLocation),
+        Some(BlockBody::Custom)
+    );
+    assert_eq!(
+        DirectiveSet::latest().block_body("location", HttpLocation),
+        Some(BlockBody::Directives(HttpLocation))
+    );
+    assert_eq!(
+        DirectiveSet::latest().block_body("proxy_pass", HttpLocation),
+        None
+    );
     let lua = lookup_third_party("content_by_lua_block");
     assert!(!lua.is_empty());
     assert!(lua
@@ -459,6 +491,7 @@ fn arg_count_rules_match_ngx_conf_handler() {
         module: "m",
         set: "s",
         on_off: false,
+        custom_body: false,
         source: Source::Nginx,
         since: BASELINE,
         removed_in: None,
