@@ -23,7 +23,7 @@ pub fn check_set(set: &ConfigSet, _allow_unknown: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in &set.files {
         let file = f.path.display().to_string();
-        check_document(&f.doc, &file, &mut out);
+        check_document(f.doc(), &file, &mut out);
     }
     out
 }

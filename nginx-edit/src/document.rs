@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use crate::error::ParseError;
 use crate::lex;
-use crate::parse::{self, Node, NodeKind, ParseMode, Tok};
+use crate::parse::{self, Node, NodeKind, ParseMode};
 
 pub use crate::parse::BodyKind;
 
@@ -17,7 +17,8 @@ pub use crate::parse::BodyKind;
 pub struct Document {
     src: Vec<u8>,
     mode: ParseMode,
-    tokens: Vec<Tok>,
+    /// Start offsets of tokens and comments.
+    tokens: Vec<u32>,
     nodes: Vec<Node>,
     /// Offsets of line starts, built on first use.
     lines: OnceLock<Vec<u32>>,
@@ -69,6 +70,11 @@ impl Document {
         self.src.clone()
     }
 
+    /// The document's bytes, consuming it.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.src
+    }
+
     /// The document's bytes without copying.
     pub fn as_bytes(&self) -> &[u8] {
         &self.src
@@ -96,7 +102,7 @@ impl Document {
     /// Every directive, depth first, in source order.
     pub fn walk(&self) -> impl Iterator<Item = Directive<'_>> {
         (0..self.nodes.len() as u32)
-            .filter(|&i| matches!(self.nodes[i as usize].kind, NodeKind::Directive(_)))
+            .filter(|&i| matches!(self.nodes[i as usize].kind(), NodeKind::Directive(_)))
             .map(|id| Directive { doc: self, id })
     }
 
@@ -173,6 +179,21 @@ impl Document {
     fn node(&self, id: u32) -> &Node {
         &self.nodes[id as usize]
     }
+
+    /// Where a node starts: its first token, or its `#`.
+    fn node_start(&self, node: &Node) -> usize {
+        self.tokens[node.tok_first as usize] as usize
+    }
+
+    /// The raw token starting at token index `i`.
+    fn token_at(&self, i: u32) -> Token<'_> {
+        let start = self.tokens[i as usize] as usize;
+        let len = parse::token_len(&self.src, start);
+        Token {
+            raw: &self.src[start..start + len],
+            start,
+        }
+    }
 }
 
 /// A directive or a comment.
@@ -208,7 +229,7 @@ impl<'a> Iterator for Items<'a> {
         let id = self.next;
         let node = self.doc.node(id);
         self.next = node.next;
-        Some(match node.kind {
+        Some(match node.kind() {
             NodeKind::Directive(_) => Item::Directive(Directive { doc: self.doc, id }),
             NodeKind::Comment { .. } => Item::Comment(Comment { doc: self.doc, id }),
         })
@@ -241,11 +262,11 @@ impl<'a> Directive<'a> {
     }
 
     fn token(&self, i: u32) -> Token<'a> {
-        let t = self.doc.tokens[(self.node().tok_first + i) as usize];
-        Token {
-            raw: &self.doc.src[t.start as usize..t.end as usize],
-            start: t.start as usize,
-        }
+        self.doc.token_at(self.node().tok_first + i)
+    }
+
+    fn start(&self) -> usize {
+        self.doc.node_start(self.node())
     }
 
     /// The name token.
@@ -266,22 +287,22 @@ impl<'a> Directive<'a> {
     /// The arguments, name excluded.
     pub fn args(&self) -> impl ExactSizeIterator<Item = Token<'a>> + 'a {
         let this = *self;
-        (1..self.node().tok_count).map(move |i| this.token(i))
+        (1..self.node().tok_count()).map(move |i| this.token(i))
     }
 
     /// The `i`-th argument (0-based, name excluded).
     pub fn arg(&self, i: usize) -> Option<Token<'a>> {
-        (i + 1 < self.node().tok_count as usize).then(|| self.token(i as u32 + 1))
+        (i + 1 < self.node().tok_count() as usize).then(|| self.token(i as u32 + 1))
     }
 
     /// Number of arguments, name excluded.
     pub fn arg_count(&self) -> usize {
-        self.node().tok_count as usize - 1
+        self.node().tok_count() as usize - 1
     }
 
     /// How the directive ends.
     pub fn body_kind(&self) -> BodyKind {
-        match self.node().kind {
+        match self.node().kind() {
             NodeKind::Directive(b) => b,
             NodeKind::Comment { .. } => BodyKind::None,
         }
@@ -310,28 +331,38 @@ impl<'a> Directive<'a> {
 
     /// The Lua source between the braces of a `*_by_lua_block`.
     pub fn lua_body(&self) -> Option<&'a [u8]> {
-        let n = self.node();
+        let open = self.open_brace()?;
         (self.body_kind() == BodyKind::Lua)
-            .then(|| &self.doc.src[n.open as usize + 1..n.end as usize - 1])
+            .then(|| &self.doc.src[open + 1..self.node().end as usize - 1])
     }
 
     /// Byte range from the name to the closing `;` or `}` included.
     pub fn span(&self) -> Range<usize> {
-        let n = self.node();
-        n.start as usize..n.end as usize
+        self.start()..self.node().end as usize
     }
 
     /// Byte range of the header: name and arguments, before `;` or `{`.
     pub fn header_span(&self) -> Range<usize> {
-        let n = self.node();
-        let last = self.token(n.tok_count - 1);
-        n.start as usize..last.span().end
+        let last = self.token(self.node().tok_count() - 1);
+        self.start()..last.span().end
     }
 
     /// Offset of the opening `{`, if it has a block.
     pub fn open_brace(&self) -> Option<usize> {
-        let n = self.node();
-        (n.open != parse::NONE).then_some(n.open as usize)
+        if self.body_kind() == BodyKind::None {
+            return None;
+        }
+        // Only whitespace and comments sit between the header and `{`.
+        let src = &self.doc.src;
+        let mut k = self.header_span().end;
+        while k < src.len() {
+            match src[k] {
+                b'{' => return Some(k),
+                b'#' => k += parse::token_len(src, k),
+                _ => k += 1,
+            }
+        }
+        None
     }
 
     /// The raw source of the whole directive.
@@ -341,12 +372,12 @@ impl<'a> Directive<'a> {
 
     /// 1-based line of the name.
     pub fn line(&self) -> usize {
-        self.doc.line_col(self.node().start as usize).0
+        self.doc.line_col(self.start()).0
     }
 
     /// 1-based line and column of the name.
     pub fn line_col(&self) -> (usize, usize) {
-        self.doc.line_col(self.node().start as usize)
+        self.doc.line_col(self.start())
     }
 
     /// The document this directive belongs to.
@@ -386,23 +417,22 @@ impl<'a> Comment<'a> {
 
     /// Byte range from `#` to the end of the line (LF excluded).
     pub fn span(&self) -> Range<usize> {
-        let n = self.node();
-        n.start as usize..n.end as usize
+        self.doc.node_start(self.node())..self.node().end as usize
     }
 
     /// Whether it sits between the arguments of a directive.
     pub fn in_args(&self) -> bool {
-        matches!(self.node().kind, NodeKind::Comment { in_args: true })
+        matches!(self.node().kind(), NodeKind::Comment { in_args: true })
     }
 
     /// Whether only whitespace precedes it on its line.
     pub fn starts_line(&self) -> bool {
-        self.doc.indent_before(self.node().start as usize).is_some()
+        self.doc.indent_before(self.span().start).is_some()
     }
 
     /// 1-based line of the `#`.
     pub fn line(&self) -> usize {
-        self.doc.line_col(self.node().start as usize).0
+        self.doc.line_col(self.span().start).0
     }
 }
 

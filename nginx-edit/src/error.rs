@@ -23,6 +23,9 @@ pub enum ErrorKind {
     LuaEof,
     /// `Lua code block missing the closing long bracket "]]", ...`.
     LuaLongBracket(String),
+    /// The input is larger than 4 GiB (not an nginx message: nginx itself
+    /// has no such limit, but no real config comes near it).
+    TooLarge,
 }
 
 /// A syntax error at a byte offset of the parsed input.
@@ -73,6 +76,7 @@ impl ParseError {
             ErrorKind::LuaEof => {
                 "unexpected end of file, expecting terminating characters for lua code block".into()
             }
+            ErrorKind::TooLarge => "file too large (4 GiB or more)".into(),
             ErrorKind::LuaLongBracket(close) => format!(
                 "Lua code block missing the closing long bracket \"{close}\", \
                  the inlined Lua code may be too long"

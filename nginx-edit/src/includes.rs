@@ -21,19 +21,36 @@ use crate::parse::ParseMode;
 pub struct ConfigFile {
     /// The path as resolved (not canonicalized: symlinks are kept).
     pub path: PathBuf,
-    pub doc: Document,
-    original: Vec<u8>,
+    doc: Document,
+    /// The bytes read from disk, kept once the document is replaced (a
+    /// file nobody edits is held in memory once, not twice).
+    original: Option<Vec<u8>>,
 }
 
 impl ConfigFile {
-    /// Whether `doc` differs from what was read from disk.
+    /// The current document.
+    pub fn doc(&self) -> &Document {
+        &self.doc
+    }
+
+    /// Replaces the document with an edited one.
+    pub fn set_doc(&mut self, doc: Document) {
+        let old = std::mem::replace(&mut self.doc, doc);
+        if self.original.is_none() {
+            self.original = Some(old.into_bytes());
+        }
+    }
+
+    /// Whether the document differs from what was read from disk.
     pub fn changed(&self) -> bool {
-        self.doc.as_bytes() != self.original.as_slice()
+        self.original
+            .as_deref()
+            .is_some_and(|o| o != self.doc.as_bytes())
     }
 
     /// The bytes read from disk.
     pub fn original(&self) -> &[u8] {
-        &self.original
+        self.original.as_deref().unwrap_or(self.doc.as_bytes())
     }
 }
 
@@ -143,12 +160,12 @@ impl ConfigSet {
     ) -> Result<(), LoadError> {
         let file = read_file(path, mode)?;
         let index = self.files.len();
-        let includes = include_sites(&file.doc);
+        let includes = include_sites(file.doc());
         self.files.push(file);
         stack.push(canonical(path));
         for site in includes {
             let pattern = self.resolve(&site.arg);
-            let (line, column) = self.files[index].doc.line_col(site.offset);
+            let (line, column) = self.files[index].doc().line_col(site.offset);
             let targets = match expand(&pattern) {
                 Ok(t) => t,
                 Err(reason) => {
@@ -182,7 +199,7 @@ impl ConfigSet {
                 let already = self
                     .files
                     .iter()
-                    .any(|f| canonical(&f.path) == canon && f.doc.mode() == mode);
+                    .any(|f| canonical(&f.path) == canon && f.doc().mode() == mode);
                 if !already {
                     self.visit(&target, mode, stack)?;
                 }
@@ -215,7 +232,7 @@ impl ConfigSet {
         has: impl Fn(&Document) -> bool,
     ) -> Result<usize, EditError> {
         let found: Vec<usize> = (0..self.files.len())
-            .filter(|&i| has(&self.files[i].doc))
+            .filter(|&i| has(self.files[i].doc()))
             .collect();
         match found.len() {
             0 => Err(not_found),
@@ -268,14 +285,14 @@ fn read_file(path: &Path, mode: ParseMode) -> Result<ConfigFile, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let doc = Document::parse_owned(bytes.clone(), mode).map_err(|error| LoadError::Parse {
+    let doc = Document::parse_owned(bytes, mode).map_err(|error| LoadError::Parse {
         path: path.to_path_buf(),
         error,
     })?;
     Ok(ConfigFile {
         path: path.to_path_buf(),
         doc,
-        original: bytes,
+        original: None,
     })
 }
 
@@ -346,7 +363,7 @@ mod tests {
             names,
             ["nginx.conf", "conf.d/a.conf", "conf.d/b.conf", "maps/b.map"]
         );
-        assert_eq!(set.files[3].doc.mode(), ParseMode::KeyValue);
+        assert_eq!(set.files[3].doc().mode(), ParseMode::KeyValue);
         assert_eq!(set.unresolved.len(), 1);
         assert_eq!(set.unresolved[0].line, 6);
         let i = set

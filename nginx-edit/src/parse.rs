@@ -34,11 +34,20 @@ pub fn is_lua_block(name: &[u8]) -> bool {
     name.ends_with(b"_by_lua_block")
 }
 
-/// A token as a raw byte range of the source, quotes included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tok {
-    pub start: u32,
-    pub end: u32,
+/// Length of the raw token (quotes included) or comment starting at
+/// `start`. Tokens are stored as their start offset only: the same lexer
+/// rule that found a token finds its end again, which halves the arena.
+pub(crate) fn token_len(src: &[u8], start: usize) -> usize {
+    let rest = &src[start..];
+    match rest.first() {
+        Some(b'"' | b'\'') => match lex::quoted(rest) {
+            Quoted::Closed(n) => n,
+            Quoted::Unterminated => rest.len(),
+        },
+        Some(b'#') => lex::comment(rest).map_or(1, |(_, c)| c.len()),
+        Some(_) => lex::bare(rest).map_or(1, |(_, t)| t.len()),
+        None => 0,
+    }
 }
 
 /// How a directive ends.
@@ -65,23 +74,57 @@ pub(crate) enum NodeKind {
     },
 }
 
-/// One directive or comment. Children of a block directive are the nodes
-/// `self_index + 1 .. next`.
+impl NodeKind {
+    fn code(self) -> u32 {
+        match self {
+            NodeKind::Directive(BodyKind::None) => 0,
+            NodeKind::Directive(BodyKind::Block) => 1,
+            NodeKind::Directive(BodyKind::KeyValue) => 2,
+            NodeKind::Directive(BodyKind::Lua) => 3,
+            NodeKind::Comment { in_args: false } => 4,
+            NodeKind::Comment { in_args: true } => 5,
+        }
+    }
+
+    fn from_code(code: u32) -> NodeKind {
+        match code {
+            0 => NodeKind::Directive(BodyKind::None),
+            1 => NodeKind::Directive(BodyKind::Block),
+            2 => NodeKind::Directive(BodyKind::KeyValue),
+            3 => NodeKind::Directive(BodyKind::Lua),
+            4 => NodeKind::Comment { in_args: false },
+            _ => NodeKind::Comment { in_args: true },
+        }
+    }
+}
+
+/// Bits of `Node::meta` that hold the token count; the kind sits above.
+const COUNT_BITS: u32 = 28;
+const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
+
+/// One directive or comment, in 16 bytes. Children of a block directive
+/// are the nodes `self_index + 1 .. next`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
-    pub kind: NodeKind,
-    /// First byte: the name token, or `#`.
-    pub start: u32,
+    /// Index in the token arena of the name (directives) or of the `#`
+    /// (comments); the node starts at that token.
+    pub tok_first: u32,
+    /// Token count (name included; 0 for comments) and kind.
+    meta: u32,
     /// One past the last byte: after `;`, after `}`, or the comment's end.
     pub end: u32,
-    /// Index of the first token (name) in the token arena.
-    pub tok_first: u32,
-    /// Number of tokens, name included (0 for comments).
-    pub tok_count: u32,
-    /// Offset of the opening `{`, or `NONE`.
-    pub open: u32,
     /// Index of the node that follows this node's subtree.
     pub next: u32,
+}
+
+impl Node {
+    pub fn kind(&self) -> NodeKind {
+        NodeKind::from_code(self.meta >> COUNT_BITS)
+    }
+
+    pub fn tok_count(&self) -> u32 {
+        self.meta & COUNT_MASK
+    }
 }
 
 /// Whether the input is a whole file or the body of a map-like block (a
@@ -94,7 +137,8 @@ pub enum ParseMode {
 }
 
 pub(crate) struct Parsed {
-    pub tokens: Vec<Tok>,
+    /// Start offsets of tokens and comments.
+    pub tokens: Vec<u32>,
     pub nodes: Vec<Node>,
 }
 
@@ -119,7 +163,7 @@ struct Frame {
 struct Parser<'s> {
     src: &'s [u8],
     pos: usize,
-    tokens: Vec<Tok>,
+    tokens: Vec<u32>,
     nodes: Vec<Node>,
     /// Comments between the arguments of the statement being read.
     arg_comments: Vec<(u32, u32)>,
@@ -140,6 +184,8 @@ pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
         arg_comments: Vec::new(),
     };
     p.run(mode).map_err(|e| e.locate(src))?;
+    p.tokens.shrink_to_fit();
+    p.nodes.shrink_to_fit();
     Ok(Parsed {
         tokens: p.tokens,
         nodes: p.nodes,
@@ -151,8 +197,7 @@ impl Parser<'_> {
         let mut stack: Vec<Frame> = Vec::new();
         let top_kv = mode == ParseMode::KeyValue;
         loop {
-            let first_tok = self.tokens.len();
-            let stmt = self.statement()?;
+            let (stmt, first_tok) = self.statement()?;
             let in_kv = stack.last().map_or(top_kv, |f| f.kv);
             match stmt {
                 Stmt::Eof => {
@@ -172,7 +217,7 @@ impl Parser<'_> {
                     self.push_comments(&frame.comments, true);
                 }
                 Stmt::Semi(at) => {
-                    self.push_directive(first_tok, BodyKind::None, NONE, at as u32 + 1);
+                    self.push_directive(first_tok, BodyKind::None, at as u32 + 1)?;
                     let comments = std::mem::take(&mut self.arg_comments);
                     self.push_comments(&comments, true);
                 }
@@ -185,7 +230,7 @@ impl Parser<'_> {
                     if is_lua_block(&name) {
                         let close = lua::scan_block(self.src, at)?;
                         self.pos = close + 1;
-                        self.push_directive(first_tok, BodyKind::Lua, at as u32, close as u32 + 1);
+                        self.push_directive(first_tok, BodyKind::Lua, close as u32 + 1)?;
                         self.push_comments(&comments, true);
                     } else {
                         let kv = KEY_VALUE_BLOCKS.iter().any(|k| k.as_bytes() == &*name);
@@ -194,7 +239,7 @@ impl Parser<'_> {
                         } else {
                             BodyKind::Block
                         };
-                        let node = self.push_directive(first_tok, body, at as u32, NONE);
+                        let node = self.push_directive(first_tok, body, NONE)?;
                         stack.push(Frame { node, kv, comments });
                     }
                 }
@@ -203,43 +248,51 @@ impl Parser<'_> {
     }
 
     fn tok_bytes(&self, i: usize) -> &[u8] {
-        let t = self.tokens[i];
-        &self.src[t.start as usize..t.end as usize]
+        let start = self.tokens[i] as usize;
+        &self.src[start..start + token_len(self.src, start)]
     }
 
-    fn push_directive(&mut self, first_tok: usize, body: BodyKind, open: u32, end: u32) -> usize {
+    fn push_directive(
+        &mut self,
+        first_tok: usize,
+        body: BodyKind,
+        end: u32,
+    ) -> Result<usize, ParseError> {
+        let count = (self.tokens.len() - first_tok) as u32;
+        if count > COUNT_MASK {
+            return Err(ParseError::new(
+                ErrorKind::TooLarge,
+                self.tokens[first_tok] as usize,
+            ));
+        }
         let idx = self.nodes.len();
         self.nodes.push(Node {
-            kind: NodeKind::Directive(body),
-            start: self.tokens[first_tok].start,
-            end,
             tok_first: first_tok as u32,
-            tok_count: (self.tokens.len() - first_tok) as u32,
-            open,
+            meta: (NodeKind::Directive(body).code() << COUNT_BITS) | count,
+            end,
             next: idx as u32 + 1,
         });
-        idx
+        Ok(idx)
     }
 
     fn push_comments(&mut self, comments: &[(u32, u32)], in_args: bool) {
         for &(start, end) in comments {
             let idx = self.nodes.len() as u32;
             self.nodes.push(Node {
-                kind: NodeKind::Comment { in_args },
-                start,
-                end,
                 tok_first: self.tokens.len() as u32,
-                tok_count: 0,
-                open: NONE,
+                meta: NodeKind::Comment { in_args }.code() << COUNT_BITS,
+                end,
                 next: idx + 1,
             });
+            self.tokens.push(start);
         }
     }
 
     /// Reads tokens up to the end of one statement, recording comments.
-    fn statement(&mut self) -> Result<Stmt, ParseError> {
+    /// Returns the statement and the index of its first token.
+    fn statement(&mut self) -> Result<(Stmt, usize), ParseError> {
         let src = self.src;
-        let first_tok = self.tokens.len();
+        let mut first_tok = self.tokens.len();
         loop {
             let rest = &src[self.pos..];
             let ntok = self.tokens.len() - first_tok;
@@ -247,7 +300,7 @@ impl Parser<'_> {
                 if ntok > 0 {
                     return Err(ParseError::new(ErrorKind::EofInStatement, src.len()));
                 }
-                return Ok(Stmt::Eof);
+                return Ok((Stmt::Eof, first_tok));
             };
             match c {
                 b' ' | b'\t' | b'\r' | b'\n' => {
@@ -264,6 +317,7 @@ impl Parser<'_> {
                         self.arg_comments.push(span);
                     } else {
                         self.push_comments(&[span], false);
+                        first_tok = self.tokens.len();
                     }
                 }
                 b';' | b'{' => {
@@ -272,11 +326,12 @@ impl Parser<'_> {
                     }
                     let at = self.pos;
                     self.pos += 1;
-                    return Ok(if c == b';' {
+                    let stmt = if c == b';' {
                         Stmt::Semi(at)
                     } else {
                         Stmt::Open(at)
-                    });
+                    };
+                    return Ok((stmt, first_tok));
                 }
                 b'}' => {
                     if ntok != 0 {
@@ -284,7 +339,7 @@ impl Parser<'_> {
                     }
                     let at = self.pos;
                     self.pos += 1;
-                    return Ok(Stmt::Close(at));
+                    return Ok((Stmt::Close(at), first_tok));
                 }
                 b'"' | b'\'' => {
                     let start = self.pos;
@@ -305,10 +360,7 @@ impl Parser<'_> {
                         Some(&b) => return Err(ParseError::new(ErrorKind::Unexpected(b), after)),
                     };
                     self.check_length(start + 1, needed, Some(c))?;
-                    self.tokens.push(Tok {
-                        start: start as u32,
-                        end: after as u32,
-                    });
+                    self.tokens.push(start as u32);
                     self.pos = after;
                 }
                 _ => {
@@ -320,10 +372,7 @@ impl Parser<'_> {
                         _ => end,
                     };
                     self.check_length(start, needed, None)?;
-                    self.tokens.push(Tok {
-                        start: start as u32,
-                        end: end as u32,
-                    });
+                    self.tokens.push(start as u32);
                     self.pos = end;
                 }
             }

@@ -104,7 +104,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                         .files
                         .iter()
                         .find(|f| f.path.display().to_string() == d.file)
-                        .map(|f| f.doc.as_bytes().to_vec());
+                        .map(|f| f.doc().as_bytes().to_vec());
                     diagnostics.push((
                         Diagnostic {
                             file: d.file,

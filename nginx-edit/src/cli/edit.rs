@@ -44,8 +44,8 @@ pub fn run_edit(
 ) -> Result<Exit, Failure> {
     let mut set = load(file, &output.source)?;
     let index = locate(&set, target)?;
-    let edited = op(&set.files[index].doc)?;
-    set.files[index].doc = edited;
+    let edited = op(set.files[index].doc())?;
+    set.files[index].set_doc(edited);
 
     if output.check {
         return Ok(if set.changed().next().is_some() {
@@ -57,7 +57,7 @@ pub fn run_edit(
     if output.diff {
         let mut out = io::stdout().lock();
         for f in set.changed() {
-            out.write_all(unified_diff(&f.path, f.original(), f.doc.as_bytes()).as_bytes())?;
+            out.write_all(unified_diff(&f.path, f.original(), f.doc().as_bytes()).as_bytes())?;
         }
         return Ok(Exit::Done);
     }
@@ -69,19 +69,18 @@ pub fn run_edit(
                 )?),
                 None => None,
             };
-            nginx_edit::write::write_atomic(&f.path, f.doc.as_bytes(), backup.as_deref()).map_err(
-                |e| {
+            nginx_edit::write::write_atomic(&f.path, f.doc().as_bytes(), backup.as_deref())
+                .map_err(|e| {
                     Failure::new(
                         Exit::Usage,
                         format!("error: cannot write {}: {e}", f.path.display()),
                     )
-                },
-            )?;
+                })?;
         }
         return Ok(Exit::Done);
     }
     let mut out = io::stdout().lock();
-    out.write_all(set.files[index].doc.as_bytes())?;
+    out.write_all(set.files[index].doc().as_bytes())?;
     out.flush()?;
     Ok(Exit::Done)
 }
@@ -110,7 +109,7 @@ pub fn list_upstreams(
     }
     let mut rows = Vec::new();
     for f in &set.files {
-        for up in f.doc.upstreams() {
+        for up in f.doc().upstreams() {
             if name.is_some_and(|n| up.name() != n) {
                 continue;
             }

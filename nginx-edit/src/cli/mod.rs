@@ -127,7 +127,7 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
             nginx_edit::json::write_json(
                 &mut out,
                 &a.file.to_string_lossy(),
-                &set.files[0].doc,
+                set.files[0].doc(),
                 a.include_comments,
             )?;
             out.flush()?;
@@ -200,7 +200,7 @@ fn map(c: MapCommand) -> Result<Exit, Failure> {
         } => {
             let set = load(&file, &source)?;
             let i = edit::locate(&set, edit::Target::Map(&variable))?;
-            let map = set.files[i].doc.map(&variable)?;
+            let map = set.files[i].doc().map(&variable)?;
             let mut out = io::stdout().lock();
             writeln!(out, "{}", map.default().unwrap_or_default())?;
             Ok(Exit::Done)
