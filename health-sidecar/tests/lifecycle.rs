@@ -24,7 +24,7 @@ fn app_that_starts_late_goes_starting_ready_failing_ready() {
             "--version-label",
             "v7",
         ],
-        &["--start-delay", "1500ms", "--fail-file", &fail],
+        &["--start-delay", "3s", "--fail-file", &fail],
     );
     let sc = Sidecar::start(&strs(&args));
 
@@ -201,9 +201,10 @@ fn tcp_and_exec_probes_against_the_real_app() {
     let flag = dir.path().join("ok");
     let probe = format!("exec:test -e {}", flag.display());
     let sc = Sidecar::start(&["--probe", &probe, "--probe-interval", "100ms"]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until("a failed exec probe", || {
+        health(sc.port)["probe"]["last_error"] == "command exited 1"
+    });
     assert_eq!(status(sc.port), "starting");
-    assert_eq!(health(sc.port)["probe"]["last_error"], "command exited 1");
     std::fs::write(&flag, "").unwrap();
     wait_status(sc.port, "ready");
 }
