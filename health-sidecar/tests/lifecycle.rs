@@ -261,3 +261,47 @@ fn without_app_port_a_drain_ends_after_drain_min() {
     assert_eq!(j["drain"]["reason"], "no_app_port");
     assert_eq!(j["connections"]["active"], serde_json::Value::Null);
 }
+
+#[test]
+fn an_app_that_stops_makes_a_watching_sidecar_fail() {
+    // Standalone: the app runs on its own; the sidecar knows its pid.
+    let app_port = free_port();
+    let mut app = std::process::Command::new(TESTAPP)
+        .args(["--port", &app_port.to_string(), "--exit-after", "60s"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let probe = format!("http://127.0.0.1:{app_port}/health");
+    let (port_s, pid_s) = (app_port.to_string(), app.id().to_string());
+    let sc = Sidecar::start(&[
+        "--probe",
+        &probe,
+        "--app-port",
+        &port_s,
+        "--app-pid",
+        &pid_s,
+        "--probe-interval",
+        "100ms",
+        "--failure-threshold",
+        "2",
+    ]);
+    wait_status(sc.port, "ready");
+    assert_eq!(get(sc.port, "/livez").code, 200);
+    signal(app.id(), "KILL");
+    app.wait().unwrap();
+    let j = wait_status(sc.port, "failing");
+    assert!(
+        j["probe"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("connect"),
+        "{j}"
+    );
+    wait_until("livez to see the process gone", || {
+        get(sc.port, "/livez?verbose")
+            .body
+            .contains("[-]process failed")
+    });
+    assert_eq!(get(sc.port, "/livez").code, 503);
+    assert_eq!(get(sc.port, "/health").code, 503);
+}
