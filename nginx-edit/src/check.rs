@@ -1,10 +1,17 @@
-//! Offline validation (`nginx-edit check`): the problems `nginx -t` would
-//! report after a successful parse, in nginx's own words.
+//! Offline validation (`nginx-edit check`): what `nginx -t` would report
+//! after a successful parse, in nginx's own words and at nginx's line.
 //!
-//! Syntax errors are found by the parser and include cycles by the loader;
-//! this module walks the parsed files with their block context.
+//! Syntax errors come from the parser and include cycles from the loader;
+//! this module walks the parsed files as `ngx_conf_parse` does: directive
+//! by directive, in the block context each one opens, following includes
+//! into the context of the `include` line. Each directive goes through
+//! `ngx_conf_handler`'s rules (see `directives`), with the modules a real
+//! nginx binary has: Debian's package by default (http modules built in;
+//! stream, mail, geoip, perl, xslt, image_filter only after `load_module`),
+//! or every standard module.
 
-use crate::document::{BodyKind, Directive, Document};
+use crate::directives::{BlockBody, Context, DirectiveSet, DirectiveSpec, Source, Terminator};
+use crate::document::{BodyKind, Directive, Item, Items};
 use crate::includes::ConfigSet;
 
 /// A finding of the checker.
@@ -18,48 +25,301 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Checks every file of a loaded configuration.
-pub fn check_set(set: &ConfigSet, _allow_unknown: bool) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for f in &set.files {
-        let file = f.path.display().to_string();
-        check_document(f.doc(), &file, &mut out);
-    }
-    out
+/// Which modules the nginx being modelled has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Modules {
+    /// Debian's `nginx` package: the http modules it builds in, plus the
+    /// dynamic modules a `load_module` line loads.
+    #[default]
+    Debian,
+    /// Every module of nginx's source tree, built in.
+    All,
 }
 
-/// Checks one document.
-pub fn check_document(doc: &Document, file: &str, out: &mut Vec<Finding>) {
-    let error = |d: &Directive<'_>, offset: usize, message: String| {
-        let (line, column) = d.document().line_col(offset);
-        Finding {
-            file: file.to_string(),
+/// How to check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// nginx release to model, as `directives::nginx_version` gives it.
+    pub nginx_version: u32,
+    pub modules: Modules,
+    /// Accept directives no module of the table knows (third-party
+    /// modules not in it); they and their blocks are not checked.
+    pub allow_unknown: bool,
+    /// The block the file's top level sits in; `None` guesses it (a main
+    /// `nginx.conf`, or a snippet included in `http`, `server` ...).
+    pub context: Option<Context>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            nginx_version: crate::directives::nginx_version(1, 22, 1),
+            modules: Modules::Debian,
+            allow_unknown: false,
+            context: None,
+        }
+    }
+}
+
+/// Modules Debian's nginx 1.22 package builds as dynamic modules (each is
+/// usable only after `load_module`), by the file that holds them.
+fn shared_object(spec: &DirectiveSpec) -> Option<String> {
+    let module = spec.module;
+    if let Source::ThirdParty(_) = spec.source {
+        return Some(module.replace("_core_module", "_module"));
+    }
+    const OWN_FILE: &[&str] = &[
+        "ngx_http_geoip_module",
+        "ngx_stream_geoip_module",
+        "ngx_http_image_filter_module",
+        "ngx_http_perl_module",
+        "ngx_http_xslt_filter_module",
+    ];
+    if OWN_FILE.contains(&module) {
+        Some(module.to_string())
+    } else if module.starts_with("ngx_stream_") {
+        Some("ngx_stream_module".into())
+    } else if module.starts_with("ngx_mail_") {
+        Some("ngx_mail_module".into())
+    } else {
+        None
+    }
+}
+
+/// Modules of nginx's tree that Debian's package does not build at all.
+const NOT_BUILT: &[&str] = &[
+    "ngx_http_degradation_module",
+    "ngx_google_perftools_module",
+    "ngx_kqueue_module",
+    "ngx_devpoll_module",
+    "ngx_eventport_module",
+    "ngx_iocp_module",
+];
+
+/// Checks every file of a loaded configuration, starting at its main file.
+pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
+    let mut walker = Walker {
+        set,
+        options,
+        directives: DirectiveSet::nginx(options.nginx_version).with_all_third_party(),
+        loaded: Vec::new(),
+        findings: Vec::new(),
+        depth: 0,
+    };
+    let Some(main) = set.files.first() else {
+        return Vec::new();
+    };
+    let ctx = options
+        .context
+        .unwrap_or_else(|| walker.guess_context(main.doc().items()));
+    walker.walk(0, main.doc().items(), ctx);
+    if ctx == Context::Main && !walker.saw_events(0, main.doc().items()) {
+        walker.findings.push(Finding {
+            file: main.path.display().to_string(),
+            line: 1,
+            column: 1,
+            severity: "error",
+            message: "no \"events\" section in configuration".into(),
+        });
+    }
+    walker.findings
+}
+
+struct Walker<'a> {
+    set: &'a ConfigSet,
+    options: &'a CheckOptions,
+    directives: DirectiveSet,
+    /// Shared objects named by `load_module` so far.
+    loaded: Vec<String>,
+    findings: Vec<Finding>,
+    /// Include nesting, bounded against pathological include fan-out.
+    depth: usize,
+}
+
+impl Walker<'_> {
+    /// Whether the binary being modelled has the module of `spec`.
+    fn has_module(&self, spec: &DirectiveSpec) -> bool {
+        if NOT_BUILT.contains(&spec.module) {
+            return false;
+        }
+        match (self.options.modules, shared_object(spec)) {
+            (_, Some(so)) if matches!(spec.source, Source::ThirdParty(_)) => {
+                self.loaded.contains(&so)
+            }
+            (Modules::All, _) | (Modules::Debian, None) => true,
+            (Modules::Debian, Some(so)) => self.loaded.contains(&so),
+        }
+    }
+
+    fn error(&mut self, file: usize, offset: usize, message: String) {
+        let f = &self.set.files[file];
+        let (line, column) = f.doc().line_col(offset);
+        self.findings.push(Finding {
+            file: f.path.display().to_string(),
             line,
             column,
             severity: "error",
             message,
+        });
+    }
+
+    /// The first context in which every top-level directive of a file is
+    /// allowed: `Main` for an `nginx.conf`, `Http` for a `conf.d` file of
+    /// `server` blocks, and so on.
+    fn guess_context(&self, items: Items<'_>) -> Context {
+        const ORDER: [Context; 6] = [
+            Context::Main,
+            Context::Http,
+            Context::HttpServer,
+            Context::HttpLocation,
+            Context::Stream,
+            Context::StreamServer,
+        ];
+        let names: Vec<String> = items
+            .filter_map(Item::into_directive)
+            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
+            .collect();
+        ORDER
+            .into_iter()
+            .find(|&ctx| {
+                names
+                    .iter()
+                    .all(|n| self.directives.candidates(n).any(|d| d.allowed_in(ctx)))
+            })
+            .unwrap_or(Context::Main)
+    }
+
+    /// Whether an `events` block is at the top level (or in a top-level
+    /// include).
+    fn saw_events(&self, file: usize, items: Items<'_>) -> bool {
+        items.filter_map(Item::into_directive).any(|d| {
+            d.is("events")
+                || (d.is("include")
+                    && self
+                        .set
+                        .include_targets(file, d.span().start)
+                        .iter()
+                        .any(|&t| self.saw_events(t, self.set.files[t].doc().items())))
+        })
+    }
+
+    /// Checks a block's directives; returns how many `server` directives it
+    /// holds (directly or through includes), for `upstream`.
+    fn walk(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
+        let mut servers = 0;
+        for d in items.filter_map(Item::into_directive) {
+            let name = String::from_utf8_lossy(&d.name()).into_owned();
+            if name == "server" {
+                servers += 1;
+            }
+            servers += self.directive(file, d, &name, ctx);
         }
-    };
-    for d in doc.walk() {
-        if d.is("map") && d.body_kind() == BodyKind::KeyValue {
-            let defaults: Vec<_> = d.children().filter(|e| e.is("default")).collect();
-            for dup in defaults.iter().skip(1) {
-                out.push(error(
-                    dup,
-                    dup.span().start,
-                    "duplicate default map parameter".into(),
-                ));
+        servers
+    }
+
+    /// Checks one directive; returns the `server` count of included files.
+    fn directive(&mut self, file: usize, d: Directive<'_>, name: &str, ctx: Context) -> usize {
+        let (term, at) = match d.body_kind() {
+            BodyKind::None => (Terminator::Semicolon, d.span().end - 1),
+            _ => (
+                Terminator::BlockStart,
+                d.open_brace().unwrap_or(d.span().start),
+            ),
+        };
+        let directives = self.directives;
+        let spec =
+            match directives.check_with(name, ctx, d.arg_count(), term, |s| self.has_module(s)) {
+                Ok(spec) => spec,
+                Err(crate::directives::DirectiveError::Unknown { .. })
+                    if self.options.allow_unknown =>
+                {
+                    return 0;
+                }
+                Err(e) => {
+                    self.error(file, at, e.to_string());
+                    return 0;
+                }
+            };
+        if spec.on_off {
+            if let Some(arg) = d.arg(0) {
+                if let Err(e) = spec.check_flag_value(&arg.text()) {
+                    self.error(file, at, e.to_string());
+                    return 0;
+                }
             }
         }
-        if d.is("upstream") && d.body_kind() == BodyKind::Block {
-            let has_server = d.children().any(|c| c.is("server"));
-            if !has_server {
-                // nginx reports it when the block ends, at the `}` line.
-                out.push(error(
-                    &d,
-                    d.span().end - 1,
-                    "no servers are inside upstream".into(),
-                ));
+        if name == "load_module" {
+            if let Some(arg) = d.arg(0) {
+                let path = arg.text();
+                let stem = path.rsplit('/').next().unwrap_or(&path);
+                self.loaded.push(stem.trim_end_matches(".so").to_string());
+            }
+        }
+        if name == "include" {
+            return self.include(file, d, ctx);
+        }
+        match spec.block_body(ctx) {
+            Some(BlockBody::Directives(inner)) => {
+                if let Some(block) = d.block() {
+                    let servers = self.walk(file, block, inner);
+                    let is_upstream =
+                        matches!(inner, Context::HttpUpstream | Context::StreamUpstream);
+                    if is_upstream && servers == 0 {
+                        // nginx says so when the block ends, at its `}`.
+                        self.error(
+                            file,
+                            d.span().end - 1,
+                            "no servers are inside upstream".into(),
+                        );
+                    }
+                }
+            }
+            Some(BlockBody::Custom) => self.custom_body(file, d, name),
+            Some(BlockBody::RawLua) | None => {}
+        }
+        0
+    }
+
+    /// Follows an include into the context of the `include` line.
+    fn include(&mut self, file: usize, d: Directive<'_>, ctx: Context) -> usize {
+        if self.depth > 64 {
+            return 0;
+        }
+        self.depth += 1;
+        let mut servers = 0;
+        for &target in self.set.include_targets(file, d.span().start) {
+            let doc = self.set.files[target].doc();
+            if doc.mode() == crate::ParseMode::Directives {
+                servers += self.walk(target, doc.items(), ctx);
+            }
+        }
+        self.depth -= 1;
+        servers
+    }
+
+    /// The checks of a `map`-like body's own handler.
+    fn custom_body(&mut self, file: usize, d: Directive<'_>, name: &str) {
+        if name != "map" {
+            return;
+        }
+        let mut has_default = false;
+        for entry in d.children() {
+            let end = entry.span().end - 1;
+            let n = entry.arg_count() + 1;
+            let key = entry.name();
+            if n == 1 && (&*key == b"hostnames" || &*key == b"volatile") {
+                continue;
+            }
+            if n != 2 {
+                self.error(file, end, "invalid number of the map parameters".into());
+                return;
+            }
+            if &*key == b"default" {
+                if has_default {
+                    self.error(file, end, "duplicate default map parameter".into());
+                    return;
+                }
+                has_default = true;
             }
         }
     }
@@ -69,23 +329,118 @@ pub fn check_document(doc: &Document, file: &str, out: &mut Vec<Finding>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::includes::ConfigSet;
+
+    fn findings_with(src: &str, options: &CheckOptions) -> Vec<(usize, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, src).unwrap();
+        let set = ConfigSet::load(&path, None).unwrap();
+        check_set(&set, options)
+            .into_iter()
+            .map(|f| (f.line, f.message))
+            .collect()
+    }
 
     fn findings(src: &str) -> Vec<(usize, String)> {
-        let doc = Document::parse(src.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        check_document(&doc, "t.conf", &mut out);
-        out.into_iter().map(|f| (f.line, f.message)).collect()
+        findings_with(src, &CheckOptions::default())
+    }
+
+    fn one(line: usize, message: &str) -> Vec<(usize, String)> {
+        vec![(line, message.to_string())]
     }
 
     #[test]
-    fn empty_upstream_and_duplicate_default() {
+    fn clean_config_has_no_findings() {
         assert_eq!(
-            findings("upstream a {\n  # server x;\n}\nmap $a $b {\n default 1;\n default 2;\n}\n"),
-            vec![
-                (3, "no servers are inside upstream".to_string()),
-                (6, "duplicate default map parameter".to_string())
-            ]
+            findings("events {}\nhttp {\n  upstream a { server 127.0.0.1:1; }\n  server { listen 80; location / { proxy_pass http://a; } }\n}\n"),
+            vec![]
         );
-        assert!(findings("upstream a { server x:1; }").is_empty());
+    }
+
+    #[test]
+    fn handler_errors_in_nginx_words_at_the_terminator_line() {
+        assert_eq!(
+            findings("events {}\nhttp {\n  prox_pass x;\n}\n"),
+            one(3, "unknown directive \"prox_pass\"")
+        );
+        assert_eq!(
+            findings("events {}\nhttp {\n  proxy_pass\n    x;\n}\n"),
+            one(4, "\"proxy_pass\" directive is not allowed here")
+        );
+        assert_eq!(
+            findings("events {}\nhttp {\n  sendfile yes;\n}\n"),
+            one(
+                3,
+                "invalid value \"yes\" in \"sendfile\" directive, it must be \"on\" or \"off\""
+            )
+        );
+        assert_eq!(
+            findings("events {}\nhttp {\n  server { listen; }\n}\n"),
+            one(3, "invalid number of arguments in \"listen\" directive")
+        );
+        assert_eq!(
+            findings("events {}\nhttp {\n  server;\n}\n"),
+            one(3, "directive \"server\" has no opening \"{\"")
+        );
+    }
+
+    #[test]
+    fn upstream_map_and_events() {
+        assert_eq!(
+            findings("events {}\nhttp {\n  upstream a {\n  # server x;\n  }\n}\n"),
+            one(5, "no servers are inside upstream")
+        );
+        assert_eq!(
+            findings("events {}\nhttp {\n map $a $b {\n default 1;\n default 2;\n }\n}\n"),
+            one(5, "duplicate default map parameter")
+        );
+        assert_eq!(
+            findings("events {}\nhttp {\n map $a $b {\n a b c;\n }\n}\n"),
+            one(4, "invalid number of the map parameters")
+        );
+        assert_eq!(
+            findings("http {}\n"),
+            one(1, "no \"events\" section in configuration")
+        );
+    }
+
+    #[test]
+    fn stream_needs_load_module_on_debian() {
+        let conf = "events {}\nstream {\n  server { listen 1234; proxy_pass 127.0.0.1:1; }\n}\n";
+        assert_eq!(findings(conf), one(2, "unknown directive \"stream\""));
+        let loaded = format!("load_module modules/ngx_stream_module.so;\n{conf}");
+        assert_eq!(findings(&loaded), vec![]);
+        let all = CheckOptions {
+            modules: Modules::All,
+            ..CheckOptions::default()
+        };
+        assert_eq!(findings_with(conf, &all), vec![]);
+    }
+
+    #[test]
+    fn snippets_get_their_context_guessed() {
+        assert_eq!(
+            findings("server { listen 80; location / { return 204; } }\n"),
+            vec![]
+        );
+        assert_eq!(findings("location / { proxy_pass http://a; }\n"), vec![]);
+        assert_eq!(findings("proxy_set_header Host $host;\n"), vec![]);
+    }
+
+    #[test]
+    fn lua_is_unknown_unless_loaded_or_allowed() {
+        let conf = "events {}\nhttp {\n server { location / { content_by_lua_block { ngx.say(\"}\") } } }\n}\n";
+        assert_eq!(
+            findings(conf),
+            one(3, "unknown directive \"content_by_lua_block\"")
+        );
+        let allowed = CheckOptions {
+            allow_unknown: true,
+            ..CheckOptions::default()
+        };
+        assert_eq!(findings_with(conf, &allowed), vec![]);
+        let loaded = format!("load_module modules/ngx_http_lua_module.so;\n{conf}");
+        assert_eq!(findings(&loaded), vec![]);
     }
 }

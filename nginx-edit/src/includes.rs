@@ -113,6 +113,9 @@ pub struct ConfigSet {
     /// Files in the order nginx reads them; the main file first.
     pub files: Vec<ConfigFile>,
     pub unresolved: Vec<UnresolvedInclude>,
+    /// For each `include` directive (file index, byte offset of the
+    /// directive), the indices of the files it resolved to, in order.
+    edges: Vec<(usize, usize, Vec<usize>)>,
 }
 
 impl ConfigSet {
@@ -124,6 +127,7 @@ impl ConfigSet {
             roots: Vec::new(),
             files: vec![file],
             unresolved: Vec::new(),
+            edges: Vec::new(),
         })
     }
 
@@ -146,18 +150,20 @@ impl ConfigSet {
             roots: options.roots.clone(),
             files: Vec::new(),
             unresolved: Vec::new(),
+            edges: Vec::new(),
         };
         let mut stack = Vec::new();
         set.visit(main, ParseMode::Directives, &mut stack)?;
         Ok(set)
     }
 
+    /// Loads `path` and what it includes; returns its index in `files`.
     fn visit(
         &mut self,
         path: &Path,
         mode: ParseMode,
         stack: &mut Vec<PathBuf>,
-    ) -> Result<(), LoadError> {
+    ) -> Result<usize, LoadError> {
         let file = read_file(path, mode)?;
         let index = self.files.len();
         let includes = include_sites(file.doc());
@@ -179,6 +185,7 @@ impl ConfigSet {
                     continue;
                 }
             };
+            let mut resolved = Vec::with_capacity(targets.len());
             for target in targets {
                 let canon = canonical(&target);
                 if let Some(pos) = stack.iter().position(|p| *p == canon) {
@@ -199,14 +206,26 @@ impl ConfigSet {
                 let already = self
                     .files
                     .iter()
-                    .any(|f| canonical(&f.path) == canon && f.doc().mode() == mode);
-                if !already {
-                    self.visit(&target, mode, stack)?;
-                }
+                    .position(|f| canonical(&f.path) == canon && f.doc().mode() == mode);
+                let target_index = match already {
+                    Some(i) => i,
+                    None => self.visit(&target, mode, stack)?,
+                };
+                resolved.push(target_index);
             }
+            self.edges.push((index, site.offset, resolved));
         }
         stack.pop();
-        Ok(())
+        Ok(index)
+    }
+
+    /// The files the `include` directive at byte `offset` of file `file`
+    /// resolved to (empty when it did not resolve or is not an include).
+    pub fn include_targets(&self, file: usize, offset: usize) -> &[usize] {
+        self.edges
+            .iter()
+            .find(|(f, o, _)| *f == file && *o == offset)
+            .map_or(&[], |(_, _, t)| t.as_slice())
     }
 
     fn resolve(&self, arg: &str) -> PathBuf {

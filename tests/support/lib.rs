@@ -98,19 +98,18 @@ fn parse_emerg(line: &str) -> Verdict {
         }
         _ => text,
     };
-    match text.rsplit_once(" in ") {
-        Some((message, location)) => {
-            let line = location
-                .rsplit_once(':')
-                .and_then(|(_, n)| n.trim().parse().ok())
-                .unwrap_or(0);
-            Verdict::Error {
-                message: message.to_string(),
-                line,
-            }
-        }
+    // `MESSAGE in FILE:LINE`; some messages have no location at all.
+    let located = text.rsplit_once(" in ").and_then(|(message, location)| {
+        let (_, n) = location.rsplit_once(':')?;
+        Some((message, n.trim().parse().ok()?))
+    });
+    match located {
+        Some((message, line)) => Verdict::Error {
+            message: message.to_string(),
+            line,
+        },
         None => Verdict::Error {
-            message: text.to_string(),
+            message: text.trim().to_string(),
             line: 0,
         },
     }

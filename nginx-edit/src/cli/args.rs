@@ -45,8 +45,38 @@ pub struct CheckArgs {
     /// Accept directives the table does not know (third-party modules).
     #[arg(long)]
     pub allow_unknown: bool,
+    /// The nginx release to check against.
+    #[arg(long, value_name = "X.Y.Z", default_value = "1.22.1")]
+    pub nginx_version: String,
+    /// Which modules the nginx has: Debian's package (dynamic ones only after
+    /// `load_module`) or every standard module built in.
+    #[arg(long, value_enum, default_value_t = ModulesArg::Debian)]
+    pub modules: ModulesArg,
+    /// The block each FILE's top level sits in (default: guessed; `main`
+    /// for an nginx.conf, `http` for a file of server blocks ...).
+    #[arg(long, value_enum)]
+    pub context: Option<ContextArg>,
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModulesArg {
+    Debian,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ContextArg {
+    Main,
+    Events,
+    Http,
+    Server,
+    Location,
+    Upstream,
+    Stream,
+    StreamServer,
+    Mail,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

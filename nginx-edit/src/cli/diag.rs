@@ -8,8 +8,10 @@ use nginx_edit::error::line_text;
 use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 use nginx_edit::ParseError;
 
-use super::args::{CheckArgs, CheckFormat};
+use super::args::{CheckArgs, CheckFormat, ContextArg, ModulesArg};
 use super::{Exit, Failure};
+use nginx_edit::check::{CheckOptions, Modules};
+use nginx_edit::directives::{nginx_version, Context};
 
 /// One finding of `check`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -68,7 +70,43 @@ fn parse_root(spec: &str) -> Result<(PathBuf, PathBuf), Failure> {
     }
 }
 
+/// `1.22.1` into nginx's version number.
+fn parse_version(text: &str) -> Result<u32, Failure> {
+    let parts: Vec<Option<u32>> = text.split('.').map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [Some(a), Some(b), Some(c)] => Ok(nginx_version(*a, *b, *c)),
+        [Some(a), Some(b)] => Ok(nginx_version(*a, *b, 0)),
+        _ => Err(Failure::new(
+            Exit::Usage,
+            format!("error: --nginx-version expects X.Y.Z, got \"{text}\""),
+        )),
+    }
+}
+
+fn check_options(a: &CheckArgs) -> Result<CheckOptions, Failure> {
+    Ok(CheckOptions {
+        nginx_version: parse_version(&a.nginx_version)?,
+        modules: match a.modules {
+            ModulesArg::Debian => Modules::Debian,
+            ModulesArg::All => Modules::All,
+        },
+        allow_unknown: a.allow_unknown,
+        context: a.context.map(|c| match c {
+            ContextArg::Main => Context::Main,
+            ContextArg::Events => Context::Event,
+            ContextArg::Http => Context::Http,
+            ContextArg::Server => Context::HttpServer,
+            ContextArg::Location => Context::HttpLocation,
+            ContextArg::Upstream => Context::HttpUpstream,
+            ContextArg::Stream => Context::Stream,
+            ContextArg::StreamServer => Context::StreamServer,
+            ContextArg::Mail => Context::Mail,
+        }),
+    })
+}
+
 pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
+    let check_opts = check_options(a)?;
     let roots = a
         .include_root
         .iter()
@@ -99,7 +137,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                         src,
                     ));
                 }
-                for d in nginx_edit::check::check_set(&set, a.allow_unknown) {
+                for d in nginx_edit::check::check_set(&set, &check_opts) {
                     let src = set
                         .files
                         .iter()

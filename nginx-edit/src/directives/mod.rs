@@ -719,8 +719,21 @@ impl DirectiveSet {
         nargs: usize,
         term: Terminator,
     ) -> Result<&'static DirectiveSpec, DirectiveError> {
+        self.check_with(name, ctx, nargs, term, |_| true)
+    }
+
+    /// [`DirectiveSet::check`] considering only the entries `loaded` accepts
+    /// (the modules a given nginx binary has, say with `load_module`).
+    pub fn check_with(
+        &self,
+        name: &str,
+        ctx: Context,
+        nargs: usize,
+        term: Terminator,
+        loaded: impl Fn(&DirectiveSpec) -> bool,
+    ) -> Result<&'static DirectiveSpec, DirectiveError> {
         let mut found = false;
-        for spec in self.candidates(name) {
+        for spec in self.candidates(name).filter(|d| loaded(d)) {
             found = true;
             if !spec.allowed_in(ctx) {
                 continue;

@@ -1,0 +1,151 @@
+//! `nginx-edit check` against `nginx -t`: the same verdict, and for the
+//! errors the checker models, the same message on the same line.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use e2e::{nginx_test_file, require_nginx, Verdict};
+use nginx_edit::check::{check_set, CheckOptions};
+use nginx_edit::includes::{ConfigSet, LoadError};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The first error `nginx-edit check` finds, as a verdict.
+fn ours(path: &Path) -> Verdict {
+    let set = match ConfigSet::load(path, None) {
+        Ok(set) => set,
+        Err(LoadError::Parse { error, .. }) => {
+            return Verdict::Error {
+                message: error.message(),
+                line: error.line,
+            }
+        }
+        Err(LoadError::Cycle { line, .. }) => {
+            return Verdict::Error {
+                message: "include cycle".into(),
+                line,
+            }
+        }
+        Err(e) => panic!("{e}"),
+    };
+    match check_set(&set, &CheckOptions::default())
+        .into_iter()
+        .find(|f| f.severity == "error")
+    {
+        None => Verdict::Ok,
+        Some(f) => Verdict::Error {
+            message: f.message,
+            line: f.line,
+        },
+    }
+}
+
+/// nginx's messages the checker models (the rest depend on the machine:
+/// users, files, modules on disk, or on handler semantics not modelled).
+fn modelled(message: &str) -> bool {
+    [
+        "unexpected",
+        "unknown directive",
+        "directive is not allowed here",
+        "is not terminated by",
+        "has no opening",
+        "invalid number of arguments",
+        "it must be \"on\" or \"off\"",
+        "no servers are inside upstream",
+        "map parameter",
+        "no \"events\" section",
+        "too long parameter",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+/// Compares verdicts; `no "events" section` has no line in nginx's output.
+fn same(theirs: &Verdict, mine: &Verdict) -> bool {
+    match (theirs, mine) {
+        (
+            Verdict::Error {
+                message: a,
+                line: 0,
+            },
+            Verdict::Error { message: b, .. },
+        ) => a == b,
+        _ => theirs == mine,
+    }
+}
+
+#[test]
+fn check_fixtures_match_nginx() {
+    let Some(nginx) = require_nginx() else { return };
+    let dir = root().join("fixtures/check");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15);
+    for f in files {
+        let prefix = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(prefix.path().join("logs")).unwrap();
+        let theirs = nginx_test_file(&nginx, prefix.path(), &f);
+        let mine = ours(&f);
+        assert!(
+            same(&theirs, &mine),
+            "{}:\n nginx: {theirs:?}\n ours:  {mine:?}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn corpus_main_configs_get_nginx_verdict() {
+    let Some(nginx) = require_nginx() else { return };
+    let corpus = root().join("../shared/corpus");
+    if !corpus.is_dir() {
+        eprintln!("../shared/corpus is not here; nothing to check");
+        return;
+    }
+    let mut mains = Vec::new();
+    collect_mains(&corpus, &mut mains);
+    mains.sort();
+    let (mut compared, mut environment) = (0, 0);
+    for f in mains {
+        let theirs = nginx_test_file(&nginx, f.parent().unwrap(), &f);
+        let mine = ours(&f);
+        match &theirs {
+            Verdict::Error { message, .. } if !modelled(message) => {
+                environment += 1;
+                continue;
+            }
+            _ => {}
+        }
+        assert!(
+            same(&theirs, &mine),
+            "{}:\n nginx: {theirs:?}\n ours:  {mine:?}",
+            f.display()
+        );
+        compared += 1;
+    }
+    eprintln!("{compared} configs compared, {environment} stopped by machine-specific or unmodelled checks");
+    assert!(compared >= 40, "only {compared} compared");
+}
+
+/// Files with a top-level `events` or `http` block: whole nginx configs.
+fn collect_mains(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect_mains(&p, out);
+        } else if p.extension().is_some_and(|x| x == "conf") {
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+            if text
+                .lines()
+                .any(|l| l.starts_with("events") || l.starts_with("http"))
+            {
+                out.push(p);
+            }
+        }
+    }
+}
