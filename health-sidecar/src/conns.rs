@@ -1,9 +1,11 @@
 //! Counts the app's open server-side TCP connections, from the kernel.
 //!
-//! Reads `/proc/net/tcp` and `/proc/net/tcp6`, which describe the sockets of
-//! the network namespace the sidecar runs in: share the app's namespace
-//! (`network_mode: "service:app"`, a Kubernetes pod) and these are the
-//! app's. A connection counts when its *local* port is `--app-port` (the
+//! Asks the kernel through netlink `sock_diag` (see `sockdiag`), and falls
+//! back to reading `/proc/net/tcp` and `/proc/net/tcp6` where netlink is not
+//! available (a seccomp profile, a kernel without `inet_diag`). Both
+//! describe the sockets of the network namespace the sidecar runs in: share
+//! the app's namespace (`network_mode: "service:app"`, a Kubernetes pod)
+//! and these are the app's. A connection counts when its *local* port is `--app-port` (the
 //! server side; the client side of a loopback connection has an ephemeral
 //! local port) and it is in a state where the app still holds the socket:
 //!
@@ -19,19 +21,44 @@
 
 use std::io;
 
-/// Where the tables live; a field so tests can point at fixtures.
-#[derive(Debug, Clone)]
+/// Counts connections on one port, from the best source available.
+#[derive(Debug)]
 pub struct ConnCounter {
     port: u16,
+    source: Source,
     paths: [String; 2],
+}
+
+#[derive(Debug)]
+enum Source {
+    SockDiag(crate::sockdiag::SockDiag),
+    Proc,
 }
 
 const COUNTED_STATES: [&str; 3] = ["01", "03", "08"];
 
 impl ConnCounter {
+    /// Uses netlink when a first dump works, `/proc` otherwise.
     pub fn new(port: u16) -> Self {
+        let source = match crate::sockdiag::SockDiag::open() {
+            Ok(mut d) => match d.count(port) {
+                Ok(_) => Source::SockDiag(d),
+                Err(_) => Source::Proc,
+            },
+            Err(_) => Source::Proc,
+        };
         ConnCounter {
             port,
+            source,
+            paths: ["/proc/net/tcp".into(), "/proc/net/tcp6".into()],
+        }
+    }
+
+    /// Always reads `/proc/net/tcp{,6}`.
+    pub fn proc_only(port: u16) -> Self {
+        ConnCounter {
+            port,
+            source: Source::Proc,
             paths: ["/proc/net/tcp".into(), "/proc/net/tcp6".into()],
         }
     }
@@ -40,9 +67,34 @@ impl ConnCounter {
         self.port
     }
 
-    /// Sums both tables. A missing `tcp6` (IPv6 disabled) counts as empty;
-    /// any other read error is returned, and the caller keeps draining.
-    pub fn count(&self) -> io::Result<usize> {
+    /// `sock_diag` or `proc`, for the startup log.
+    pub fn source(&self) -> &'static str {
+        match self.source {
+            Source::SockDiag(_) => "netlink sock_diag",
+            Source::Proc => "/proc/net/tcp{,6}",
+        }
+    }
+
+    /// Counts now. A netlink failure switches to `/proc` for good (and this
+    /// sample is taken there); a `/proc` read error is returned, and the
+    /// caller keeps draining until the timeout.
+    pub fn count(&mut self) -> io::Result<usize> {
+        if let Source::SockDiag(d) = &mut self.source {
+            match d.count(self.port) {
+                Ok(n) => return Ok(n),
+                Err(e) => {
+                    eprintln!(
+                        "health-sidecar: sock_diag failed ({e}); reading /proc/net/tcp instead"
+                    );
+                    self.source = Source::Proc;
+                }
+            }
+        }
+        self.count_proc()
+    }
+
+    /// Sums both tables. A missing `tcp6` (IPv6 disabled) counts as empty.
+    fn count_proc(&self) -> io::Result<usize> {
         let mut total = 0;
         for path in &self.paths {
             match std::fs::read_to_string(path) {
@@ -126,7 +178,7 @@ mod tests {
         let v6 = dir.path().join("tcp6");
         std::fs::write(&v4, TCP).unwrap();
         std::fs::write(&v6, TCP6).unwrap();
-        let mut c = ConnCounter::new(8080);
+        let mut c = ConnCounter::proc_only(8080);
         c.paths = [
             v4.to_string_lossy().into_owned(),
             v6.to_string_lossy().into_owned(),
@@ -142,7 +194,7 @@ mod tests {
     fn sees_a_real_loopback_connection() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let c = ConnCounter::new(port);
+        let mut c = ConnCounter::proc_only(port);
         let before = c.count().unwrap();
         let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         let (server, _) = listener.accept().unwrap();

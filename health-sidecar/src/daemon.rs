@@ -136,11 +136,18 @@ async fn run(config: Config) -> u8 {
             async move { probe.run(timeout).await }
         },
     ));
-    let counter = config.app_port.map(ConnCounter::new);
+    let mut counter = config.app_port.map(ConnCounter::new);
+    if let Some(c) = &counter {
+        eprintln!(
+            "health-sidecar: counting connections on port {} via {}",
+            c.port(),
+            c.source()
+        );
+    }
     tokio::spawn(housekeeping_loop(
         state.clone(),
         config.probe_interval.min(Duration::from_secs(1)),
-        move || counter.as_ref().map(ConnCounter::count),
+        move || counter.as_mut().map(ConnCounter::count),
         app_pid.map(ProcSampler::new),
     ));
     tokio::spawn(supervise::reaper_loop(Duration::from_secs(1)));

@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod probe;
 pub mod procstats;
 pub mod shared;
+pub mod sockdiag;
 pub mod state;
 pub mod supervise;
 mod sys;
