@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Writes a large, realistic nginx configuration for parser benchmarks.
+
+usage: scripts/gen-large-config.py [--mb N] [--seed S] OUT
+
+The output is deterministic for a given --mb and --seed (default 32 MB,
+seed 1). It looks like a busy multi-tenant edge: upstreams with weighted
+and `down`/commented-out servers, blue-green `map`s, and server blocks with
+exact, prefix and regex locations, `if` blocks, quoted strings with escapes
+and spaces, `${var}` interpolation, comments at line starts and after
+directives, tabs and spaces. Only standard nginx directives, in the
+contexts nginx allows, with tokens well under nginx's 4 KiB limit, so both
+`nginx-edit parse` and `crossplane parse` read it without errors.
+"""
+
+import argparse
+import random
+import sys
+
+WORDS = [
+    "api", "shop", "auth", "cdn", "img", "static", "billing", "search",
+    "admin", "metrics", "media", "docs", "blog", "mail", "pay", "edge",
+]
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+HEADERS = ["X-Request-Id", "X-Forwarded-For", "X-Real-IP", "X-Deploy-Color"]
+
+
+def host(r, i):
+    return f"{r.choice(WORDS)}-{i}.{r.choice(WORDS)}.example.com"
+
+
+def upstream(r, i, out):
+    name = f"{r.choice(WORDS)}_{i}"
+    w = out.append
+    w(f"    # pool {name}: blue-green pair, keepalive to the app\n")
+    w(f"    upstream {name} {{\n")
+    w(f"        zone {name} 64k;\n")
+    n = r.randint(2, 6)
+    for k in range(n):
+        addr = f"10.{i % 250}.{k}.{r.randint(1, 254)}:{3000 + k}"
+        params = []
+        if r.random() < 0.4:
+            params.append(f"weight={r.randint(1, 10)}")
+        if r.random() < 0.3:
+            params.append(f"max_fails={r.randint(1, 5)} fail_timeout={r.randint(5, 60)}s")
+        line = " ".join([f"server {addr}"] + params) + ";"
+        roll = r.random()
+        if roll < 0.15:
+            w(f"        # {line}\n")
+        elif roll < 0.25:
+            w(f"        {line[:-1]} down;\n")
+        else:
+            w(f"        {line}\n")
+    w("        keepalive 32;\n")
+    w("    }\n\n")
+    return name
+
+
+def map_block(r, i, pools, out):
+    w = out.append
+    w(f"    map $http_x_deploy_color $backend_{i} {{\n")
+    w(f"        default {r.choice(pools)};\n")
+    w(f"        blue    {r.choice(pools)};\n")
+    w(f"        green   {r.choice(pools)};\n")
+    w(f'        "~^canary-(?<n>\\d+)$" {r.choice(pools)};\n')
+    w(f"        ''      {r.choice(pools)};  # empty header\n")
+    w("    }\n\n")
+
+
+def location(r, i, j, pools, out):
+    w = out.append
+    kind = r.random()
+    seg = f"{r.choice(WORDS)}/v{r.randint(1, 3)}"
+    if kind < 0.2:
+        w(f"        location = /{seg}/health {{\n")
+        w("            access_log off;\n")
+        w('            return 200 "ok\\n";\n')
+        w("        }\n")
+        return
+    if kind < 0.45:
+        w(f'        location ~* "^/{seg}/(?<id>[0-9a-f]{{8}})/(.*)$" {{\n')
+        w(f"            proxy_pass http://{r.choice(pools)}/$2$is_args$args;\n")
+    else:
+        w(f"        location /{seg}/ {{\n")
+        w(f"            proxy_pass http://{r.choice(pools)};\n")
+    w("            proxy_http_version 1.1;\n")
+    w('            proxy_set_header Connection "";\n')
+    w("            proxy_set_header Host $host;\n")
+    w(f"            proxy_set_header {r.choice(HEADERS)} $remote_addr;  # trace\n")
+    w(f"            proxy_read_timeout {r.randint(5, 120)}s;\n")
+    if r.random() < 0.3:
+        w(f"            if ($request_method = {r.choice(METHODS)}) {{\n")
+        w("                add_header X-Cache-Status $upstream_cache_status always;\n")
+        w("            }\n")
+    if r.random() < 0.3:
+        w(f"            limit_except GET HEAD {{\n")
+        w(f"                allow 10.{j % 250}.0.0/16;\n")
+        w("                deny all;\n")
+        w("            }\n")
+    if r.random() < 0.2:
+        w('            add_header Content-Security-Policy '
+          '"default-src \'self\'; img-src * data:" always;\n')
+    if r.random() < 0.2:
+        w("            set $cache_key \"${scheme}://${host}${request_uri}\";\n")
+    w("        }\n")
+
+
+def server(r, i, pools, out):
+    w = out.append
+    h = host(r, i)
+    w(f"    # --- tenant {i}: {h} ---\n")
+    w("    server {\n")
+    w("        listen 443 ssl;\n")
+    w("        listen [::]:443 ssl;\n")
+    w(f"        server_name {h} www.{h};\n")
+    w(f"        ssl_certificate     /etc/ssl/tenants/{i}/fullchain.pem;\n")
+    w(f"        ssl_certificate_key /etc/ssl/tenants/{i}/privkey.pem;\n")
+    w(f"\taccess_log /var/log/nginx/{h}.access.log main buffer=32k;\n")
+    w(f"        error_log /var/log/nginx/{h}.error.log warn;\n")
+    w(f"        client_max_body_size {r.randint(1, 64)}m;\n")
+    for j in range(r.randint(3, 9)):
+        location(r, i, j, pools, out)
+    w("        error_page 500 502 503 504 /50x.html;\n")
+    w("        location = /50x.html { root /usr/share/nginx/html; }\n")
+    w("    }\n\n")
+
+
+def generate(target, seed, fh):
+    r = random.Random(seed)
+    head = (
+        "# generated by scripts/gen-large-config.py: a benchmark input, not a real site\n"
+        "user nginx;\n"
+        "worker_processes auto;\n"
+        "error_log /var/log/nginx/error.log notice;\n"
+        "pid /run/nginx.pid;\n\n"
+        "events {\n    worker_connections 4096;\n}\n\n"
+        "http {\n"
+        "    default_type application/octet-stream;\n"
+        "    log_format main '$remote_addr - $remote_user [$time_local] \"$request\" '\n"
+        "                    '$status $body_bytes_sent \"$http_referer\" '\n"
+        "                    '\"$http_user_agent\" \"$http_x_forwarded_for\"';\n"
+        "    sendfile on;\n"
+        "    keepalive_timeout 65;\n\n"
+    )
+    fh.write(head)
+    written = len(head)
+    tail = "}\n"
+    i = 0
+    while written + len(tail) < target:
+        out = []
+        pools = [upstream(r, i * 4 + k, out) for k in range(4)]
+        map_block(r, i, pools, out)
+        for k in range(4):
+            server(r, i * 4 + k, pools, out)
+        chunk = "".join(out)
+        fh.write(chunk)
+        written += len(chunk)
+        i += 1
+    fh.write(tail)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=32, help="size in MB (10^6 bytes)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("out", help="output file ('-' for stdout)")
+    a = ap.parse_args()
+    target = int(a.mb * 1_000_000)
+    if a.out == "-":
+        generate(target, a.seed, sys.stdout)
+    else:
+        with open(a.out, "w", encoding="ascii", newline="\n") as fh:
+            generate(target, a.seed, fh)
+
+
+if __name__ == "__main__":
+    main()
