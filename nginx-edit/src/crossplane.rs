@@ -1,0 +1,884 @@
+//! `nginx-edit parse --format crossplane`: the JSON `crossplane parse`
+//! (nginxinc/crossplane 0.5.8) prints, so crossplane users can switch.
+//!
+//! Tokens come from nginx's own tokenizer ([`Document`]); where crossplane's
+//! lexer reads a file differently, nginx wins (docs/crossplane.md lists each
+//! case). Everything above the tokens follows crossplane:
+//!
+//! - argument strings as crossplane reports them: quotes removed and only
+//!   `\<same quote>` decoded inside a quoted token, every other backslash pair
+//!   kept; unquoted tokens as written;
+//! - `if` arguments lose their parentheses;
+//! - its analyzer ([`analyzer`]): a directive in the wrong context or with a
+//!   wrong argument count is dropped from `parsed` and reported in `errors`.
+//!   A dropped block directive's block is skipped when the error is
+//!   `is not terminated by ";"`; otherwise its contents are read as if they
+//!   were written in place of the directive, and its `}` ends the enclosing
+//!   block (at the top of a file: the rest of the file is not read);
+//! - includes: `os.path.join(dirname(main), arg)`, globs sorted, each file
+//!   parsed once (by path string), in the order first met, after the file
+//!   that includes it, in the context of its first `include`;
+//! - comments found between a directive's arguments are always reported,
+//!   after the directive, with its line; other comments only when asked;
+//! - key order and formatting of Python's `json.dumps` (compact by default,
+//!   `--indent N` as crossplane's `-i N`; non-ASCII escaped as `\uXXXX`).
+//!
+//! Output is written straight into byte buffers (one per file, since a
+//! file's `status` and `errors` precede its `parsed`), never through a
+//! value tree.
+
+mod analyzer;
+mod table;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::document::{Directive, Document, Item, Items};
+use crate::error::ParseError;
+use crate::parse::{BodyKind, ParseMode};
+use analyzer::{analyze, is_not_terminated, Ctx, Term};
+
+/// What to print.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Report every comment (crossplane's `--include-comments`); comments
+    /// between a directive's arguments are reported either way.
+    pub include_comments: bool,
+    /// Do not follow includes and print no `includes` keys (`--single-file`).
+    pub single_file: bool,
+    /// Pretty-print with this many spaces (crossplane's `-i N`); compact when
+    /// `None`, as crossplane prints by default.
+    pub indent: Option<usize>,
+}
+
+/// The outcome, worst case over every file read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// `"status": "ok"`.
+    Ok,
+    /// `"status": "failed"` because of crossplane's analyzer or an include
+    /// that could not be read; every file parsed.
+    Failed,
+    /// A file does not parse (nginx's tokenizer rejects it).
+    Syntax,
+    /// The main file could not be read.
+    Unreadable,
+}
+
+/// Parses `main` (and, unless `single_file`, what it includes) and writes
+/// crossplane's JSON payload, followed by a newline, to `out`.
+pub fn write_crossplane<W: Write>(out: &mut W, main: &Path, opts: &Options) -> io::Result<Status> {
+    let main = main.to_string_lossy().into_owned();
+    let mut run = Run {
+        opts,
+        config_dir: py_dirname(&main).to_string(),
+        files: vec![FileJob {
+            name: main.clone(),
+            ctx: Ctx::Main,
+            mode: ParseMode::Directives,
+        }],
+        included: HashMap::from([(main, 0)]),
+        status: Status::Ok,
+    };
+    let mut results = Vec::new();
+    let mut i = 0;
+    while i < run.files.len() {
+        results.push(run.file(i));
+        i += 1;
+    }
+    let mut j = Json::new(out, opts.indent);
+    j.open(b'{')?;
+    j.key("status")?;
+    j.raw_value(if run.status == Status::Ok {
+        b"\"ok\""
+    } else {
+        b"\"failed\""
+    })?;
+    j.key("errors")?;
+    j.open(b'[')?;
+    for (job, result) in run.files.iter().zip(&results) {
+        for e in &result.errors {
+            j.item()?;
+            j.open(b'{')?;
+            j.key("file")?;
+            j.str(job.name.as_bytes())?;
+            j.key("error")?;
+            j.str(e.message.as_bytes())?;
+            j.key("line")?;
+            j.line(e.line)?;
+            j.close(b'}')?;
+        }
+    }
+    j.close(b']')?;
+    j.key("config")?;
+    j.open(b'[')?;
+    for (job, result) in run.files.iter().zip(&results) {
+        j.item()?;
+        j.open(b'{')?;
+        j.key("file")?;
+        j.str(job.name.as_bytes())?;
+        j.key("status")?;
+        j.raw_value(if result.errors.is_empty() {
+            b"\"ok\""
+        } else {
+            b"\"failed\""
+        })?;
+        j.key("errors")?;
+        j.open(b'[')?;
+        for e in &result.errors {
+            j.item()?;
+            j.open(b'{')?;
+            j.key("error")?;
+            j.str(e.message.as_bytes())?;
+            j.key("line")?;
+            j.line(e.line)?;
+            j.close(b'}')?;
+        }
+        j.close(b']')?;
+        j.key("parsed")?;
+        match &result.parsed {
+            Some(parsed) => j.raw_value(parsed)?,
+            None => {
+                j.open(b'[')?;
+                j.close(b']')?;
+            }
+        }
+        j.close(b'}')?;
+    }
+    j.close(b']')?;
+    j.close(b'}')?;
+    j.out.write_all(b"\n")?;
+    Ok(run.status)
+}
+
+/// A file to parse: its path as crossplane spells it, and the context
+/// (crossplane's, and nginx's key/value mode) of its first `include`.
+struct FileJob {
+    name: String,
+    ctx: Ctx,
+    mode: ParseMode,
+}
+
+struct XpError {
+    message: String,
+    line: Option<usize>,
+}
+
+struct FileResult {
+    errors: Vec<XpError>,
+    /// The rendered `parsed` array; `None` when the file failed as a whole.
+    parsed: Option<Vec<u8>>,
+}
+
+struct Run<'o> {
+    opts: &'o Options,
+    config_dir: String,
+    files: Vec<FileJob>,
+    included: HashMap<String, usize>,
+    status: Status,
+}
+
+/// Depth of a file's `parsed` array in the payload (for `--indent`).
+const PARSED_DEPTH: usize = 3;
+
+impl Run<'_> {
+    fn file(&mut self, index: usize) -> FileResult {
+        let name = self.files[index].name.clone();
+        let mut errors = Vec::new();
+        let bytes = match read_config(&name) {
+            Ok(b) => b,
+            Err(message) => {
+                self.worsen(if index == 0 {
+                    Status::Unreadable
+                } else {
+                    Status::Failed
+                });
+                errors.push(XpError {
+                    message,
+                    line: None,
+                });
+                return FileResult {
+                    errors,
+                    parsed: None,
+                };
+            }
+        };
+        let doc = match Document::parse_owned(bytes, self.files[index].mode) {
+            Ok(doc) => doc,
+            Err(e) => {
+                self.worsen(Status::Syntax);
+                errors.push(syntax_error(&name, &e));
+                return FileResult {
+                    errors,
+                    parsed: None,
+                };
+            }
+        };
+        let mut parsed = Vec::with_capacity(doc.as_bytes().len());
+        let ctx = self.files[index].ctx;
+        let outcome = self.simulate(&doc, &name, ctx, &mut parsed, &mut errors);
+        if !errors.is_empty() {
+            self.worsen(Status::Failed);
+        }
+        let parsed = match outcome {
+            Ok(()) => Some(parsed),
+            Err(Fatal(message)) => {
+                errors.push(XpError {
+                    message,
+                    line: None,
+                });
+                None
+            }
+        };
+        FileResult { errors, parsed }
+    }
+
+    fn worsen(&mut self, s: Status) {
+        self.status = self.status.max(s);
+    }
+
+    /// crossplane's `_parse` over the statements of `doc`, writing the
+    /// `parsed` array into `buf`.
+    fn simulate(
+        &mut self,
+        doc: &Document,
+        file: &str,
+        ctx: Ctx,
+        buf: &mut Vec<u8>,
+        errors: &mut Vec<XpError>,
+    ) -> Result<(), Fatal> {
+        let mut j = Json::nested(buf, self.opts.indent, PARSED_DEPTH);
+        let mut lines = Lines::new(doc.as_bytes());
+        let mut frames = vec![Frame {
+            ctx,
+            consume: false,
+            after: None,
+            named: None,
+        }];
+        // nginx's view: whether each open block is a map-like body.
+        let mut kv = vec![doc.mode() == ParseMode::KeyValue];
+        let mut events = Events {
+            stack: vec![doc.items()],
+        };
+        j.open(b'[').map_err(Fatal::io)?;
+        while let Some(ev) = events.next() {
+            match ev {
+                Ev::Close => {
+                    kv.pop();
+                    let Some(frame) = frames.pop() else { break };
+                    if frames.is_empty() {
+                        // A `}` that closes the file's own level: crossplane
+                        // stops reading the file here.
+                        break;
+                    }
+                    if !frame.consume {
+                        j.close(b']').map_err(Fatal::io)?;
+                        j.close(b'}').map_err(Fatal::io)?;
+                        if let Some((after, line)) = frame.after {
+                            arg_comments(&mut j, after, line).map_err(Fatal::io)?;
+                        }
+                    }
+                }
+                Ev::Comment(c) => {
+                    let consume = frames.last().is_some_and(|f| f.consume);
+                    if consume || !self.opts.include_comments {
+                        continue;
+                    }
+                    let line = lines.at(c.span().start);
+                    comment(&mut j, line, c.text()).map_err(Fatal::io)?;
+                }
+                Ev::Stmt(d, after) => {
+                    let block = matches!(d.body_kind(), BodyKind::Block | BodyKind::KeyValue);
+                    if block {
+                        kv.push(d.body_kind() == BodyKind::KeyValue);
+                    }
+                    let Some(frame) = frames.last() else { break };
+                    if frame.consume {
+                        if block {
+                            frames.push(Frame::consume());
+                        }
+                        continue;
+                    }
+                    let ctx = frame.ctx;
+                    // crossplane's `_parse` reuses its `fname` variable as the
+                    // loop variable over included files, so after an `include`
+                    // its messages name the last file included (`file` keys
+                    // stay right). Kept for identical output.
+                    let named = frame.named.as_deref().unwrap_or(file);
+                    let line = lines.at(d.span().start);
+                    let name = xp_arg(d.name_token().raw());
+                    let mut args: Vec<Cow<'_, [u8]>> = d.args().map(|t| xp_arg(t.raw())).collect();
+                    if let Some(lua) = d.lua_body() {
+                        args.push(Cow::Borrowed(lua));
+                    }
+                    if &*name == b"if" {
+                        prepare_if_args(&mut args);
+                    }
+                    let term = if block { Term::Open } else { Term::Semi };
+                    let arg_refs: Vec<&[u8]> = args.iter().map(|a| &**a).collect();
+                    if let Err(reason) = analyze(ctx, &name, &arg_refs, term) {
+                        errors.push(XpError {
+                            message: format!("{reason} in {named}:{line}"),
+                            line: Some(line),
+                        });
+                        if block && is_not_terminated(&reason) {
+                            frames.push(Frame::consume());
+                        }
+                        continue;
+                    }
+                    j.item().map_err(Fatal::io)?;
+                    j.open(b'{').map_err(Fatal::io)?;
+                    j.key("directive").map_err(Fatal::io)?;
+                    j.str(&name).map_err(Fatal::io)?;
+                    j.key("line").map_err(Fatal::io)?;
+                    j.line(Some(line)).map_err(Fatal::io)?;
+                    j.key("args").map_err(Fatal::io)?;
+                    j.open(b'[').map_err(Fatal::io)?;
+                    for a in &args {
+                        j.item().map_err(Fatal::io)?;
+                        j.str(a).map_err(Fatal::io)?;
+                    }
+                    j.close(b']').map_err(Fatal::io)?;
+                    if !self.opts.single_file && &*name == b"include" {
+                        // crossplane reads `args[0]` unchecked: an `include`
+                        // without arguments in a context it does not check
+                        // fails the whole file with Python's IndexError.
+                        let Some(arg) = args.first() else {
+                            return Err(Fatal("list index out of range".into()));
+                        };
+                        let mode = if kv.last().copied().unwrap_or(false) {
+                            ParseMode::KeyValue
+                        } else {
+                            ParseMode::Directives
+                        };
+                        let targets = self.include(arg, ctx, mode, line, errors);
+                        if let (Some(&last), Some(frame)) = (targets.last(), frames.last_mut()) {
+                            frame.named = Some(self.files[last].name.clone());
+                        }
+                        j.key("includes").map_err(Fatal::io)?;
+                        j.open(b'[').map_err(Fatal::io)?;
+                        for t in targets {
+                            j.item().map_err(Fatal::io)?;
+                            j.line(Some(t)).map_err(Fatal::io)?;
+                        }
+                        j.close(b']').map_err(Fatal::io)?;
+                    }
+                    if block {
+                        j.key("block").map_err(Fatal::io)?;
+                        j.open(b'[').map_err(Fatal::io)?;
+                        frames.push(Frame {
+                            ctx: ctx.enter(&name),
+                            consume: false,
+                            after: Some((after, line)),
+                            named: None,
+                        });
+                    } else {
+                        j.close(b'}').map_err(Fatal::io)?;
+                        arg_comments(&mut j, after, line).map_err(Fatal::io)?;
+                    }
+                }
+            }
+        }
+        // Blocks still open when the file ended early (crossplane stopped at
+        // a `}`): nothing more is written inside them, but the JSON must
+        // close. Only the root can be open here (see `Frame`).
+        j.close(b']').map_err(Fatal::io)?;
+        Ok(())
+    }
+
+    /// Resolves an `include` as crossplane does and queues new files;
+    /// returns the indices of the included files.
+    fn include(
+        &mut self,
+        arg: &[u8],
+        ctx: Ctx,
+        mode: ParseMode,
+        line: usize,
+        errors: &mut Vec<XpError>,
+    ) -> Vec<usize> {
+        let arg = String::from_utf8_lossy(arg);
+        let pattern = if arg.starts_with('/') {
+            arg.into_owned()
+        } else {
+            py_join(&self.config_dir, &arg)
+        };
+        let names = if pattern.contains(['*', '?', '[']) {
+            py_glob(&pattern)
+        } else {
+            match check_readable(&pattern) {
+                Ok(()) => vec![pattern],
+                Err(message) => {
+                    errors.push(XpError {
+                        message,
+                        line: Some(line),
+                    });
+                    Vec::new()
+                }
+            }
+        };
+        names
+            .into_iter()
+            .map(|name| {
+                if let Some(&i) = self.included.get(&name) {
+                    return i;
+                }
+                let i = self.files.len();
+                self.included.insert(name.clone(), i);
+                self.files.push(FileJob { name, ctx, mode });
+                i
+            })
+            .collect()
+    }
+}
+
+/// An error that makes crossplane give up on a whole file (`parsed` empty).
+struct Fatal(String);
+
+impl Fatal {
+    fn io(e: io::Error) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// One level of crossplane's recursive `_parse`.
+struct Frame<'a> {
+    ctx: Ctx,
+    /// Skipping a dropped directive's block.
+    consume: bool,
+    /// The in-argument comments of the block directive that opened this
+    /// level (written after its block closes) and its line.
+    after: Option<(Items<'a>, usize)>,
+    /// The file name crossplane's messages use at this level, once an
+    /// `include` has rebound it.
+    named: Option<String>,
+}
+
+impl Frame<'_> {
+    fn consume() -> Self {
+        Frame {
+            ctx: Ctx::Main,
+            consume: true,
+            after: None,
+            named: None,
+        }
+    }
+}
+
+/// The statements of a document as crossplane's parser pulls them.
+enum Ev<'a> {
+    /// A comment that does not sit between arguments.
+    Comment(crate::Comment<'a>),
+    /// A directive; the `Items` are positioned at what follows it (its
+    /// in-argument comments first).
+    Stmt(Directive<'a>, Items<'a>),
+    /// The `}` of a block.
+    Close,
+}
+
+struct Events<'a> {
+    stack: Vec<Items<'a>>,
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Ev<'a>;
+
+    fn next(&mut self) -> Option<Ev<'a>> {
+        loop {
+            let top = self.stack.last_mut()?;
+            match top.next() {
+                None => {
+                    self.stack.pop();
+                    return (!self.stack.is_empty()).then_some(Ev::Close);
+                }
+                Some(Item::Comment(c)) if c.in_args() => continue,
+                Some(Item::Comment(c)) => return Some(Ev::Comment(c)),
+                Some(Item::Directive(d)) => {
+                    let after = top.clone();
+                    if let Some(block) = d.block() {
+                        self.stack.push(block);
+                    }
+                    return Some(Ev::Stmt(d, after));
+                }
+            }
+        }
+    }
+}
+
+/// Writes the comments that sit between a directive's arguments.
+fn arg_comments<W: Write>(j: &mut Json<W>, mut after: Items<'_>, line: usize) -> io::Result<()> {
+    while let Some(Item::Comment(c)) = after.next() {
+        if !c.in_args() {
+            break;
+        }
+        comment(j, line, c.text())?;
+    }
+    Ok(())
+}
+
+fn comment<W: Write>(j: &mut Json<W>, line: usize, text: &[u8]) -> io::Result<()> {
+    j.item()?;
+    j.open(b'{')?;
+    j.key("directive")?;
+    j.raw_value(b"\"#\"")?;
+    j.key("line")?;
+    j.line(Some(line))?;
+    j.key("args")?;
+    j.open(b'[')?;
+    j.close(b']')?;
+    j.key("comment")?;
+    j.str(text)?;
+    j.close(b'}')
+}
+
+/// A token as crossplane reports it: a quoted token loses its quotes and
+/// `\<quote>` becomes the quote; every other backslash pair stays as
+/// written. Unquoted tokens are kept as written.
+pub fn xp_arg(raw: &[u8]) -> Cow<'_, [u8]> {
+    let q = match raw.first() {
+        Some(&q @ (b'"' | b'\'')) if raw.len() >= 2 => q,
+        _ => return Cow::Borrowed(raw),
+    };
+    let inner = &raw[1..raw.len() - 1];
+    if !inner.contains(&b'\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = Vec::with_capacity(inner.len());
+    let mut k = 0;
+    while k < inner.len() {
+        if inner[k] == b'\\' && k + 1 < inner.len() {
+            if inner[k + 1] == q {
+                out.push(q);
+            } else {
+                out.extend_from_slice(&inner[k..k + 2]);
+            }
+            k += 2;
+        } else {
+            out.push(inner[k]);
+            k += 1;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// crossplane's `_prepare_if_args`: `(` and `)` around the condition are
+/// removed, with the whitespace next to them, and arguments left empty by
+/// that are dropped.
+fn prepare_if_args(args: &mut Vec<Cow<'_, [u8]>>) {
+    let (Some(first), Some(last)) = (args.first(), args.last()) else {
+        return;
+    };
+    if !(first.starts_with(b"(") && last.ends_with(b")")) {
+        return;
+    }
+    let first = py_lstrip(&args[0][1..]).to_vec();
+    args[0] = Cow::Owned(first);
+    let n = args.len();
+    let last = &args[n - 1];
+    let trimmed = py_rstrip(&last[..last.len().saturating_sub(1)]).to_vec();
+    args[n - 1] = Cow::Owned(trimmed);
+    let start = usize::from(args[0].is_empty());
+    let end = n - usize::from(args[n - 1].is_empty());
+    if start >= end {
+        args.clear();
+    } else {
+        args.truncate(end);
+        args.drain(..start);
+    }
+}
+
+/// Python's `str.isspace()` for the bytes a token can hold.
+fn py_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f)
+}
+
+fn py_lstrip(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&c| py_space(c)).count();
+    &s[n..]
+}
+
+fn py_rstrip(s: &[u8]) -> &[u8] {
+    let n = s.iter().rev().take_while(|&&c| py_space(c)).count();
+    &s[..s.len() - n]
+}
+
+/// A syntax error in crossplane's shape: `MESSAGE in FILE:LINE`, with
+/// nginx's message and line.
+fn syntax_error(file: &str, e: &ParseError) -> XpError {
+    XpError {
+        message: format!("{} in {file}:{}", e.message(), e.line),
+        line: Some(e.line),
+    }
+}
+
+/// Reads a config file; errors worded as Python's `OSError` prints them.
+fn read_config(name: &str) -> Result<Vec<u8>, String> {
+    check_readable(name)?;
+    std::fs::read(name).map_err(|e| py_os_error(&e, name))
+}
+
+/// Whether `open(name)` would succeed in Python (it refuses directories).
+fn check_readable(name: &str) -> Result<(), String> {
+    match std::fs::metadata(name) {
+        Ok(m) if m.is_dir() => Err(format!("[Errno 21] Is a directory: {}", py_repr(name))),
+        Ok(_) => std::fs::File::open(name)
+            .map(drop)
+            .map_err(|e| py_os_error(&e, name)),
+        Err(e) => Err(py_os_error(&e, name)),
+    }
+}
+
+/// `str(OSError)`: `[Errno 2] No such file or directory: 'path'`.
+fn py_os_error(e: &io::Error, name: &str) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => {
+            let suffix = format!(" (os error {code})");
+            let text = text.strip_suffix(&suffix).unwrap_or(&text);
+            format!("[Errno {code}] {text}: {}", py_repr(name))
+        }
+        None => format!("{text}: {}", py_repr(name)),
+    }
+}
+
+/// Python's `repr()` of a string (for paths in error messages).
+fn py_repr(s: &str) -> String {
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(q);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == q => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(q);
+    out
+}
+
+/// `os.path.dirname`.
+fn py_dirname(p: &str) -> &str {
+    match p.rfind('/') {
+        None => "",
+        Some(i) => {
+            let head = &p[..=i];
+            let trimmed = head.trim_end_matches('/');
+            if trimmed.is_empty() {
+                head
+            } else {
+                trimmed
+            }
+        }
+    }
+}
+
+/// `os.path.join(dir, name)` for a relative `name`.
+fn py_join(dir: &str, name: &str) -> String {
+    if dir.is_empty() || dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// `sorted(glob.glob(pattern))`: files and directories, hidden names only
+/// when the pattern spells the dot, sorted as strings.
+fn py_glob(pattern: &str) -> Vec<String> {
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    let Ok(paths) = glob::glob_with(pattern, options) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = paths
+        .filter_map(Result::ok)
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Line numbers of increasing offsets, in one forward pass.
+struct Lines<'a> {
+    src: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(src: &'a [u8]) -> Self {
+        Lines {
+            src,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn at(&mut self, offset: usize) -> usize {
+        if offset < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += self.src[self.pos..offset]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count();
+        self.pos = offset;
+        self.line
+    }
+}
+
+/// A JSON writer that prints what Python's `json.dumps` prints: compact
+/// (`,` and `:`) without indent, else one item per line with `, ` → `,`
+/// and `: ` after keys; strings ASCII-only (`\uXXXX`, surrogate pairs).
+struct Json<W: Write> {
+    out: W,
+    indent: Option<usize>,
+    depth: usize,
+    /// Nothing written yet in the innermost open container.
+    fresh: bool,
+}
+
+impl<W: Write> Json<W> {
+    fn new(out: W, indent: Option<usize>) -> Self {
+        Json {
+            out,
+            indent,
+            depth: 0,
+            fresh: false,
+        }
+    }
+
+    fn nested(out: W, indent: Option<usize>, depth: usize) -> Self {
+        Json {
+            out,
+            indent,
+            depth,
+            fresh: false,
+        }
+    }
+
+    fn newline(&mut self) -> io::Result<()> {
+        if let Some(n) = self.indent {
+            self.out.write_all(b"\n")?;
+            for _ in 0..n * self.depth {
+                self.out.write_all(b" ")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, c: u8) -> io::Result<()> {
+        self.out.write_all(&[c])?;
+        self.depth += 1;
+        self.fresh = true;
+        Ok(())
+    }
+
+    fn close(&mut self, c: u8) -> io::Result<()> {
+        self.depth -= 1;
+        if !self.fresh {
+            self.newline()?;
+        }
+        self.fresh = false;
+        self.out.write_all(&[c])
+    }
+
+    /// Starts an array item or an object member.
+    fn item(&mut self) -> io::Result<()> {
+        if !self.fresh {
+            self.out.write_all(b",")?;
+        }
+        self.fresh = false;
+        self.newline()
+    }
+
+    fn key(&mut self, k: &str) -> io::Result<()> {
+        self.item()?;
+        self.out.write_all(b"\"")?;
+        self.out.write_all(k.as_bytes())?;
+        self.out.write_all(if self.indent.is_some() {
+            b"\": "
+        } else {
+            b"\":"
+        })
+    }
+
+    /// Bytes already in JSON form: a literal or a nested rendered value.
+    fn raw_value(&mut self, v: &[u8]) -> io::Result<()> {
+        self.out.write_all(v)
+    }
+
+    fn line(&mut self, line: Option<usize>) -> io::Result<()> {
+        match line {
+            Some(n) => write!(self.out, "{n}"),
+            None => self.out.write_all(b"null"),
+        }
+    }
+
+    fn str(&mut self, bytes: &[u8]) -> io::Result<()> {
+        write_py_str(&mut self.out, bytes)
+    }
+}
+
+/// A JSON string as Python's `json.dumps` (with `ensure_ascii`) writes it;
+/// bytes that are not UTF-8 become U+FFFD, as crossplane's
+/// `errors='replace'` makes them.
+fn write_py_str<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
+    out.write_all(b"\"")?;
+    let text = String::from_utf8_lossy(bytes);
+    let s = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.write_all(&s[start..i])?;
+        if b >= 0x80 {
+            let c = text[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                write!(out, "\\u{:04x}", u)?;
+            }
+            i += c.len_utf8();
+        } else {
+            match b {
+                b'"' => out.write_all(b"\\\"")?,
+                b'\\' => out.write_all(b"\\\\")?,
+                b'\n' => out.write_all(b"\\n")?,
+                b'\r' => out.write_all(b"\\r")?,
+                b'\t' => out.write_all(b"\\t")?,
+                0x08 => out.write_all(b"\\b")?,
+                0x0c => out.write_all(b"\\f")?,
+                _ => write!(out, "\\u{:04x}", b)?,
+            }
+            i += 1;
+        }
+        start = i;
+    }
+    out.write_all(&s[start..])?;
+    out.write_all(b"\"")
+}
