@@ -141,3 +141,20 @@ fn call(
         .ok_or_else(|| std::io::Error::other("not an HTTP response"))?;
     Ok((code, body.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        DrainCli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_defaults() {
+        let c = DrainCli::try_parse_from(["drain", "--url", "http://127.0.0.1:9901"]);
+        assert_eq!(c.map(|c| c.wait).ok(), Some(Duration::from_secs(60)));
+    }
+}
