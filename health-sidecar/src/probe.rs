@@ -174,6 +174,9 @@ async fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
 /// Most of a response the HTTP probe reads before it stops listening.
 const HTTP_READ_LIMIT: usize = 64 * 1024;
 
+/// How long the HTTP probe keeps reading after the status line arrived.
+const BODY_GRACE: Duration = Duration::from_millis(250);
+
 async fn http_probe(host: &str, port: u16, path: &str) -> Result<(), String> {
     let mut stream = connect(host, port).await?;
     let request = format!(
@@ -189,13 +192,21 @@ async fn http_probe(host: &str, port: u16, path: &str) -> Result<(), String> {
     let mut chunk = [0u8; 4096];
     // Read the whole (small) response so the app sees an orderly close rather
     // than a reset; stop at EOF, at the declared length, or at the limit.
+    // Once the status is known, the rest gets only a short grace period: an
+    // app that keeps the connection open must not turn a 200 into a timeout.
+    let mut rest_deadline: Option<tokio::time::Instant> = None;
     loop {
-        let n = match stream.read(&mut chunk).await {
+        let read = stream.read(&mut chunk);
+        let n = match rest_deadline {
+            None => read.await,
+            Some(d) => match tokio::time::timeout_at(d, read).await {
+                Ok(r) => r,
+                Err(_) => break,
+            },
+        };
+        let n = match n {
             Ok(n) => n,
-            Err(e) if status.is_some() => {
-                let _ = e;
-                break;
-            }
+            Err(_) if status.is_some() => break,
             Err(e) => return Err(format!("read response: {e}")),
         };
         if n == 0 {
@@ -205,9 +216,11 @@ async fn http_probe(host: &str, port: u16, path: &str) -> Result<(), String> {
         if status.is_none() {
             if let Some(end) = find(&buf, b"\r\n") {
                 status = Some(parse_status_line(&buf[..end])?);
+                rest_deadline = Some(tokio::time::Instant::now() + BODY_GRACE);
             }
         }
-        if status.is_some() && response_complete(&buf) || buf.len() >= HTTP_READ_LIMIT {
+        if status.is_some_and(|code| response_complete(code, &buf)) || buf.len() >= HTTP_READ_LIMIT
+        {
             break;
         }
     }
@@ -242,11 +255,14 @@ fn parse_status_line(line: &[u8]) -> Result<u16, String> {
 }
 
 /// True when the headers are in and the body declared by `Content-Length`
-/// (or a chunked terminator) has arrived.
-fn response_complete(buf: &[u8]) -> bool {
+/// (or a chunked terminator) has arrived; 1xx, 204 and 304 have no body.
+fn response_complete(code: u16, buf: &[u8]) -> bool {
     let Some(head_end) = find(buf, b"\r\n\r\n") else {
         return false;
     };
+    if code < 200 || code == 204 || code == 304 {
+        return true;
+    }
     let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
     let body = buf.len() - (head_end + 4);
     for line in head.split("\r\n") {
@@ -385,16 +401,16 @@ mod tests {
 
     #[test]
     fn completeness() {
-        assert!(!response_complete(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no"
-        ));
-        assert!(response_complete(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-        ));
-        assert!(response_complete(
+        let c = response_complete;
+        assert!(!c(200, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no"));
+        assert!(c(200, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        assert!(c(
+            200,
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
         ));
-        assert!(!response_complete(b"HTTP/1.1 200 OK\r\n\r\nstream"));
+        assert!(!c(200, b"HTTP/1.1 200 OK\r\n\r\nstream"));
+        assert!(!c(204, b"HTTP/1.1 204 No Content\r\n"));
+        assert!(c(204, b"HTTP/1.1 204 No Content\r\n\r\n"));
     }
 
     #[tokio::test]
@@ -421,6 +437,25 @@ mod tests {
         let err = p.run(Duration::from_millis(300)).await.unwrap_err();
         assert!(err.contains("timed out"), "{err}");
         keep.abort();
+    }
+
+    #[tokio::test]
+    async fn a_status_then_silence_is_still_a_pass() {
+        // Answers 200 without a length and never closes.
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut b = [0u8; 1024];
+                let _ = s.read(&mut b).await;
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\npartial").await;
+                held.push(s);
+            }
+        });
+        let p = ProbeSpec::parse(&format!("http://{addr}/health")).unwrap();
+        assert_eq!(p.run(Duration::from_secs(5)).await, Ok(()));
+        server.abort();
     }
 
     #[tokio::test]
