@@ -155,6 +155,12 @@ impl Cli {
                 duration::Human(self.drain_timeout)
             )));
         }
+        if self.app_port == Some(self.listen.port()) {
+            return Err(UsageError(format!(
+                "--app-port {} is the sidecar's own --listen port; give the app's port",
+                self.listen.port()
+            )));
+        }
         let token = match (&self.token_file, env_token) {
             (Some(path), _) => Some(read_token(path)?),
             (None, Some(t)) => {
@@ -314,6 +320,14 @@ mod tests {
         a.extend(["--drain-min", "1m", "--drain-timeout", "30s"]);
         let e = parse(&a).unwrap().into_config(None).unwrap_err();
         assert!(e.0.contains("--drain-min"), "{e}");
+    }
+
+    #[test]
+    fn app_port_is_not_the_listen_port() {
+        let mut a = BASE.to_vec();
+        a.extend(["--app-port", "9901"]);
+        let e = parse(&a).unwrap().into_config(None).unwrap_err();
+        assert!(e.0.contains("--app-port 9901"), "{e}");
     }
 
     #[test]
