@@ -90,7 +90,7 @@ impl fmt::Display for Human {
             return f.write_str("0s");
         }
         for (unit, size) in [("h", 3_600_000u128), ("m", 60_000), ("s", 1_000)] {
-            if ms % size == 0 {
+            if ms.is_multiple_of(size) {
                 return write!(f, "{}{}", ms / size, unit);
             }
         }
