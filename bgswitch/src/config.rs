@@ -1,0 +1,576 @@
+//! `bgswitch.toml`: the pools, the switch, and how to prove it. Every value
+//! is checked when the file is read; an error names the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A configuration error, naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub message: String,
+}
+
+/// The whole configuration, with defaults applied and paths resolved
+/// against the directory of the file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub nginx: NginxConfig,
+    pub switch: SwitchConfig,
+    /// Pools by name, in name order.
+    pub pools: BTreeMap<String, Pool>,
+    pub gate: GateConfig,
+    pub verify: VerifyConfig,
+    pub smoke: SmokeConfig,
+    pub soak: SoakConfig,
+    pub drain: DrainConfig,
+    pub state: StateConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct NginxConfig {
+    /// The file that holds the switch (or, with `main`, any file the main
+    /// config includes).
+    pub config: PathBuf,
+    pub main: Option<PathBuf>,
+    pub test_command: Vec<String>,
+    pub reload_command: Vec<String>,
+    /// Where the master's pid is; `None`: proof rests on `[verify]` alone.
+    pub pid_file: Option<PathBuf>,
+    /// How long to wait for new workers after a reload.
+    pub reload_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchKind {
+    Map,
+    Upstream,
+    Replace,
+}
+
+#[derive(Debug, Clone)]
+pub struct SwitchConfig {
+    pub kind: SwitchKind,
+    /// `map`: the map's result variable (`$backend`).
+    pub map: Option<String>,
+    /// `upstream` / `replace`: the upstream's name.
+    pub upstream: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub name: String,
+    /// `map`: the default value that means "this pool is live".
+    pub target: Option<String>,
+    /// `upstream` / `replace`: the pool's addresses as written in nginx.
+    pub servers: Vec<String>,
+    /// The pool's sidecars (`http://HOST:PORT/health`).
+    pub health: Vec<String>,
+    /// What verify must see through the load balancer.
+    pub expect: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    pub url: Option<String>,
+    pub header: Option<String>,
+    pub json_field: Option<String>,
+    pub consecutive: u32,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmokeConfig {
+    pub requests: Vec<SmokeRequest>,
+}
+
+/// `GET /api/status 200`: a request and the status it must get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmokeRequest {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct SoakConfig {
+    pub duration: Duration,
+    pub access_log: Option<PathBuf>,
+    pub max_5xx_ratio: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DrainConfig {
+    pub enabled: bool,
+    pub old_workers_timeout: Duration,
+    pub wait_drained: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    pub journal: PathBuf,
+    pub lock: PathBuf,
+}
+
+// The file as written: every field optional, unknown keys refused.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    nginx: Option<RawNginx>,
+    switch: Option<RawSwitch>,
+    pools: Option<BTreeMap<String, RawPool>>,
+    gate: Option<RawGate>,
+    verify: Option<RawVerify>,
+    smoke: Option<RawSmoke>,
+    soak: Option<RawSoak>,
+    drain: Option<RawDrain>,
+    state: Option<RawState>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNginx {
+    config: Option<String>,
+    main: Option<String>,
+    test_command: Option<Vec<String>>,
+    reload_command: Option<Vec<String>>,
+    pid_file: Option<String>,
+    reload_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSwitch {
+    kind: Option<String>,
+    map: Option<String>,
+    upstream: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPool {
+    target: Option<String>,
+    servers: Option<Vec<String>>,
+    health: Option<Vec<String>>,
+    expect: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    timeout: Option<String>,
+    interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVerify {
+    url: Option<String>,
+    header: Option<String>,
+    json_field: Option<String>,
+    consecutive: Option<i64>,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmoke {
+    requests: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSoak {
+    duration: Option<String>,
+    access_log: Option<String>,
+    max_5xx_ratio: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDrain {
+    enabled: Option<bool>,
+    old_workers_timeout: Option<String>,
+    wait_drained: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    journal: Option<String>,
+    lock: Option<String>,
+}
+
+/// Reads and checks `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let file = path.display().to_string();
+    let err = |key: &str, message: String| ConfigError {
+        file: file.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err("(file)", e.to_string()))?;
+    parse(&text, path)
+}
+
+/// Parses the text of a configuration file found at `path`.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let file = path.display().to_string();
+    let err = |key: &str, message: String| ConfigError {
+        file: file.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let key = e
+            .span()
+            .map(|s| {
+                let (line, col) = line_col(text, s.start);
+                format!("line {line}, column {col}")
+            })
+            .unwrap_or_else(|| "(file)".into());
+        err(&key, e.message().to_string())
+    })?;
+    let base = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let resolve = |p: &str| {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let duration =
+        |key: &str, value: Option<&String>, default: &str| -> Result<Duration, ConfigError> {
+            let text = value.map_or(default, String::as_str);
+            health_sidecar::duration::parse(text).map_err(|e| {
+                err(
+                    key,
+                    format!("invalid duration \"{text}\": {e} (write 500ms, 30s, 5m)"),
+                )
+            })
+        };
+
+    let n = raw.nginx.unwrap_or_default();
+    let config = n.config.as_deref().map(resolve).ok_or_else(|| {
+        err(
+            "nginx.config",
+            "missing: the nginx file that holds the switch".into(),
+        )
+    })?;
+    let command = |key: &str, value: Option<Vec<String>>, default: &[&str]| {
+        let v = value.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
+        if v.is_empty() || v[0].is_empty() {
+            return Err(err(
+                key,
+                "must be a non-empty list, e.g. [\"nginx\", \"-t\"]".into(),
+            ));
+        }
+        Ok(v)
+    };
+    let nginx = NginxConfig {
+        config,
+        main: n.main.as_deref().map(resolve),
+        test_command: command("nginx.test_command", n.test_command, &["nginx", "-t"])?,
+        reload_command: command(
+            "nginx.reload_command",
+            n.reload_command,
+            &["nginx", "-s", "reload"],
+        )?,
+        pid_file: match n.pid_file.as_deref() {
+            None => Some(PathBuf::from("/run/nginx.pid")),
+            Some("") => None,
+            Some(p) => Some(resolve(p)),
+        },
+        reload_timeout: duration("nginx.reload_timeout", n.reload_timeout.as_ref(), "10s")?,
+    };
+
+    let s = raw.switch.unwrap_or_default();
+    let kind = match s.kind.as_deref() {
+        Some("map") | None => SwitchKind::Map,
+        Some("upstream") => SwitchKind::Upstream,
+        Some("replace") => SwitchKind::Replace,
+        Some(other) => {
+            return Err(err(
+                "switch.kind",
+                format!("\"{other}\" is not one of map, upstream, replace"),
+            ))
+        }
+    };
+    let switch = SwitchConfig {
+        kind,
+        map: s.map,
+        upstream: s.upstream,
+    };
+    match kind {
+        SwitchKind::Map if switch.map.is_none() => {
+            return Err(err(
+                "switch.map",
+                "missing: the map's result variable, e.g. \"$backend\"".into(),
+            ))
+        }
+        SwitchKind::Upstream | SwitchKind::Replace if switch.upstream.is_none() => {
+            return Err(err(
+                "switch.upstream",
+                "missing: the upstream's name".into(),
+            ))
+        }
+        _ => {}
+    }
+
+    let raw_pools = raw.pools.unwrap_or_default();
+    if raw_pools.len() != 2 {
+        return Err(err(
+            "pools",
+            format!("need exactly two pools, found {}", raw_pools.len()),
+        ));
+    }
+    let mut pools = BTreeMap::new();
+    for (name, p) in raw_pools {
+        let key = |k: &str| format!("pools.{name}.{k}");
+        let pool = Pool {
+            target: p.target,
+            servers: p.servers.unwrap_or_default(),
+            health: p.health.unwrap_or_default(),
+            expect: p.expect.unwrap_or_else(|| name.clone()),
+            name: name.clone(),
+        };
+        match kind {
+            SwitchKind::Map if pool.target.as_deref().is_none_or(str::is_empty) => {
+                return Err(err(
+                    &key("target"),
+                    "missing: the map default that means this pool is live".into(),
+                ))
+            }
+            SwitchKind::Upstream | SwitchKind::Replace if pool.servers.is_empty() => {
+                return Err(err(
+                    &key("servers"),
+                    "missing: the pool's server addresses".into(),
+                ))
+            }
+            _ => {}
+        }
+        for url in &pool.health {
+            crate::http::Url::parse(url)
+                .map_err(|e| err(&key("health"), format!("\"{url}\": {e}")))?;
+        }
+        pools.insert(name, pool);
+    }
+    if kind == SwitchKind::Replace {
+        let sizes: Vec<usize> = pools.values().map(|p| p.servers.len()).collect();
+        if sizes[0] != sizes[1] {
+            return Err(err(
+                "pools",
+                "kind = \"replace\" swaps addresses one for one: both pools need as many servers"
+                    .into(),
+            ));
+        }
+    }
+
+    let g = raw.gate.unwrap_or_default();
+    let gate = GateConfig {
+        timeout: duration("gate.timeout", g.timeout.as_ref(), "60s")?,
+        interval: duration("gate.interval", g.interval.as_ref(), "1s")?,
+    };
+    if gate.interval.is_zero() {
+        return Err(err("gate.interval", "must be more than 0".into()));
+    }
+
+    let v = raw.verify.unwrap_or_default();
+    if let Some(url) = &v.url {
+        crate::http::Url::parse(url).map_err(|e| err("verify.url", format!("\"{url}\": {e}")))?;
+        if v.header.is_none() && v.json_field.is_none() {
+            return Err(err(
+                "verify.header",
+                "set header or json_field: how verify tells which pool answered".into(),
+            ));
+        }
+    }
+    let consecutive = match v.consecutive {
+        None => 3,
+        Some(n) if (1..=1000).contains(&n) => n as u32,
+        Some(n) => {
+            return Err(err(
+                "verify.consecutive",
+                format!("{n} is not between 1 and 1000"),
+            ))
+        }
+    };
+    let verify = VerifyConfig {
+        url: v.url,
+        header: v.header,
+        json_field: v.json_field,
+        consecutive,
+        timeout: duration("verify.timeout", v.timeout.as_ref(), "10s")?,
+    };
+
+    let requests = raw
+        .smoke
+        .unwrap_or_default()
+        .requests
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| parse_smoke(r).map_err(|m| err(&format!("smoke.requests[{i}]"), m)))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let so = raw.soak.unwrap_or_default();
+    let soak = SoakConfig {
+        duration: duration("soak.duration", so.duration.as_ref(), "0s")?,
+        access_log: so.access_log.as_deref().map(resolve),
+        max_5xx_ratio: so.max_5xx_ratio.unwrap_or(0.01),
+    };
+    if !(0.0..=1.0).contains(&soak.max_5xx_ratio) {
+        return Err(err("soak.max_5xx_ratio", "must be between 0 and 1".into()));
+    }
+
+    let d = raw.drain.unwrap_or_default();
+    let drain = DrainConfig {
+        enabled: d.enabled.unwrap_or(true),
+        old_workers_timeout: duration(
+            "drain.old_workers_timeout",
+            d.old_workers_timeout.as_ref(),
+            "60s",
+        )?,
+        wait_drained: duration("drain.wait_drained", d.wait_drained.as_ref(), "60s")?,
+    };
+
+    let st = raw.state.unwrap_or_default();
+    let state = StateConfig {
+        journal: resolve(
+            st.journal
+                .as_deref()
+                .unwrap_or("/var/lib/bgswitch/journal.jsonl"),
+        ),
+        lock: resolve(st.lock.as_deref().unwrap_or("/run/bgswitch.lock")),
+    };
+
+    Ok(Config {
+        path: path.to_path_buf(),
+        nginx,
+        switch,
+        pools,
+        gate,
+        verify,
+        smoke: SmokeConfig { requests },
+        soak,
+        drain,
+        state,
+    })
+}
+
+/// `GET /api/status 200`.
+fn parse_smoke(text: &str) -> Result<SmokeRequest, String> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [method, path, status] = parts.as_slice() else {
+        return Err(format!(
+            "\"{text}\": write METHOD PATH STATUS, e.g. \"GET /api/status 200\""
+        ));
+    };
+    if !path.starts_with('/') {
+        return Err(format!("\"{text}\": the path must start with /"));
+    }
+    let status: u16 = status
+        .parse()
+        .ok()
+        .filter(|s| (100..=599).contains(s))
+        .ok_or_else(|| format!("\"{text}\": \"{status}\" is not an HTTP status"))?;
+    Ok(SmokeRequest {
+        method: method.to_ascii_uppercase(),
+        path: path.to_string(),
+        status,
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const GOOD: &str = r#"
+[nginx]
+config = "sites/app.conf"
+pid_file = ""
+[switch]
+kind = "map"
+map = "$backend"
+[pools.blue]
+target = "app_blue"
+health = ["http://127.0.0.1:9901/health"]
+[pools.green]
+target = "app_green"
+expect = "g"
+[verify]
+url = "http://127.0.0.1/health"
+header = "X-Pool"
+[smoke]
+requests = ["get /api/status 200"]
+[gate]
+timeout = "500ms"
+"#;
+
+    #[test]
+    fn good_file_with_defaults() {
+        let c = parse(GOOD, Path::new("/etc/bgswitch/bgswitch.toml")).unwrap();
+        assert_eq!(c.nginx.config, Path::new("/etc/bgswitch/sites/app.conf"));
+        assert_eq!(c.nginx.pid_file, None);
+        assert_eq!(c.nginx.test_command, ["nginx", "-t"]);
+        assert_eq!(c.gate.timeout, Duration::from_millis(500));
+        assert_eq!(c.gate.interval, Duration::from_secs(1));
+        assert_eq!(c.pools["blue"].expect, "blue");
+        assert_eq!(c.pools["green"].expect, "g");
+        assert_eq!(c.verify.consecutive, 3);
+        assert_eq!(c.smoke.requests[0].method, "GET");
+        assert!(c.drain.enabled);
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text, Path::new("b.toml")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert_eq!(
+            error_of(&GOOD.replace("timeout = \"500ms\"", "timeout = \"5x\"")),
+            "b.toml: gate.timeout: invalid duration \"5x\": `5x`: unknown unit `x` (use ms, s, m or h) (write 500ms, 30s, 5m)"
+        );
+        assert!(error_of(&GOOD.replace("target = \"app_green\"", ""))
+            .starts_with("b.toml: pools.green.target: missing"));
+        assert!(error_of(&GOOD.replace("kind = \"map\"", "kind = \"flip\""))
+            .starts_with("b.toml: switch.kind:"));
+        assert!(
+            error_of(&GOOD.replace("[gate]", "[gate]\nfoo = 1")).contains("unknown field `foo`")
+        );
+        assert!(
+            error_of(&GOOD.replace("\"get /api/status 200\"", "\"GET /x 2000\""))
+                .starts_with("b.toml: smoke.requests[0]:")
+        );
+        assert!(error_of(&GOOD.replace("config = \"sites/app.conf\"", ""))
+            .starts_with("b.toml: nginx.config: missing"));
+        assert!(error_of(&GOOD.replace("header = \"X-Pool\"", ""))
+            .starts_with("b.toml: verify.header:"));
+    }
+}

@@ -1,0 +1,381 @@
+//! A real blue-green setup on loopback, for `bgswitch demo` and the
+//! end-to-end tests: a temporary nginx (its own prefix, loopback ports),
+//! two pools of the lab app, each behind a real `health-sidecar`, and a
+//! `bgswitch.toml` that points at all of it. Everything is removed when
+//! the `Lab` is dropped.
+
+pub mod app;
+pub mod load;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::SwitchKind;
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    pub kind: SwitchKind,
+    /// The nginx binary.
+    pub nginx: PathBuf,
+    /// The `health-sidecar` binary.
+    pub sidecar: PathBuf,
+    /// The `bgswitch` binary (it runs the pools' app as `lab-app`).
+    pub bgswitch: PathBuf,
+    /// Start the green app this long after its sidecar (a pool that is not
+    /// ready yet).
+    pub green_app_delay: Option<Duration>,
+    /// The green app answers as this pool (a pool wired to the wrong app).
+    pub green_answers_as: Option<String>,
+    pub worker_processes: u32,
+}
+
+/// Ports of one pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolPorts {
+    pub app: u16,
+    pub sidecar: u16,
+}
+
+/// A running lab.
+#[derive(Debug)]
+pub struct Lab {
+    pub dir: PathBuf,
+    pub lb_port: u16,
+    pub blue: PoolPorts,
+    pub green: PoolPorts,
+    /// The file that holds the switch.
+    pub site: PathBuf,
+    /// `bgswitch.toml` for this lab.
+    pub config: PathBuf,
+    pub nginx_conf: PathBuf,
+    pub nginx: PathBuf,
+    children: Vec<Child>,
+    delayed_green: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Why a lab could not start.
+pub type LabError = String;
+
+impl Lab {
+    pub fn start(opts: &LabOptions) -> Result<Lab, LabError> {
+        let dir = unique_dir()?;
+        let ports = free_ports(5)?;
+        let (lb_port, blue, green) = (
+            ports[0],
+            PoolPorts {
+                app: ports[1],
+                sidecar: ports[2],
+            },
+            PoolPorts {
+                app: ports[3],
+                sidecar: ports[4],
+            },
+        );
+        let mut lab = Lab {
+            site: dir.join("sites-available/app.conf"),
+            config: dir.join("bgswitch.toml"),
+            nginx_conf: dir.join("nginx.conf"),
+            nginx: opts.nginx.clone(),
+            dir,
+            lb_port,
+            blue,
+            green,
+            children: Vec::new(),
+            delayed_green: None,
+        };
+        lab.write_files(opts)?;
+        lab.start_pool(opts, "blue", blue, None, None)?;
+        lab.start_pool(
+            opts,
+            "green",
+            green,
+            opts.green_app_delay,
+            opts.green_answers_as.clone(),
+        )?;
+        lab.start_nginx()?;
+        lab.wait_ready(Duration::from_secs(20))?;
+        Ok(lab)
+    }
+
+    fn write_files(&self, opts: &LabOptions) -> Result<(), LabError> {
+        let d = &self.dir;
+        for sub in ["logs", "sites-available", "sites-enabled", "state", "tmp"] {
+            std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
+        }
+        let main = format!(
+            "# bgswitch lab: a temporary nginx on loopback\n\
+             worker_processes {workers};\n\
+             pid {d}/nginx.pid;\n\
+             error_log {d}/logs/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n\
+             \x20   access_log {d}/logs/access.log;\n\
+             \x20   client_body_temp_path {d}/tmp/body;\n\
+             \x20   proxy_temp_path {d}/tmp/proxy;\n\
+             \x20   fastcgi_temp_path {d}/tmp/fastcgi;\n\
+             \x20   uwsgi_temp_path {d}/tmp/uwsgi;\n\
+             \x20   scgi_temp_path {d}/tmp/scgi;\n\
+             \x20   keepalive_timeout 30s;\n\
+             \x20   include {d}/sites-enabled/*.conf;\n\
+             }}\n",
+            workers = opts.worker_processes.max(1),
+            d = d.display()
+        );
+        std::fs::write(&self.nginx_conf, main).map_err(|e| e.to_string())?;
+        let (b, g, lb) = (self.blue.app, self.green.app, self.lb_port);
+        let site = match opts.kind {
+            SwitchKind::Map => format!(
+                "# seed style: a map whose default names the live pool\n\
+                 upstream app_blue {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
+                 upstream app_green {{\n    server 127.0.0.1:{g};\n    keepalive 16;\n}}\n\n\
+                 map $http_x_deploy_color $backend {{\n    # default app_green;  (a comment that looks like the switch)\n    default app_blue;\n    blue    app_blue;\n    green   app_green;\n}}\n\n\
+                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+            ),
+            SwitchKind::Upstream => format!(
+                "# seed style: one upstream, the idle pool commented out\n\
+                 upstream app {{\n    server 127.0.0.1:{b}; # blue\n    # server 127.0.0.1:{g}; # green\n    keepalive 16;\n}}\n\n\
+                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+            ),
+            SwitchKind::Replace => format!(
+                "# seed style: a one-server upstream whose address is swapped\n\
+                 upstream app {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
+                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+            ),
+        };
+        std::fs::write(&self.site, site).map_err(|e| e.to_string())?;
+        // sites-enabled holds a symlink, as on Debian.
+        std::os::unix::fs::symlink(
+            "../sites-available/app.conf",
+            d.join("sites-enabled/app.conf"),
+        )
+        .map_err(|e| e.to_string())?;
+
+        let n = opts.nginx.display();
+        let c = self.nginx_conf.display();
+        let pools = match opts.kind {
+            SwitchKind::Map => format!(
+                "[switch]\nkind = \"map\"\nmap = \"$backend\"\n\n\
+                 [pools.blue]\ntarget = \"app_blue\"\nhealth = [\"http://127.0.0.1:{bs}/health\"]\n\n\
+                 [pools.green]\ntarget = \"app_green\"\nhealth = [\"http://127.0.0.1:{gs}/health\"]\n",
+                bs = self.blue.sidecar,
+                gs = self.green.sidecar
+            ),
+            SwitchKind::Upstream | SwitchKind::Replace => format!(
+                "[switch]\nkind = \"{kind}\"\nupstream = \"app\"\n\n\
+                 [pools.blue]\nservers = [\"127.0.0.1:{b}\"]\nhealth = [\"http://127.0.0.1:{bs}/health\"]\n\n\
+                 [pools.green]\nservers = [\"127.0.0.1:{g}\"]\nhealth = [\"http://127.0.0.1:{gs}/health\"]\n",
+                kind = if opts.kind == SwitchKind::Upstream { "upstream" } else { "replace" },
+                bs = self.blue.sidecar,
+                gs = self.green.sidecar
+            ),
+        };
+        let toml = format!(
+            "# bgswitch for the lab in {d}\n\
+             [nginx]\nconfig = \"sites-enabled/app.conf\"\n\
+             test_command = [\"{n}\", \"-q\", \"-t\", \"-p\", \"{d}\", \"-c\", \"{c}\"]\n\
+             reload_command = [\"{n}\", \"-p\", \"{d}\", \"-c\", \"{c}\", \"-s\", \"reload\"]\n\
+             pid_file = \"nginx.pid\"\nreload_timeout = \"5s\"\n\n\
+             {pools}\n\
+             [gate]\ntimeout = \"10s\"\ninterval = \"100ms\"\n\n\
+             [verify]\nurl = \"http://127.0.0.1:{lb}/\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"5s\"\n\n\
+             [smoke]\nrequests = [\"GET /health 200\"]\n\n\
+             [soak]\naccess_log = \"logs/access.log\"\n\n\
+             [drain]\nold_workers_timeout = \"30s\"\nwait_drained = \"30s\"\n\n\
+             [state]\njournal = \"state/journal.jsonl\"\nlock = \"state/bgswitch.lock\"\n",
+            d = d.display()
+        );
+        std::fs::write(&self.config, toml).map_err(|e| e.to_string())
+    }
+
+    fn start_pool(
+        &mut self,
+        opts: &LabOptions,
+        name: &str,
+        ports: PoolPorts,
+        delay: Option<Duration>,
+        answers_as: Option<String>,
+    ) -> Result<(), LabError> {
+        let log = |what: &str| -> Result<Stdio, LabError> {
+            let f = std::fs::File::create(self.dir.join(format!("logs/{name}-{what}.log")))
+                .map_err(|e| e.to_string())?;
+            Ok(Stdio::from(f))
+        };
+        let sidecar = Command::new(&opts.sidecar)
+            .args(["--listen", &format!("127.0.0.1:{}", ports.sidecar)])
+            .args(["--probe", &format!("http://127.0.0.1:{}/health", ports.app)])
+            .args(["--app-port", &ports.app.to_string()])
+            .args(["--probe-interval", "100ms", "--drain-timeout", "30s"])
+            .args(["--version-label", name])
+            .stdout(log("sidecar")?)
+            .stderr(log("sidecar-err")?)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", opts.sidecar.display()))?;
+        self.children.push(sidecar);
+        let mut app = Command::new(&opts.bgswitch);
+        app.args(["lab-app", "--listen", &format!("127.0.0.1:{}", ports.app)])
+            .args(["--pool", answers_as.as_deref().unwrap_or(name)])
+            .stdout(log("app")?)
+            .stderr(log("app-err")?);
+        match delay {
+            None => self.children.push(
+                app.spawn()
+                    .map_err(|e| format!("starting the {name} app: {e}"))?,
+            ),
+            Some(d) => {
+                // Started later by a thread; killed through the pid file.
+                let pid_file = self.dir.join(format!("{name}-app.pid"));
+                self.delayed_green = Some(std::thread::spawn(move || {
+                    std::thread::sleep(d);
+                    if let Ok(child) = app.spawn() {
+                        let _ = std::fs::write(&pid_file, child.id().to_string());
+                    }
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn start_nginx(&mut self) -> Result<(), LabError> {
+        let out = Command::new(&self.nginx)
+            .args(["-p"])
+            .arg(&self.dir)
+            .arg("-c")
+            .arg(&self.nginx_conf)
+            .output()
+            .map_err(|e| format!("starting {}: {e}", self.nginx.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "nginx did not start: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Waits until nginx answers and blue's sidecar reports ready.
+    fn wait_ready(&self, timeout: Duration) -> Result<(), LabError> {
+        let deadline = Instant::now() + timeout;
+        let sidecar = format!("http://127.0.0.1:{}/health", self.blue.sidecar);
+        let lb = crate::http::Url::parse(&format!("http://127.0.0.1:{}/", self.lb_port))
+            .map_err(|e| e.to_string())?;
+        loop {
+            let lb_ok = crate::http::request("GET", &lb, &[], Duration::from_secs(1))
+                .is_ok_and(|r| r.status == 200);
+            let ready = crate::switch::sidecar_status(&sidecar, Duration::from_secs(1)) == "ready";
+            if lb_ok && ready {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "lab not ready after {timeout:?} (nginx answers: {lb_ok}, blue sidecar ready: {ready}); logs in {}",
+                    self.dir.join("logs").display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The pid of nginx's master.
+    pub fn master_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("nginx.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Runs the lab's own `nginx -s SIGNAL`.
+    pub fn nginx_signal(&self, signal: &str) -> std::io::Result<std::process::Output> {
+        Command::new(&self.nginx)
+            .arg("-p")
+            .arg(&self.dir)
+            .arg("-c")
+            .arg(&self.nginx_conf)
+            .args(["-s", signal])
+            .output()
+    }
+
+    /// The URL of the load balancer.
+    pub fn lb_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.lb_port)
+    }
+
+    /// The sidecar URL of a pool.
+    pub fn sidecar_url(&self, pool: &str) -> String {
+        let port = if pool == "blue" {
+            self.blue.sidecar
+        } else {
+            self.green.sidecar
+        };
+        format!("http://127.0.0.1:{port}/health")
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(pid) = self.master_pid() {
+            let _ = self.nginx_signal("stop");
+            // wait for the master to go
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        if let Some(h) = self.delayed_green.take() {
+            let _ = h.join();
+        }
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("green-app.pid")) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }
+        }
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::env::var_os("BGSWITCH_KEEP_LAB").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn unique_dir() -> Result<PathBuf, LabError> {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bgswitch-lab-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// `n` distinct free loopback ports.
+fn free_ports(n: usize) -> Result<Vec<u16>, LabError> {
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// A binary next to the running one (`target/debug/health-sidecar`), else
+/// on `PATH`.
+pub fn find_binary(name: &str) -> Option<PathBuf> {
+    let beside = std::env::current_exe().ok().and_then(|exe| {
+        let dir = exe.parent()?.to_path_buf();
+        [dir.join(name), dir.parent()?.join(name)]
+            .into_iter()
+            .find(|p| p.is_file())
+    });
+    beside.or_else(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
