@@ -133,7 +133,7 @@ impl Document {
             .flatten()
             .filter_map(|i| match i {
                 Item::Directive(d) => Some(d.span()),
-                Item::Comment(c) => c.starts_line().then(|| c.span()),
+                Item::Comment(c) => (c.starts_line() && !c.in_args()).then(|| c.span()),
             })
             .last();
         if let Some(last) = last_entry {

@@ -150,8 +150,11 @@ fn write_items(items: &[GenItem], depth: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// The directives of a generated tree, depth first: name, arg values, has a block.
-fn expected(items: &[GenItem], out: &mut Vec<(Vec<u8>, Vec<Vec<u8>>, bool)>) {
+/// A directive's name, argument values, and whether it has a block.
+type Shape = (Vec<u8>, Vec<Vec<u8>>, bool);
+
+/// The directives of a generated tree, depth first.
+fn expected(items: &[GenItem], out: &mut Vec<Shape>) {
     for item in items {
         if let GenItem::Directive {
             name, args, block, ..

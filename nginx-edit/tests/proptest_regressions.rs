@@ -32,3 +32,33 @@ fn commented_server_replace_with_lf_is_refused_or_kept_in_the_comment() {
             .any(|s| s.state == ServerState::Commented && s.address == "\n!"));
     }
 }
+
+/// Found by the `edit_roundtrip` fuzz target (minimized to
+/// `map \x06 $e{w\n#\n1;}`): a map without `default` whose last entry has a
+/// comment between its key and value. The comment is stored after the
+/// entry and starts its line, so it was taken as the last entry and the new
+/// `default` line went inside the entry (`w # default app_green; 1;`):
+/// no default, and a three-token entry nginx rejects.
+#[test]
+fn map_default_added_after_an_entry_with_a_comment_between_its_tokens() {
+    for (src, want) in [
+        (
+            &b"map \x06 $e{w\n#\n1;}"[..],
+            &b"map \x06 $e{w\n#\n1; default app_green;}"[..],
+        ),
+        (
+            b"map $a $e {\n    w # key\n      1;\n}\n",
+            b"map $a $e {\n    w # key\n      1;\n    default app_green;\n}\n",
+        ),
+    ] {
+        let doc = Document::parse(src).unwrap();
+        let edited = doc.map_set_default("$e", "app_green").unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(edited.as_bytes()),
+            String::from_utf8_lossy(want)
+        );
+        let map = edited.map("$e").unwrap();
+        assert_eq!(map.default().as_deref(), Some("app_green"));
+        assert_eq!(map.entries(), vec![("w".to_string(), "1".to_string())]);
+    }
+}
