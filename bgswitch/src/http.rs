@@ -315,7 +315,7 @@ mod tests {
         let server = std::thread::spawn(move || {
             let replies = [
                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pool: blue\r\n\r\nhi",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{\"\r\n8\r\na\":\"b\"}\r\n0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{\"\r\n7\r\na\":\"b\"}\r\n0\r\n\r\n",
                 "HTTP/1.1 503 Busy\r\n\r\nclosed",
             ];
             for r in replies {
