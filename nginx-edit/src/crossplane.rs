@@ -259,11 +259,11 @@ impl Run<'_> {
         }];
         // nginx's view: whether each open block is a map-like body.
         let mut kv = vec![doc.mode() == ParseMode::KeyValue];
-        let mut events = Events {
+        let events = Events {
             stack: vec![doc.items()],
         };
         j.open(b'[').map_err(Fatal::io)?;
-        while let Some(ev) = events.next() {
+        for ev in events {
             match ev {
                 Ev::Close => {
                     kv.pop();
@@ -404,7 +404,7 @@ impl Run<'_> {
         } else {
             py_join(&self.config_dir, &arg)
         };
-        let names = if pattern.contains(['*', '?', '[']) {
+        let names = if has_magic(&pattern) {
             py_glob(&pattern)
         } else {
             match check_readable(&pattern) {
@@ -673,18 +673,7 @@ fn py_repr(s: &str) -> String {
 
 /// `os.path.dirname`.
 fn py_dirname(p: &str) -> &str {
-    match p.rfind('/') {
-        None => "",
-        Some(i) => {
-            let head = &p[..=i];
-            let trimmed = head.trim_end_matches('/');
-            if trimmed.is_empty() {
-                head
-            } else {
-                trimmed
-            }
-        }
-    }
+    py_split(p).0
 }
 
 /// `os.path.join(dir, name)` for a relative `name`.
@@ -696,23 +685,98 @@ fn py_join(dir: &str, name: &str) -> String {
     }
 }
 
-/// `sorted(glob.glob(pattern))`: files and directories, hidden names only
-/// when the pattern spells the dot, sorted as strings.
+/// `sorted(glob.glob(pattern))`, as Python 3 computes it: the pattern's
+/// directory part is kept as written (`./a/*.conf` gives `./a/x.conf`),
+/// directories match too, names starting with `.` only when the pattern
+/// component does; sorted as strings.
 fn py_glob(pattern: &str) -> Vec<String> {
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    };
-    let Ok(paths) = glob::glob_with(pattern, options) else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = paths
-        .filter_map(Result::ok)
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let mut out = py_iglob(pattern, false);
     out.sort();
     out
+}
+
+fn has_magic(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// `os.path.split`.
+fn py_split(p: &str) -> (&str, &str) {
+    match p.rfind('/') {
+        None => ("", p),
+        Some(i) => {
+            let head = &p[..=i];
+            let trimmed = head.trim_end_matches('/');
+            (if trimmed.is_empty() { head } else { trimmed }, &p[i + 1..])
+        }
+    }
+}
+
+/// Python's `glob._iglob` (not recursive).
+fn py_iglob(pattern: &str, dir_only: bool) -> Vec<String> {
+    let (dir, base) = py_split(pattern);
+    if !has_magic(pattern) {
+        let found = if base.is_empty() {
+            Path::new(dir).is_dir()
+        } else {
+            std::fs::symlink_metadata(pattern).is_ok()
+        };
+        return if found {
+            vec![pattern.to_string()]
+        } else {
+            Vec::new()
+        };
+    }
+    if dir.is_empty() {
+        return glob_in_dir("", base, dir_only);
+    }
+    let dirs = if dir != pattern && has_magic(dir) {
+        py_iglob(dir, true)
+    } else {
+        vec![dir.to_string()]
+    };
+    let mut out = Vec::new();
+    for d in dirs {
+        let names = if has_magic(base) {
+            glob_in_dir(&d, base, dir_only)
+        } else {
+            let found = if base.is_empty() {
+                Path::new(&d).is_dir()
+            } else {
+                std::fs::symlink_metadata(Path::new(&d).join(base)).is_ok()
+            };
+            if found {
+                vec![base.to_string()]
+            } else {
+                Vec::new()
+            }
+        };
+        out.extend(names.into_iter().map(|n| py_join(&d, &n)));
+    }
+    out
+}
+
+/// Python's `glob._glob1`: the names in `dir` matching one component.
+fn glob_in_dir(dir: &str, pattern: &str, dir_only: bool) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
+        return Vec::new();
+    };
+    let matcher = glob::Pattern::new(pattern).ok();
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: false,
+        require_literal_leading_dot: false,
+    };
+    let hidden_ok = pattern.starts_with('.');
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| !dir_only || e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| hidden_ok || !n.starts_with('.'))
+        .filter(|n| match &matcher {
+            Some(m) => m.matches_with(n, options),
+            None => n == pattern,
+        })
+        .collect()
 }
 
 /// Line numbers of increasing offsets, in one forward pass.

@@ -95,12 +95,17 @@ pub struct ParseArgs {
     /// Do not follow includes (crossplane format).
     #[arg(long)]
     pub single_file: bool,
+    /// Crossplane format: indent by N spaces (crossplane's `-i N`); compact by default.
+    #[arg(long, short = 'i', value_name = "N")]
+    pub indent: Option<usize>,
     pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ParseFormat {
     Json,
+    /// The JSON `crossplane parse` prints (nginxinc/crossplane 0.5.8).
+    Crossplane,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -133,6 +133,26 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
             out.flush()?;
             Ok(Exit::Done)
         }
+        ParseFormat::Crossplane => {
+            use nginx_edit::crossplane::{write_crossplane, Options, Status};
+            let opts = Options {
+                include_comments: a.include_comments,
+                single_file: a.single_file,
+                indent: a.indent,
+            };
+            let stdout = io::stdout().lock();
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+            let status = write_crossplane(&mut out, &a.file, &opts)?;
+            out.flush()?;
+            // crossplane's analyzer findings and unreadable includes are
+            // reported in the JSON ("status": "failed") and exit 0, as
+            // `crossplane parse` does; see docs/crossplane.md.
+            Ok(match status {
+                Status::Ok | Status::Failed => Exit::Done,
+                Status::Syntax => Exit::Parse,
+                Status::Unreadable => Exit::Usage,
+            })
+        }
     }
 }
 
