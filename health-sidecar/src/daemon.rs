@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
@@ -50,6 +50,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // requests, and every extra worker thread costs RSS.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // Kernel table reads and host-name lookups: one at a time is plenty.
+        .max_blocking_threads(2)
         .build()
     {
         Ok(rt) => rt,
@@ -136,7 +138,7 @@ async fn run(config: Config) -> u8 {
             async move { probe.run(timeout).await }
         },
     ));
-    let mut counter = config.app_port.map(ConnCounter::new);
+    let counter = config.app_port.map(ConnCounter::new);
     if let Some(c) = &counter {
         eprintln!(
             "health-sidecar: counting connections on port {} via {}",
@@ -144,11 +146,21 @@ async fn run(config: Config) -> u8 {
             c.source()
         );
     }
+    let counter = counter.map(|c| Arc::new(Mutex::new(c)));
+    let sampler = app_pid.map(|pid| {
+        // A first reading now, so `/health` has `process` from the start.
+        let mut s = ProcSampler::new(pid);
+        state.set_process(Some(s.sample()));
+        Arc::new(Mutex::new(s))
+    });
     tokio::spawn(housekeeping_loop(
         state.clone(),
         config.probe_interval.min(Duration::from_secs(1)),
-        move || counter.as_mut().map(ConnCounter::count),
-        app_pid.map(ProcSampler::new),
+        move || offload(counter.clone(), |c: &mut ConnCounter| c.count()),
+        move || {
+            let sampler = sampler.clone();
+            async move { offload(sampler, ProcSampler::sample).await }
+        },
     ));
     tokio::spawn(supervise::reaper_loop(Duration::from_secs(1)));
 
@@ -161,6 +173,23 @@ async fn run(config: Config) -> u8 {
         }
         None => supervise::standalone(state, signals).await,
     }
+}
+
+/// Runs a blocking read of the kernel's tables on the blocking pool, so the
+/// one runtime thread keeps answering requests meanwhile. `None` when there
+/// is nothing to run.
+async fn offload<T, R>(target: Option<Arc<Mutex<T>>>, f: fn(&mut T) -> R) -> Option<R>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let target = target?;
+    tokio::task::spawn_blocking(move || {
+        let mut guard = target.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    })
+    .await
+    .ok()
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::procstats::ProcSampler;
+use crate::procstats::ProcSample;
 use crate::shared::AppState;
 use crate::state::Status;
 
@@ -41,35 +41,41 @@ where
 }
 
 /// Counts connections and advances time-driven transitions, forever.
-/// `count` returns `None` when there is no `--app-port`, `Some(Err)` when
-/// the kernel table could not be read.
-pub async fn housekeeping_loop<C>(
+/// `count` resolves to `None` when there is no `--app-port`, `Some(Err)`
+/// when the kernel could not be asked; `stats` to the app's process stats
+/// when its pid is known. Both are futures so the daemon can run the kernel
+/// reads (milliseconds each: the kernel walks its whole socket hash) on a
+/// blocking thread instead of stalling the requests this thread serves.
+pub async fn housekeeping_loop<C, CF, P, PF>(
     state: AppState,
     idle_every: Duration,
     mut count: C,
-    mut sampler: Option<ProcSampler>,
+    mut stats: P,
 ) where
-    C: FnMut() -> Option<std::io::Result<usize>>,
+    C: FnMut() -> CF,
+    CF: Future<Output = Option<std::io::Result<usize>>>,
+    P: FnMut() -> PF,
+    PF: Future<Output = Option<ProcSample>>,
 {
     let mut last_stats: Option<Instant> = None;
     loop {
-        let now = Instant::now();
-        let active = match count() {
+        let active = match count().await {
             None => None,
             Some(Ok(n)) => Some(n),
             Some(Err(_)) => None,
         };
+        let now = Instant::now();
         state.set_connections(active);
         let status = state.update(|m| {
             m.tick(now);
             m.on_connections(active, now);
             m.status()
         });
-        if let Some(s) = sampler.as_mut() {
-            if last_stats.is_none_or(|t| now.duration_since(t) >= STATS_EVERY) {
-                state.set_process(Some(s.sample()));
-                last_stats = Some(now);
+        if last_stats.is_none_or(|t| now.duration_since(t) >= STATS_EVERY) {
+            if let Some(sample) = stats().await {
+                state.set_process(Some(sample));
             }
+            last_stats = Some(now);
         }
         let period = if status == Status::Draining {
             DRAIN_SAMPLE
@@ -156,8 +162,11 @@ mod tests {
         local.spawn_local(housekeeping_loop(
             state.clone(),
             Duration::from_secs(1),
-            move || Some(Ok(*o2.borrow())),
-            None,
+            move || {
+                let n = *o2.borrow();
+                async move { Some(Ok(n)) }
+            },
+            || async { None },
         ));
         local
             .run_until(async {
@@ -187,8 +196,8 @@ mod tests {
         local.spawn_local(housekeeping_loop(
             state.clone(),
             Duration::from_secs(1),
-            || None,
-            None,
+            || async { None },
+            || async { None },
         ));
         local
             .run_until(async {

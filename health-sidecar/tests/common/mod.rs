@@ -194,8 +194,17 @@ impl Sidecar {
         self.child.id()
     }
 
-    pub fn app_pid(&self) -> u32 {
-        self.app_pid.expect("the sidecar reports the app's pid")
+    pub fn app_pid(&mut self) -> u32 {
+        if self.app_pid.is_none() {
+            let port = self.port;
+            let mut pid = None;
+            wait_until("the app's pid in /health", || {
+                pid = health(port)["process"]["pid"].as_u64().map(|p| p as u32);
+                pid.is_some()
+            });
+            self.app_pid = pid;
+        }
+        self.app_pid.unwrap_or_default()
     }
 
     pub fn stderr(&self) -> String {
