@@ -216,7 +216,7 @@ impl Run<'_> {
                 };
             }
         };
-        let mut parsed = Vec::with_capacity(doc.as_bytes().len());
+        let mut parsed = Vec::with_capacity(doc.as_bytes().len() * 2);
         let ctx = self.files[index].ctx;
         let outcome = self.simulate(&doc, &name, ctx, &mut parsed, &mut errors);
         if !errors.is_empty() {
@@ -262,6 +262,8 @@ impl Run<'_> {
         let events = Events {
             stack: vec![doc.items()],
         };
+        // Reused for every directive.
+        let mut args: Vec<Cow<'_, [u8]>> = Vec::new();
         j.open(b'[').map_err(Fatal::io)?;
         for ev in events {
             match ev {
@@ -309,7 +311,8 @@ impl Run<'_> {
                     let named = frame.named.as_deref().unwrap_or(file);
                     let line = lines.at(d.span().start);
                     let name = xp_arg(d.name_token().raw());
-                    let mut args: Vec<Cow<'_, [u8]>> = d.args().map(|t| xp_arg(t.raw())).collect();
+                    args.clear();
+                    args.extend(d.args().map(|t| xp_arg(t.raw())));
                     if let Some(lua) = d.lua_body() {
                         args.push(Cow::Borrowed(lua));
                     }
@@ -317,8 +320,7 @@ impl Run<'_> {
                         prepare_if_args(&mut args);
                     }
                     let term = if block { Term::Open } else { Term::Semi };
-                    let arg_refs: Vec<&[u8]> = args.iter().map(|a| &**a).collect();
-                    if let Err(reason) = analyze(ctx, &name, &arg_refs, term) {
+                    if let Err(reason) = analyze(ctx, &name, &args, term) {
                         errors.push(XpError {
                             message: format!("{reason} in {named}:{line}"),
                             line: Some(line),
@@ -902,18 +904,29 @@ impl<W: Write> Json<W> {
     }
 }
 
+/// Whether Python's `json.dumps` (ASCII-only) writes the byte other than as
+/// itself: controls, DEL, `"`, `\\` and every non-ASCII byte.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\'
+}
+
 /// A JSON string as Python's `json.dumps` (with `ensure_ascii`) writes it;
 /// bytes that are not UTF-8 become U+FFFD, as crossplane's
 /// `errors='replace'` makes them.
 fn write_py_str<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
     out.write_all(b"\"")?;
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        out.write_all(bytes)?;
+        return out.write_all(b"\"");
+    }
     let text = String::from_utf8_lossy(bytes);
     let s = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
-        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+        if !needs_escape(b) {
             i += 1;
             continue;
         }

@@ -383,6 +383,17 @@ const CASES: &[Case] = &[
         status: Status::Ok,
     },
     Case {
+        name: "lua-nginx-module: long brackets hide braces, `{` may follow the name",
+        files: &[(
+            "nginx.conf",
+            "http { server { location / {\n content_by_lua_block { local s = [[ } ]] ngx.say(s) }\n rewrite_by_lua_block{ --[[ a\n } ]] ngx.exit(1) }\n } } }\n",
+        )],
+        flags: &[],
+        expected: r#"{"status":"ok","errors":[],"config":[{"file":"{D}/nginx.conf","status":"ok","errors":[],"parsed":[{"directive":"http","line":1,"args":[],"block":[{"directive":"server","line":1,"args":[],"block":[{"directive":"location","line":1,"args":["/"],"block":[{"directive":"content_by_lua_block","line":2,"args":[" local s = [[ } ]] ngx.say(s) "]},{"directive":"rewrite_by_lua_block","line":3,"args":[" --[[ a\n } ]] ngx.exit(1) "]}]}]}]}]}]}"#,
+        crossplane_agrees: false,
+        status: Status::Ok,
+    },
+    Case {
         name: "nginx: end of file inside a statement",
         files: &[("nginx.conf", "events {}\nhttp {\n    gzip on")],
         flags: &[],

@@ -7,6 +7,10 @@
 //! crossplane checks a directive only when it knows both the directive and
 //! the context (one of the 14 below); anything else passes unchecked.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
 use super::table::DIRECTIVES;
 
 // Argument bits (as in nginx).
@@ -120,7 +124,12 @@ pub(super) enum Term {
 
 /// Checks one directive; `Err` carries crossplane's reason (without the
 /// ` in FILE:LINE` suffix). `args` are crossplane's argument strings.
-pub(super) fn analyze(ctx: Ctx, name: &[u8], args: &[&[u8]], term: Term) -> Result<(), String> {
+pub(super) fn analyze<A: AsRef<[u8]>>(
+    ctx: Ctx,
+    name: &[u8],
+    args: &[A],
+    term: Term,
+) -> Result<(), String> {
     let Some(bit) = ctx.bit() else {
         return Ok(());
     };
@@ -143,7 +152,7 @@ pub(super) fn analyze(ctx: Ctx, name: &[u8], args: &[&[u8]], term: Term) -> Resu
             ));
             continue;
         }
-        let flag_value_ok = n == 1 && is_on_off(args[0]);
+        let flag_value_ok = n == 1 && is_on_off(args[0].as_ref());
         if (n <= 7 && (mask >> n) & NOARGS != 0)
             || (mask & FLAG != 0 && flag_value_ok)
             || mask & ANY != 0
@@ -155,7 +164,7 @@ pub(super) fn analyze(ctx: Ctx, name: &[u8], args: &[&[u8]], term: Term) -> Resu
         reason = Some(if mask & FLAG != 0 && n == 1 {
             format!(
                 "invalid value \"{}\" in \"{directive}\" directive, it must be \"on\" or \"off\"",
-                String::from_utf8_lossy(args[0])
+                String::from_utf8_lossy(args[0].as_ref())
             )
         } else {
             format!("invalid number of arguments in \"{directive}\" directive")
@@ -174,11 +183,36 @@ pub(super) fn is_not_terminated(reason: &str) -> bool {
 }
 
 fn lookup(name: &[u8]) -> Option<&'static [u32]> {
-    let name = std::str::from_utf8(name).ok()?;
-    DIRECTIVES
-        .binary_search_by(|(k, _)| (*k).cmp(name))
-        .ok()
-        .map(|i| DIRECTIVES[i].1)
+    static INDEX: OnceLock<HashMap<&'static [u8], &'static [u32], BuildHasherDefault<Fnv>>> =
+        OnceLock::new();
+    INDEX
+        .get_or_init(|| DIRECTIVES.iter().map(|(k, v)| (k.as_bytes(), *v)).collect())
+        .get(name)
+        .copied()
+}
+
+/// FNV-1a: directive names are short, and SipHash costs more than the
+/// lookup saves (this runs once per directive of a config).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 /// crossplane's `x.lower() in ('on', 'off')`.
@@ -191,9 +225,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    const NO_ARGS: &[&[u8]] = &[];
+
     #[test]
-    fn table_is_sorted_for_binary_search() {
+    fn table_names_are_sorted_and_unique() {
         assert!(DIRECTIVES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(lookup(b"gzip"), Some(&[0x4e00_0200u32][..]));
+        assert_eq!(lookup(b"gzi"), None);
     }
 
     #[test]
@@ -225,18 +263,18 @@ mod tests {
             "\"listen\" directive is not allowed here"
         );
         assert_eq!(
-            analyze(http, b"server", &[], Term::Semi).unwrap_err(),
+            analyze(http, b"server", NO_ARGS, Term::Semi).unwrap_err(),
             "directive \"server\" has no opening \"{\""
         );
         let e = analyze(http, b"server_tokens", &[b"on"], Term::Open).unwrap_err();
         assert!(is_not_terminated(&e), "{e}");
         assert_eq!(
-            analyze(http, b"keepalive_timeout", &[], Term::Semi).unwrap_err(),
+            analyze(http, b"keepalive_timeout", NO_ARGS, Term::Semi).unwrap_err(),
             "invalid number of arguments in \"keepalive_timeout\" directive"
         );
         // unknown directive, unknown context: unchecked
-        assert_eq!(analyze(http, b"no_such_thing", &[], Term::Open), Ok(()));
+        assert_eq!(analyze(http, b"no_such_thing", NO_ARGS, Term::Open), Ok(()));
         let map = http.enter(b"map");
-        assert_eq!(analyze(map, b"listen", &[], Term::Open), Ok(()));
+        assert_eq!(analyze(map, b"listen", NO_ARGS, Term::Open), Ok(()));
     }
 }

@@ -9,7 +9,7 @@
 //! included), and `parse --format crossplane` must drop exactly what
 //! crossplane drops. nginx's own table is `crate::directives`.
 //!
-//! Regenerate (sorted by name, so lookups are a binary search):
+//! Regenerate (sorted by name):
 //!
 //! ```text
 //! pip install crossplane==0.5.8
