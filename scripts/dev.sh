@@ -29,12 +29,8 @@ need_tools() {
 case "${1:-}" in
   demo)
     need_nginx
-    cargo build --release -q -p nginx-edit
-    f=fixtures/seed/map-default.conf
-    echo "# live pool in $f:"
-    target/release/nginx-edit map get-default "$f" '$backend'
-    echo "# the blue-green flip, as a diff (nothing is written):"
-    target/release/nginx-edit map set-default "$f" '$backend' app_green --diff
+    cargo build --release -q -p bgswitch -p health-sidecar
+    target/release/bgswitch demo
     ;;
   test)
     need_nginx

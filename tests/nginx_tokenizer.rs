@@ -203,7 +203,11 @@ fn generated_token_soups_match_nginx() {
                 conf.push_str(rng.pick(SEPARATORS));
                 conf.push_str(rng.pick(PIECES));
             }
-            conf.push_str(if rng.next().is_multiple_of(4) { "\n" } else { ";\n" });
+            conf.push_str(if rng.next().is_multiple_of(4) {
+                "\n"
+            } else {
+                ";\n"
+            });
         }
         conf.push_str("}\n");
         let theirs = nginx_test(&nginx, conf.as_bytes());

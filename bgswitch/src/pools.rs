@@ -201,6 +201,12 @@ impl NginxFiles {
             }
             SwitchKind::Upstream => {
                 let name = upstream_name(cfg);
+                // The style the upstream uses now (comment or down), fixed
+                // before the edit changes what there is to detect.
+                let style = doc
+                    .upstream(name)
+                    .map_err(|e| self.edit_error(e))?
+                    .detected_style();
                 // Enable the target's servers first, so the upstream never
                 // has no enabled server in between.
                 let mut next = doc.clone();
@@ -212,7 +218,7 @@ impl NginxFiles {
                 for other in cfg.pools.values().filter(|p| p.name != to) {
                     for s in other.servers.iter().filter(|s| !pool.servers.contains(s)) {
                         next = next
-                            .upstream_disable(name, s, None, false)
+                            .upstream_disable(name, s, style, false)
                             .map_err(|e| self.edit_error(e))?;
                     }
                 }

@@ -260,7 +260,7 @@ impl Run<'_> {
 
         // 6. reload + proof
         let t = Instant::now();
-        let before = match self.reload_and_prove() {
+        let before = match self.nginx.generation() {
             Ok(b) => b,
             Err(e) => {
                 self.out.step("reload", false, t.elapsed(), &e, json!({}));
@@ -269,6 +269,18 @@ impl Run<'_> {
                     .unwrap_or_else(|| self.outcome("rolled_back", exit::RELOAD_OR_VERIFY, e));
             }
         };
+        if let Err(e) = self.reload_and_prove(before.as_ref()) {
+            self.out.step("reload", false, t.elapsed(), &e, json!({}));
+            // The reload did not take: nginx still runs the old config, and
+            // the old bytes back on disk are all a rollback needs (unless
+            // the reload took late, which this check catches).
+            let took_late = match (&before, self.nginx.generation()) {
+                (Some(b), Ok(Some(now))) => now.workers.iter().any(|w| !b.workers.contains(w)),
+                _ => false,
+            };
+            let back = self.roll_back(&written, live.as_deref(), took_late);
+            return back.unwrap_or_else(|| self.outcome("rolled_back", exit::RELOAD_OR_VERIFY, e));
+        }
         let proof = match &before {
             Some(_) => "new worker processes started".to_string(),
             None => "no pid_file: the reload is proven by [verify] alone".to_string(),
@@ -563,15 +575,14 @@ impl Run<'_> {
         }
     }
 
-    /// Reloads and waits for new workers. Returns the generation before
-    /// the reload (`None` without a pid file).
-    fn reload_and_prove(&self) -> Result<Option<Generation>, String> {
-        let before = self.nginx.generation()?;
+    /// Reloads and waits for workers that were not in `before` (no proof
+    /// without a pid file).
+    fn reload_and_prove(&self, before: Option<&Generation>) -> Result<(), String> {
         self.nginx.reload().map_err(|e| e.to_string())?;
-        if let Some(before) = &before {
+        if let Some(before) = before {
             self.nginx.wait_new_generation(before)?;
         }
-        Ok(before)
+        Ok(())
     }
 
     /// After a failed step: old bytes back, and if nginx was reloaded,
@@ -594,7 +605,17 @@ impl Run<'_> {
                 .step("rollback", false, t.elapsed(), &msg, json!({}));
             return Some(self.outcome("failed", exit::ROLLBACK_FAILED, msg));
         }
-        if let Err(e) = self.reload_and_prove() {
+        let before = if reloaded {
+            self.nginx.generation()
+        } else {
+            Ok(None)
+        };
+        let reload = match before {
+            Ok(before) if reloaded => self.reload_and_prove(before.as_ref()),
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = reload {
             let msg = format!(
                 "ROLLBACK FAILED: {} holds the exact old bytes again, but reloading nginx with them failed ({e}); nginx may still run the new configuration",
                 w.path.display()

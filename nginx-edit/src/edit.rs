@@ -121,6 +121,19 @@ impl Document {
     }
 }
 
+/// A unified diff of two versions of `path`, with `a/` and `b/` headers.
+pub fn unified_diff(path: &std::path::Path, old: &[u8], new: &[u8]) -> String {
+    let old = String::from_utf8_lossy(old);
+    let new = String::from_utf8_lossy(new);
+    let name = path.display().to_string();
+    let name = name.trim_start_matches('/');
+    similar::TextDiff::from_lines(&*old, &*new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
 /// Renders a value as one token: bare when nginx would read it back
 /// unchanged, otherwise double-quoted with `"` and `\` escaped.
 pub fn render_token(value: &[u8]) -> Vec<u8> {

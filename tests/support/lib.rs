@@ -115,6 +115,39 @@ fn parse_emerg(line: &str) -> Verdict {
     }
 }
 
+/// The workspace's `bgswitch` and `health-sidecar` binaries, built if
+/// needed (the test binary lives in `target/<profile>/deps`).
+///
+/// # Panics
+/// When they cannot be built.
+pub fn workspace_binaries() -> (PathBuf, PathBuf) {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let exe = std::env::current_exe().expect("test executable");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf();
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .args(["build", "-q", "-p", "bgswitch", "-p", "health-sidecar"]);
+        if profile_dir.ends_with("release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(
+            status.success(),
+            "cargo build -p bgswitch -p health-sidecar failed"
+        );
+    });
+    (
+        profile_dir.join("bgswitch"),
+        profile_dir.join("health-sidecar"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

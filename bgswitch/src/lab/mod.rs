@@ -53,6 +53,8 @@ pub struct Lab {
     pub nginx: PathBuf,
     children: Vec<Child>,
     delayed_green: Option<std::thread::JoinHandle<()>>,
+    /// Tells the thread that starts a delayed app to give up.
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why a lab could not start.
@@ -84,6 +86,7 @@ impl Lab {
             green,
             children: Vec::new(),
             delayed_green: None,
+            cancel: Default::default(),
         };
         lab.write_files(opts)?;
         lab.start_pool(opts, "blue", blue, None, None)?;
@@ -226,8 +229,15 @@ impl Lab {
             Some(d) => {
                 // Started later by a thread; killed through the pid file.
                 let pid_file = self.dir.join(format!("{name}-app.pid"));
+                let cancel = self.cancel.clone();
                 self.delayed_green = Some(std::thread::spawn(move || {
-                    std::thread::sleep(d);
+                    let start = Instant::now();
+                    while start.elapsed() < d {
+                        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
                     if let Ok(child) = app.spawn() {
                         let _ = std::fs::write(&pid_file, child.id().to_string());
                     }
@@ -323,6 +333,7 @@ impl Drop for Lab {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        self.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(h) = self.delayed_green.take() {
             let _ = h.join();
         }

@@ -57,7 +57,7 @@ pub fn run_edit(
     if output.diff {
         let mut out = io::stdout().lock();
         for f in set.changed() {
-            out.write_all(unified_diff(&f.path, f.original(), f.doc().as_bytes()).as_bytes())?;
+            out.write_all(nginx_edit::edit::unified_diff(&f.path, f.original(), f.doc().as_bytes()).as_bytes())?;
         }
         return Ok(Exit::Done);
     }
@@ -83,18 +83,6 @@ pub fn run_edit(
     out.write_all(set.files[index].doc().as_bytes())?;
     out.flush()?;
     Ok(Exit::Done)
-}
-
-/// A unified diff with `a/` and `b/` headers naming the file.
-pub fn unified_diff(path: &Path, old: &[u8], new: &[u8]) -> String {
-    let old = String::from_utf8_lossy(old);
-    let new = String::from_utf8_lossy(new);
-    let name = path.display().to_string();
-    similar::TextDiff::from_lines(&*old, &*new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
 }
 
 pub fn list_upstreams(
