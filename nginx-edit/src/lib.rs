@@ -5,6 +5,7 @@
 //! Edits change only the bytes of the directives they touch.
 
 pub mod check;
+pub mod cli;
 pub mod crossplane;
 pub mod directives;
 mod document;

@@ -4,14 +4,14 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use nginx_edit::error::line_text;
-use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
-use nginx_edit::ParseError;
+use crate::error::line_text;
+use crate::includes::{ConfigSet, LoadError, LoadOptions};
+use crate::ParseError;
 
 use super::args::{CheckArgs, CheckFormat, ContextArg, ModulesArg};
 use super::{Exit, Failure};
-use nginx_edit::check::{CheckOptions, Modules};
-use nginx_edit::directives::{nginx_version, Context};
+use crate::check::{CheckOptions, Modules};
+use crate::directives::{nginx_version, Context};
 
 /// One finding of `check`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -137,7 +137,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                         src,
                     ));
                 }
-                for d in nginx_edit::check::check_set(&set, &check_opts) {
+                for d in crate::check::check_set(&set, &check_opts) {
                     let src = set
                         .files
                         .iter()

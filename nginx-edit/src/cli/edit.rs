@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use nginx_edit::includes::ConfigSet;
-use nginx_edit::{Document, EditError};
+use crate::includes::ConfigSet;
+use crate::{Document, EditError};
 use serde_json::json;
 
 use super::args::{EditOutput, Source};
@@ -57,25 +57,28 @@ pub fn run_edit(
     if output.diff {
         let mut out = io::stdout().lock();
         for f in set.changed() {
-            out.write_all(nginx_edit::edit::unified_diff(&f.path, f.original(), f.doc().as_bytes()).as_bytes())?;
+            out.write_all(
+                crate::edit::unified_diff(&f.path, f.original(), f.doc().as_bytes()).as_bytes(),
+            )?;
         }
         return Ok(Exit::Done);
     }
     if output.in_place {
         for f in set.changed() {
             let backup = match &output.backup {
-                Some(suffix) => Some(nginx_edit::write::backup_path(&f.path, suffix).map_err(
-                    |e| Failure::new(Exit::Usage, format!("error: {}: {e}", f.path.display())),
-                )?),
+                Some(suffix) => Some(crate::write::backup_path(&f.path, suffix).map_err(|e| {
+                    Failure::new(Exit::Usage, format!("error: {}: {e}", f.path.display()))
+                })?),
                 None => None,
             };
-            nginx_edit::write::write_atomic(&f.path, f.doc().as_bytes(), backup.as_deref())
-                .map_err(|e| {
+            crate::write::write_atomic(&f.path, f.doc().as_bytes(), backup.as_deref()).map_err(
+                |e| {
                     Failure::new(
                         Exit::Usage,
                         format!("error: cannot write {}: {e}", f.path.display()),
                     )
-                })?;
+                },
+            )?;
         }
         return Ok(Exit::Done);
     }

@@ -1,5 +1,7 @@
 //! The `nginx-edit` command: thin glue between arguments, the library and
-//! the exit codes of DESIGN.md. `main` prints; `run` decides.
+//! the exit codes of DESIGN.md. `main` prints; `run` decides. It lives in
+//! the library so the pre-commit hook's binary (the workspace root
+//! package) is the same program.
 
 mod args;
 mod diag;
@@ -9,9 +11,9 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::includes::{ConfigSet, LoadError};
+use crate::EditError;
 use clap::Parser;
-use nginx_edit::includes::{ConfigSet, LoadError};
-use nginx_edit::EditError;
 
 use args::{Cli, Command, MapCommand, ParseFormat, UpstreamCommand};
 
@@ -124,7 +126,7 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
             let set = ConfigSet::single(&a.file)?;
             let stdout = io::stdout().lock();
             let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
-            nginx_edit::json::write_json(
+            crate::json::write_json(
                 &mut out,
                 &a.file.to_string_lossy(),
                 set.files[0].doc(),
@@ -134,7 +136,7 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
             Ok(Exit::Done)
         }
         ParseFormat::Crossplane => {
-            use nginx_edit::crossplane::{write_crossplane, Options, Status};
+            use crate::crossplane::{write_crossplane, Options, Status};
             let opts = Options {
                 include_comments: a.include_comments,
                 single_file: a.single_file,
@@ -157,7 +159,7 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
 }
 
 fn upstream(c: UpstreamCommand) -> Result<Exit, Failure> {
-    use nginx_edit::DisableStyle;
+    use crate::DisableStyle;
     let style = |s: Option<args::Style>| {
         s.map(|s| match s {
             args::Style::Comment => DisableStyle::Comment,
