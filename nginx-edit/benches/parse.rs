@@ -5,7 +5,7 @@
 //! decompressed with `bzip2 -dc` at start), or a 2 MB generated config when
 //! the corpus is absent; and an 8 MB config from
 //! `scripts/gen-large-config.py` for parse and print at a larger size.
-//! Throughput is in input bytes, so criterion prints MB/s.
+//! Throughput is in input bytes, so criterion prints MB/s (10^6 bytes, as `scripts/bench-parse.sh`).
 //!
 //! The edits are the blue-green ones: `map_set_default` on the first map and
 //! `upstream_only` on the first upstream; each one finds its target, splices
@@ -62,7 +62,7 @@ fn parse_and_print(c: &mut Criterion, name: &str, src: &[u8], samples: usize) {
     assert_eq!(doc.as_bytes(), src);
     let mut g = c.benchmark_group(name);
     g.sample_size(samples);
-    g.throughput(Throughput::Bytes(src.len() as u64));
+    g.throughput(Throughput::BytesDecimal(src.len() as u64));
     g.bench_function("parse", |b| {
         b.iter(|| Document::parse(black_box(src)).unwrap())
     });
@@ -101,7 +101,7 @@ fn edits(c: &mut Criterion, name: &str, src: &[u8]) {
     doc.upstream_only(&upstream, &server, None).unwrap();
 
     let mut g = c.benchmark_group(name);
-    g.throughput(Throughput::Bytes(src.len() as u64));
+    g.throughput(Throughput::BytesDecimal(src.len() as u64));
     g.bench_function("map_set_default", |b| {
         b.iter(|| {
             doc.map_set_default(black_box(&variable), "app_green")
