@@ -5,7 +5,8 @@
 //! decompressed with `bzip2 -dc` at start), or a 2 MB generated config when
 //! the corpus is absent; and an 8 MB config from
 //! `scripts/gen-large-config.py` for parse and print at a larger size.
-//! Throughput is in input bytes, so criterion prints MB/s (10^6 bytes, as `scripts/bench-parse.sh`).
+//! Throughput is in input bytes, so criterion prints MB/s (10^6 bytes, as
+//! `scripts/bench-parse.sh` does).
 //!
 //! The edits are the blue-green ones: `map_set_default` on the first map and
 //! `upstream_only` on the first upstream; each one finds its target, splices
