@@ -16,6 +16,7 @@ use crate::procstats::ProcSampler;
 use crate::shared::{AppState, Settings};
 use crate::state::Policy;
 use crate::supervise::{self, Signals, StopPolicy};
+use crate::worker::Worker;
 
 /// Exit code for usage errors (clap uses the same).
 pub const EXIT_USAGE: u8 = 2;
@@ -50,7 +51,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // requests, and every extra worker thread costs RSS.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        // Kernel table reads and host-name lookups: one at a time is plenty.
+        // Host-name lookups for the probe; kernel reads have their own thread.
         .max_blocking_threads(2)
         .build()
     {
@@ -153,14 +154,23 @@ async fn run(config: Config) -> u8 {
         state.set_process(Some(s.sample()));
         Arc::new(Mutex::new(s))
     });
+    let worker = match Worker::start("hs-kernel-reads") {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!("health-sidecar: cannot start the worker thread ({e}); no connection counts");
+            None
+        }
+    };
+    let w2 = worker.clone();
     tokio::spawn(housekeeping_loop(
         state.clone(),
         config.probe_interval.min(Duration::from_secs(1)),
-        move || offload(counter.clone(), |c: &mut ConnCounter| c.count()),
         move || {
-            let sampler = sampler.clone();
-            async move { offload(sampler, ProcSampler::sample).await }
+            offload(worker.clone(), counter.clone(), |c: &mut ConnCounter| {
+                c.count()
+            })
         },
+        move || offload(w2.clone(), sampler.clone(), ProcSampler::sample),
     ));
     tokio::spawn(supervise::reaper_loop(Duration::from_secs(1)));
 
@@ -175,21 +185,25 @@ async fn run(config: Config) -> u8 {
     }
 }
 
-/// Runs a blocking read of the kernel's tables on the blocking pool, so the
+/// Runs a blocking read of the kernel's tables on the worker thread, so the
 /// one runtime thread keeps answering requests meanwhile. `None` when there
-/// is nothing to run.
-async fn offload<T, R>(target: Option<Arc<Mutex<T>>>, f: fn(&mut T) -> R) -> Option<R>
+/// is nothing to run (or no worker).
+async fn offload<T, R>(
+    worker: Option<Worker>,
+    target: Option<Arc<Mutex<T>>>,
+    f: fn(&mut T) -> R,
+) -> Option<R>
 where
     T: Send + 'static,
     R: Send + 'static,
 {
-    let target = target?;
-    tokio::task::spawn_blocking(move || {
-        let mut guard = target.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
-    })
-    .await
-    .ok()
+    let (worker, target) = (worker?, target?);
+    worker
+        .run(move || {
+            let mut guard = target.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {

@@ -21,3 +21,4 @@ pub mod state;
 pub mod supervise;
 mod sys;
 pub mod timefmt;
+pub mod worker;
