@@ -282,27 +282,78 @@ async fn exec_probe(command: &str, timeout: Duration) -> Result<(), String> {
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("spawn /bin/sh: {e}"))?;
     let pid = child.id();
     let _guard = pid.map(crate::supervise::OwnPid::register);
-    match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(format!("command {}", describe_status(status))),
-        Ok(Err(e)) => Err(format!("wait for command: {e}")),
-        Err(_) => {
-            // The shell may have started children of its own: end the group.
-            if let Some(pid) = pid {
-                crate::sys::kill_group(pid, libc::SIGKILL);
+    let mut stderr = child.stderr.take();
+    let mut said = Vec::new();
+    let waited = tokio::time::timeout(timeout, async {
+        let mut chunk = [0u8; 256];
+        let mut eof = stderr.is_none();
+        let wait = child.wait();
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                status = &mut wait => break status,
+                n = read_some(&mut stderr, &mut chunk), if !eof => match n {
+                    0 => eof = true,
+                    n if said.len() < EXEC_STDERR_LIMIT => said.extend_from_slice(&chunk[..n]),
+                    _ => {}
+                },
             }
-            Err(format!(
-                "command timed out after {}",
-                crate::duration::Human(timeout)
-            ))
         }
+    })
+    .await;
+    // Whatever the command left running in its process group goes with it
+    // (safe after the shell was reaped: a pid is not reused while it still
+    // names a group with members).
+    if let Some(pid) = pid {
+        crate::sys::kill_group(pid, libc::SIGKILL);
+    }
+    match waited {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => {
+            // Give what is still in the pipe a moment (a background child of
+            // the command may hold it open, so never wait for EOF).
+            let mut chunk = [0u8; 256];
+            while said.len() < EXEC_STDERR_LIMIT {
+                match tokio::time::timeout(
+                    Duration::from_millis(20),
+                    read_some(&mut stderr, &mut chunk),
+                )
+                .await
+                {
+                    Ok(n) if n > 0 => said.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
+            let text = String::from_utf8_lossy(&said);
+            let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+            Err(match first {
+                Some(line) => format!("command {}: {:.200}", describe_status(status), line),
+                None => format!("command {}", describe_status(status)),
+            })
+        }
+        Ok(Err(e)) => Err(format!("wait for command: {e}")),
+        Err(_) => Err(format!(
+            "command timed out after {}",
+            crate::duration::Human(timeout)
+        )),
+    }
+}
+
+/// Most of an exec probe's stderr kept for `probe.last_error`.
+const EXEC_STDERR_LIMIT: usize = 1024;
+
+/// Reads what is available; 0 at EOF, on error, or when there is no pipe.
+async fn read_some(pipe: &mut Option<tokio::process::ChildStderr>, buf: &mut [u8]) -> usize {
+    match pipe {
+        Some(p) => p.read(buf).await.unwrap_or(0),
+        None => 0,
     }
 }
 
@@ -467,6 +518,40 @@ mod tests {
             bad.run(Duration::from_secs(5)).await,
             Err("command exited 7".to_string())
         );
+        let said = ProbeSpec::parse("exec:echo; echo '  db is down  ' >&2; echo more >&2; exit 3")
+            .unwrap();
+        assert_eq!(
+            said.run(Duration::from_secs(5)).await,
+            Err("command exited 3: db is down".to_string())
+        );
+        // a background child holding stderr open does not stall the probe,
+        // and does not outlive it
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let cmd = format!(
+            "exec:sleep 30 & echo $! > {}; echo gone >&2; exit 1",
+            pidfile.display()
+        );
+        let held = ProbeSpec::parse(&cmd).unwrap();
+        assert_eq!(
+            held.run(Duration::from_secs(5)).await,
+            Err("command exited 1: gone".to_string())
+        );
+        let bg: u32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let mut gone = false;
+        for _ in 0..100 {
+            let stat = std::fs::read_to_string(format!("/proc/{bg}/stat")).unwrap_or_default();
+            if stat.is_empty() || stat.contains(") Z ") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone, "the probe's background child was left running");
         let slow = ProbeSpec::parse("exec:sleep 30").unwrap();
         let err = slow.run(Duration::from_millis(200)).await.unwrap_err();
         assert!(err.contains("timed out"), "{err}");
