@@ -82,74 +82,86 @@ pub fn write_crossplane<W: Write>(out: &mut W, main: &Path, opts: &Options) -> i
         included: HashMap::from([(main, 0)]),
         status: Status::Ok,
     };
+    // Every file first: crossplane prints `status` and `errors` before
+    // `parsed`. (Rendering twice instead, a dry pass for the errors, costs
+    // more than this buffer.)
     let mut results = Vec::new();
     let mut i = 0;
     while i < run.files.len() {
         results.push(run.file(i));
         i += 1;
     }
-    let mut j = Json::new(out, opts.indent);
-    j.open(b'{')?;
-    j.key("status")?;
+    // The small parts go through `head`; each file's `parsed` is written
+    // from its buffer.
+    let mut head = Vec::with_capacity(4096);
+    let mut j = Json::new(&mut head, opts.indent, 0);
+    j.open(b'{');
+    j.key("status");
     j.raw_value(if run.status == Status::Ok {
         b"\"ok\""
     } else {
         b"\"failed\""
-    })?;
-    j.key("errors")?;
-    j.open(b'[')?;
+    });
+    j.key("errors");
+    j.open(b'[');
     for (job, result) in run.files.iter().zip(&results) {
         for e in &result.errors {
-            j.item()?;
-            j.open(b'{')?;
-            j.key("file")?;
-            j.str(job.name.as_bytes())?;
-            j.key("error")?;
-            j.str(e.message.as_bytes())?;
-            j.key("line")?;
-            j.line(e.line)?;
-            j.close(b'}')?;
+            j.item();
+            j.open(b'{');
+            j.key("file");
+            j.str(job.name.as_bytes());
+            j.key("error");
+            j.str(e.message.as_bytes());
+            j.key("line");
+            j.line(e.line);
+            j.close(b'}');
         }
     }
-    j.close(b']')?;
-    j.key("config")?;
-    j.open(b'[')?;
-    for (job, result) in run.files.iter().zip(&results) {
-        j.item()?;
-        j.open(b'{')?;
-        j.key("file")?;
-        j.str(job.name.as_bytes())?;
-        j.key("status")?;
+    j.close(b']');
+    j.key("config");
+    j.open(b'[');
+    for (i, result) in results.iter().enumerate() {
+        let name = &run.files[i].name;
+        j.item();
+        j.open(b'{');
+        j.key("file");
+        j.str(name.as_bytes());
+        j.key("status");
         j.raw_value(if result.errors.is_empty() {
             b"\"ok\""
         } else {
             b"\"failed\""
-        })?;
-        j.key("errors")?;
-        j.open(b'[')?;
+        });
+        j.key("errors");
+        j.open(b'[');
         for e in &result.errors {
-            j.item()?;
-            j.open(b'{')?;
-            j.key("error")?;
-            j.str(e.message.as_bytes())?;
-            j.key("line")?;
-            j.line(e.line)?;
-            j.close(b'}')?;
+            j.item();
+            j.open(b'{');
+            j.key("error");
+            j.str(e.message.as_bytes());
+            j.key("line");
+            j.line(e.line);
+            j.close(b'}');
         }
-        j.close(b']')?;
-        j.key("parsed")?;
+        j.close(b']');
+        j.key("parsed");
         match &result.parsed {
-            Some(parsed) => j.raw_value(parsed)?,
+            Some(parsed) => {
+                out.write_all(j.out)?;
+                j.out.clear();
+                out.write_all(parsed)?;
+            }
             None => {
-                j.open(b'[')?;
-                j.close(b']')?;
+                j.open(b'[');
+                j.close(b']');
             }
         }
-        j.close(b'}')?;
+        j.close(b'}');
     }
-    j.close(b']')?;
-    j.close(b'}')?;
-    j.out.write_all(b"\n")?;
+    j.close(b']');
+    j.close(b'}');
+    j.out.push(b'\n');
+    out.write_all(j.out)?;
     Ok(run.status)
 }
 
@@ -187,6 +199,10 @@ impl Run<'_> {
     fn file(&mut self, index: usize) -> FileResult {
         let name = self.files[index].name.clone();
         let mut errors = Vec::new();
+        let failed = |errors| FileResult {
+            errors,
+            parsed: None,
+        };
         let bytes = match read_config(&name) {
             Ok(b) => b,
             Err(message) => {
@@ -199,10 +215,7 @@ impl Run<'_> {
                     message,
                     line: None,
                 });
-                return FileResult {
-                    errors,
-                    parsed: None,
-                };
+                return failed(errors);
             }
         };
         let doc = match Document::parse_owned(bytes, self.files[index].mode) {
@@ -210,29 +223,30 @@ impl Run<'_> {
             Err(e) => {
                 self.worsen(Status::Syntax);
                 errors.push(syntax_error(&name, &e));
-                return FileResult {
-                    errors,
-                    parsed: None,
-                };
+                return failed(errors);
             }
         };
-        let mut parsed = Vec::with_capacity(doc.as_bytes().len() * 2);
         let ctx = self.files[index].ctx;
+        // JSON is about twice the size of the config.
+        let mut parsed = Vec::with_capacity(doc.as_bytes().len() * 2);
         let outcome = self.simulate(&doc, &name, ctx, &mut parsed, &mut errors);
         if !errors.is_empty() {
             self.worsen(Status::Failed);
         }
-        let parsed = match outcome {
-            Ok(()) => Some(parsed),
+        match outcome {
+            Ok(()) => FileResult {
+                errors,
+                parsed: Some(parsed),
+            },
             Err(Fatal(message)) => {
+                self.worsen(Status::Failed);
                 errors.push(XpError {
                     message,
                     line: None,
                 });
-                None
+                failed(errors)
             }
-        };
-        FileResult { errors, parsed }
+        }
     }
 
     fn worsen(&mut self, s: Status) {
@@ -249,7 +263,7 @@ impl Run<'_> {
         buf: &mut Vec<u8>,
         errors: &mut Vec<XpError>,
     ) -> Result<(), Fatal> {
-        let mut j = Json::nested(buf, self.opts.indent, PARSED_DEPTH);
+        let mut j = Json::new(buf, self.opts.indent, PARSED_DEPTH);
         let mut lines = Lines::new(doc.as_bytes());
         let mut frames = vec![Frame {
             ctx,
@@ -264,7 +278,7 @@ impl Run<'_> {
         };
         // Reused for every directive.
         let mut args: Vec<Cow<'_, [u8]>> = Vec::new();
-        j.open(b'[').map_err(Fatal::io)?;
+        j.open(b'[');
         for ev in events {
             match ev {
                 Ev::Close => {
@@ -276,10 +290,10 @@ impl Run<'_> {
                         break;
                     }
                     if !frame.consume {
-                        j.close(b']').map_err(Fatal::io)?;
-                        j.close(b'}').map_err(Fatal::io)?;
+                        j.close(b']');
+                        j.close(b'}');
                         if let Some((after, line)) = frame.after {
-                            arg_comments(&mut j, after, line).map_err(Fatal::io)?;
+                            arg_comments(&mut j, after, line);
                         }
                     }
                 }
@@ -289,7 +303,7 @@ impl Run<'_> {
                         continue;
                     }
                     let line = lines.at(c.span().start);
-                    comment(&mut j, line, c.text()).map_err(Fatal::io)?;
+                    comment(&mut j, line, c.text());
                 }
                 Ev::Stmt(d, after) => {
                     let block = matches!(d.body_kind(), BodyKind::Block | BodyKind::KeyValue);
@@ -330,19 +344,19 @@ impl Run<'_> {
                         }
                         continue;
                     }
-                    j.item().map_err(Fatal::io)?;
-                    j.open(b'{').map_err(Fatal::io)?;
-                    j.key("directive").map_err(Fatal::io)?;
-                    j.str(&name).map_err(Fatal::io)?;
-                    j.key("line").map_err(Fatal::io)?;
-                    j.line(Some(line)).map_err(Fatal::io)?;
-                    j.key("args").map_err(Fatal::io)?;
-                    j.open(b'[').map_err(Fatal::io)?;
+                    j.item();
+                    j.open(b'{');
+                    j.key("directive");
+                    j.str(&name);
+                    j.key("line");
+                    j.line(Some(line));
+                    j.key("args");
+                    j.open(b'[');
                     for a in &args {
-                        j.item().map_err(Fatal::io)?;
-                        j.str(a).map_err(Fatal::io)?;
+                        j.item();
+                        j.str(a);
                     }
-                    j.close(b']').map_err(Fatal::io)?;
+                    j.close(b']');
                     if !self.opts.single_file && &*name == b"include" {
                         // crossplane reads `args[0]` unchecked: an `include`
                         // without arguments in a context it does not check
@@ -359,17 +373,17 @@ impl Run<'_> {
                         if let (Some(&last), Some(frame)) = (targets.last(), frames.last_mut()) {
                             frame.named = Some(self.files[last].name.clone());
                         }
-                        j.key("includes").map_err(Fatal::io)?;
-                        j.open(b'[').map_err(Fatal::io)?;
+                        j.key("includes");
+                        j.open(b'[');
                         for t in targets {
-                            j.item().map_err(Fatal::io)?;
-                            j.line(Some(t)).map_err(Fatal::io)?;
+                            j.item();
+                            j.line(Some(t));
                         }
-                        j.close(b']').map_err(Fatal::io)?;
+                        j.close(b']');
                     }
                     if block {
-                        j.key("block").map_err(Fatal::io)?;
-                        j.open(b'[').map_err(Fatal::io)?;
+                        j.key("block");
+                        j.open(b'[');
                         frames.push(Frame {
                             ctx: ctx.enter(&name),
                             consume: false,
@@ -377,8 +391,8 @@ impl Run<'_> {
                             named: None,
                         });
                     } else {
-                        j.close(b'}').map_err(Fatal::io)?;
-                        arg_comments(&mut j, after, line).map_err(Fatal::io)?;
+                        j.close(b'}');
+                        arg_comments(&mut j, after, line);
                     }
                 }
             }
@@ -386,7 +400,7 @@ impl Run<'_> {
         // Blocks still open when the file ended early (crossplane stopped at
         // a `}`): nothing more is written inside them, but the JSON must
         // close. Only the root can be open here (see `Frame`).
-        j.close(b']').map_err(Fatal::io)?;
+        j.close(b']');
         Ok(())
     }
 
@@ -437,12 +451,6 @@ impl Run<'_> {
 
 /// An error that makes crossplane give up on a whole file (`parsed` empty).
 struct Fatal(String);
-
-impl Fatal {
-    fn io(e: io::Error) -> Fatal {
-        Fatal(e.to_string())
-    }
-}
 
 /// One level of crossplane's recursive `_parse`.
 struct Frame<'a> {
@@ -509,29 +517,28 @@ impl<'a> Iterator for Events<'a> {
 }
 
 /// Writes the comments that sit between a directive's arguments.
-fn arg_comments<W: Write>(j: &mut Json<W>, mut after: Items<'_>, line: usize) -> io::Result<()> {
+fn arg_comments(j: &mut Json<'_>, mut after: Items<'_>, line: usize) {
     while let Some(Item::Comment(c)) = after.next() {
         if !c.in_args() {
             break;
         }
-        comment(j, line, c.text())?;
+        comment(j, line, c.text());
     }
-    Ok(())
 }
 
-fn comment<W: Write>(j: &mut Json<W>, line: usize, text: &[u8]) -> io::Result<()> {
-    j.item()?;
-    j.open(b'{')?;
-    j.key("directive")?;
-    j.raw_value(b"\"#\"")?;
-    j.key("line")?;
-    j.line(Some(line))?;
-    j.key("args")?;
-    j.open(b'[')?;
-    j.close(b']')?;
-    j.key("comment")?;
-    j.str(text)?;
-    j.close(b'}')
+fn comment(j: &mut Json<'_>, line: usize, text: &[u8]) {
+    j.item();
+    j.open(b'{');
+    j.key("directive");
+    j.raw_value(b"\"#\"");
+    j.key("line");
+    j.line(Some(line));
+    j.key("args");
+    j.open(b'[');
+    j.close(b']');
+    j.key("comment");
+    j.str(text);
+    j.close(b'}');
 }
 
 /// A token as crossplane reports it: a quoted token loses its quotes and
@@ -814,25 +821,18 @@ impl<'a> Lines<'a> {
 /// A JSON writer that prints what Python's `json.dumps` prints: compact
 /// (`,` and `:`) without indent, else one item per line with `, ` → `,`
 /// and `: ` after keys; strings ASCII-only (`\uXXXX`, surrogate pairs).
-struct Json<W: Write> {
-    out: W,
+/// It appends to a byte buffer (small appends to a `Vec` inline; through
+/// `io::Write` each one is a call).
+struct Json<'b> {
+    out: &'b mut Vec<u8>,
     indent: Option<usize>,
     depth: usize,
     /// Nothing written yet in the innermost open container.
     fresh: bool,
 }
 
-impl<W: Write> Json<W> {
-    fn new(out: W, indent: Option<usize>) -> Self {
-        Json {
-            out,
-            indent,
-            depth: 0,
-            fresh: false,
-        }
-    }
-
-    fn nested(out: W, indent: Option<usize>, depth: usize) -> Self {
+impl<'b> Json<'b> {
+    fn new(out: &'b mut Vec<u8>, indent: Option<usize>, depth: usize) -> Self {
         Json {
             out,
             indent,
@@ -841,66 +841,76 @@ impl<W: Write> Json<W> {
         }
     }
 
-    fn newline(&mut self) -> io::Result<()> {
+    fn newline(&mut self) {
         if let Some(n) = self.indent {
-            self.out.write_all(b"\n")?;
-            for _ in 0..n * self.depth {
-                self.out.write_all(b" ")?;
-            }
+            self.out.push(b'\n');
+            self.out.resize(self.out.len() + n * self.depth, b' ');
         }
-        Ok(())
     }
 
-    fn open(&mut self, c: u8) -> io::Result<()> {
-        self.out.write_all(&[c])?;
+    fn open(&mut self, c: u8) {
+        self.out.push(c);
         self.depth += 1;
         self.fresh = true;
-        Ok(())
     }
 
-    fn close(&mut self, c: u8) -> io::Result<()> {
+    fn close(&mut self, c: u8) {
         self.depth -= 1;
         if !self.fresh {
-            self.newline()?;
+            self.newline();
         }
         self.fresh = false;
-        self.out.write_all(&[c])
+        self.out.push(c);
     }
 
     /// Starts an array item or an object member.
-    fn item(&mut self) -> io::Result<()> {
+    fn item(&mut self) {
         if !self.fresh {
-            self.out.write_all(b",")?;
+            self.out.push(b',');
         }
         self.fresh = false;
-        self.newline()
+        self.newline();
     }
 
-    fn key(&mut self, k: &str) -> io::Result<()> {
-        self.item()?;
-        self.out.write_all(b"\"")?;
-        self.out.write_all(k.as_bytes())?;
-        self.out.write_all(if self.indent.is_some() {
-            b"\": "
+    /// Starts an object member: separator, then `"k":` (`"k": ` when
+    /// indented).
+    fn key(&mut self, k: &str) {
+        self.item();
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        if self.indent.is_some() {
+            self.out.extend_from_slice(b"\": ");
         } else {
-            b"\":"
-        })
-    }
-
-    /// Bytes already in JSON form: a literal or a nested rendered value.
-    fn raw_value(&mut self, v: &[u8]) -> io::Result<()> {
-        self.out.write_all(v)
-    }
-
-    fn line(&mut self, line: Option<usize>) -> io::Result<()> {
-        match line {
-            Some(n) => write!(self.out, "{n}"),
-            None => self.out.write_all(b"null"),
+            self.out.extend_from_slice(b"\":");
         }
     }
 
-    fn str(&mut self, bytes: &[u8]) -> io::Result<()> {
-        write_py_str(&mut self.out, bytes)
+    /// Bytes already in JSON form: a literal.
+    fn raw_value(&mut self, v: &[u8]) {
+        self.out.extend_from_slice(v);
+    }
+
+    fn line(&mut self, line: Option<usize>) {
+        match line {
+            Some(mut n) => {
+                let mut buf = [0u8; 20];
+                let mut i = buf.len();
+                loop {
+                    i -= 1;
+                    buf[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                self.out.extend_from_slice(&buf[i..]);
+            }
+            None => self.out.extend_from_slice(b"null"),
+        }
+    }
+
+    fn str(&mut self, bytes: &[u8]) {
+        write_py_str(self.out, bytes);
     }
 }
 
@@ -914,11 +924,12 @@ fn needs_escape(b: u8) -> bool {
 /// A JSON string as Python's `json.dumps` (with `ensure_ascii`) writes it;
 /// bytes that are not UTF-8 become U+FFFD, as crossplane's
 /// `errors='replace'` makes them.
-fn write_py_str<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
-    out.write_all(b"\"")?;
+fn write_py_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
     if !bytes.iter().any(|&b| needs_escape(b)) {
-        out.write_all(bytes)?;
-        return out.write_all(b"\"");
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
     }
     let text = String::from_utf8_lossy(bytes);
     let s = text.as_bytes();
@@ -930,7 +941,7 @@ fn write_py_str<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
             i += 1;
             continue;
         }
-        out.write_all(&s[start..i])?;
+        out.extend_from_slice(&s[start..i]);
         if b >= 0x80 {
             let c = text[i..]
                 .chars()
@@ -938,24 +949,33 @@ fn write_py_str<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
                 .unwrap_or(char::REPLACEMENT_CHARACTER);
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
-                write!(out, "\\u{:04x}", u)?;
+                push_u_escape(out, *u);
             }
             i += c.len_utf8();
         } else {
             match b {
-                b'"' => out.write_all(b"\\\"")?,
-                b'\\' => out.write_all(b"\\\\")?,
-                b'\n' => out.write_all(b"\\n")?,
-                b'\r' => out.write_all(b"\\r")?,
-                b'\t' => out.write_all(b"\\t")?,
-                0x08 => out.write_all(b"\\b")?,
-                0x0c => out.write_all(b"\\f")?,
-                _ => write!(out, "\\u{:04x}", b)?,
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                _ => push_u_escape(out, u16::from(b)),
             }
             i += 1;
         }
         start = i;
     }
-    out.write_all(&s[start..])?;
-    out.write_all(b"\"")
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// `\uXXXX` with lowercase hex digits, as Python writes it.
+fn push_u_escape(out: &mut Vec<u8>, u: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from((u >> shift) & 0xf)]);
+    }
 }

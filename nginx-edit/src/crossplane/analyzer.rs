@@ -136,20 +136,22 @@ pub(super) fn analyze<A: AsRef<[u8]>>(
     let Some(masks) = lookup(name) else {
         return Ok(());
     };
-    let directive = String::from_utf8_lossy(name);
+    #[derive(Clone, Copy)]
+    enum Reason {
+        NoOpening,
+        NotTerminated,
+        InvalidValue,
+        InvalidCount,
+    }
     let n = args.len();
     let mut reason = None;
-    let mut allowed = false;
     for &mask in masks.iter().rev().filter(|&&m| m & bit != 0) {
-        allowed = true;
         if mask & BLOCK != 0 && term != Term::Open {
-            reason = Some(format!("directive \"{directive}\" has no opening \"{{\""));
+            reason = Some(Reason::NoOpening);
             continue;
         }
         if mask & BLOCK == 0 && term != Term::Semi {
-            reason = Some(format!(
-                "directive \"{directive}\" is not terminated by \";\""
-            ));
+            reason = Some(Reason::NotTerminated);
             continue;
         }
         let flag_value_ok = n == 1 && is_on_off(args[0].as_ref());
@@ -162,18 +164,27 @@ pub(super) fn analyze<A: AsRef<[u8]>>(
             return Ok(());
         }
         reason = Some(if mask & FLAG != 0 && n == 1 {
-            format!(
-                "invalid value \"{}\" in \"{directive}\" directive, it must be \"on\" or \"off\"",
-                String::from_utf8_lossy(args[0].as_ref())
-            )
+            Reason::InvalidValue
         } else {
-            format!("invalid number of arguments in \"{directive}\" directive")
+            Reason::InvalidCount
         });
     }
-    if !allowed {
-        return Err(format!("\"{directive}\" directive is not allowed here"));
-    }
-    Err(reason.unwrap_or_default())
+    let directive = String::from_utf8_lossy(name);
+    Err(match reason {
+        // No mask for this context.
+        None => format!("\"{directive}\" directive is not allowed here"),
+        Some(Reason::NoOpening) => format!("directive \"{directive}\" has no opening \"{{\""),
+        Some(Reason::NotTerminated) => {
+            format!("directive \"{directive}\" is not terminated by \";\"")
+        }
+        Some(Reason::InvalidValue) => format!(
+            "invalid value \"{}\" in \"{directive}\" directive, it must be \"on\" or \"off\"",
+            String::from_utf8_lossy(args[0].as_ref())
+        ),
+        Some(Reason::InvalidCount) => {
+            format!("invalid number of arguments in \"{directive}\" directive")
+        }
+    })
 }
 
 /// Whether crossplane's error for a directive means "it had a block but
@@ -183,7 +194,7 @@ pub(super) fn is_not_terminated(reason: &str) -> bool {
 }
 
 fn lookup(name: &[u8]) -> Option<&'static [u32]> {
-    static INDEX: OnceLock<HashMap<&'static [u8], &'static [u32], BuildHasherDefault<Fnv>>> =
+    static INDEX: OnceLock<HashMap<&'static [u8], &'static [u32], BuildHasherDefault<WordHash>>> =
         OnceLock::new();
     INDEX
         .get_or_init(|| DIRECTIVES.iter().map(|(k, v)| (k.as_bytes(), *v)).collect())
@@ -191,27 +202,32 @@ fn lookup(name: &[u8]) -> Option<&'static [u32]> {
         .copied()
 }
 
-/// FNV-1a: directive names are short, and SipHash costs more than the
-/// lookup saves (this runs once per directive of a config).
+/// A multiply-rotate hash over 8-byte words: directive names are short,
+/// and SipHash (or a byte-at-a-time hash) costs more than the lookup it
+/// serves, once per directive of a config.
 #[derive(Default)]
-struct Fnv(u64);
+struct WordHash(u64);
 
-impl Hasher for Fnv {
+impl Hasher for WordHash {
     fn finish(&self) -> u64 {
-        self.0
+        let h = self.0;
+        (h ^ (h >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut h = self.0;
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
         }
         self.0 = h;
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 ^= n as u64;
     }
 }
 
