@@ -6,7 +6,8 @@
 #      (../shared/corpus/go-crossplane/large-config/nginx.conf.bz2), and
 #   2. a generated config of GEN_MB MB (scripts/gen-large-config.py).
 # Time: hyperfine (mean of several runs, one warm-up; crossplane's runs on
-# the generated file are capped, it is slow). Memory: peak RSS from
+# the generated file are capped, it is slow); wall time, and CPU time
+# (user + system), which a busy machine disturbs less. Memory: peak RSS from
 # `/usr/bin/time -v`, next to the RSS of `nginx-edit --version` and
 # `crossplane --version` (what each costs before reading a byte).
 #
@@ -77,7 +78,7 @@ peak_rss() {
 
 times=$OUT/times.tsv
 rss=$OUT/rss.tsv
-printf 'input\tbytes\tcommand\tmean_s\tstddev_s\truns\n' > "$times"
+printf 'input\tbytes\tcommand\tmean_s\tstddev_s\truns\tcpu_s\n' > "$times"
 printf 'input\tcommand\trss_kib\n' > "$rss"
 printf 'baseline\tnginx-edit --version\t%s\n' "$(peak_rss "$bin" --version)" >> "$rss"
 printf 'baseline\tcrossplane --version\t%s\n' "$(peak_rss crossplane --version)" >> "$rss"
@@ -100,7 +101,8 @@ for f in "${inputs[@]}"; do
 import json, sys
 d = json.load(open(sys.argv[1]))
 for r in d["results"]:
-    print(f'{sys.argv[2]}\t{sys.argv[3]}\t{r["command"]}\t{r["mean"]:.6f}\t{r["stddev"] or 0:.6f}\t{len(r["times"])}')
+    cpu = r["user"] + r["system"]
+    print(f'{sys.argv[2]}\t{sys.argv[3]}\t{r["command"]}\t{r["mean"]:.6f}\t{r["stddev"] or 0:.6f}\t{len(r["times"])}\t{cpu:.6f}')
 EOF
     # peak RSS, one run each
     for fmt in "${formats[@]}"; do
@@ -116,19 +118,21 @@ times = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 rss = {(r["input"], r["command"]): int(r["rss_kib"]) * 1024
        for r in csv.DictReader(open(sys.argv[2]), delimiter="\t")}
 base = {cmd.split()[0]: v for (inp, cmd), v in rss.items() if inp == "baseline"}
-cp = {r["input"]: float(r["mean_s"]) for r in times if r["command"] == "crossplane parse"}
-print("| input | size | command | mean time | MB/s | vs crossplane | peak RSS | RSS / input | (RSS - baseline) / input |")
-print("|---|---|---|---|---|---|---|---|---|")
+cp = {r["input"]: r for r in times if r["command"] == "crossplane parse"}
+print("| input | size | command | mean time | MB/s | vs crossplane | CPU time (user+sys) | vs crossplane (CPU) | peak RSS | RSS / input | (RSS - baseline) / input |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for (inp, cmd), v in rss.items():
     if inp == "baseline":
-        print(f"| (none) | | `{cmd}` | | | | {v / 1e6:.1f} MB | | |")
+        print(f"| (none) | | `{cmd}` | | | | | | {v / 1e6:.1f} MB | | |")
 for r in times:
-    size, mean = int(r["bytes"]), float(r["mean_s"])
+    size, mean, cpu = int(r["bytes"]), float(r["mean_s"]), float(r["cpu_s"])
+    c = cp[r["input"]]
     v = rss[(r["input"], r["command"])]
     tool = r["command"].split()[0]
     print(f'| {r["input"]} | {size / 1e6:.2f} MB | `{r["command"]}` | '
           f'{mean * 1000:.1f} ms ± {float(r["stddev_s"]) * 1000:.1f} ({r["runs"]} runs) | '
-          f'{size / mean / 1e6:.1f} | {cp[r["input"]] / mean:.1f}x | {v / 1e6:.1f} MB | '
+          f'{size / mean / 1e6:.1f} | {float(c["mean_s"]) / mean:.1f}x | '
+          f'{cpu * 1000:.1f} ms | {float(c["cpu_s"]) / cpu:.1f}x | {v / 1e6:.1f} MB | '
           f'{v / size:.2f}x | {(v - base[tool]) / size:.2f}x |')
 EOF
 echo >&2
