@@ -28,6 +28,8 @@
 //! value tree.
 
 mod analyzer;
+mod json;
+mod py;
 mod table;
 
 use std::borrow::Cow;
@@ -39,6 +41,10 @@ use crate::document::{Directive, Document, Item, Items};
 use crate::error::ParseError;
 use crate::parse::{BodyKind, ParseMode};
 use analyzer::{analyze, is_not_terminated, Ctx, Term};
+use json::Json;
+use py::{
+    check_readable, has_magic, py_dirname, py_glob, py_join, py_lstrip, py_rstrip, read_config,
+};
 
 /// What to print.
 #[derive(Debug, Clone, Default)]
@@ -597,21 +603,6 @@ fn prepare_if_args(args: &mut Vec<Cow<'_, [u8]>>) {
     }
 }
 
-/// Python's `str.isspace()` for the bytes a token can hold.
-fn py_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f)
-}
-
-fn py_lstrip(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|&&c| py_space(c)).count();
-    &s[n..]
-}
-
-fn py_rstrip(s: &[u8]) -> &[u8] {
-    let n = s.iter().rev().take_while(|&&c| py_space(c)).count();
-    &s[..s.len() - n]
-}
-
 /// A syntax error in crossplane's shape: `MESSAGE in FILE:LINE`, with
 /// nginx's message and line.
 fn syntax_error(file: &str, e: &ParseError) -> XpError {
@@ -619,173 +610,6 @@ fn syntax_error(file: &str, e: &ParseError) -> XpError {
         message: format!("{} in {file}:{}", e.message(), e.line),
         line: Some(e.line),
     }
-}
-
-/// Reads a config file; errors worded as Python's `OSError` prints them.
-fn read_config(name: &str) -> Result<Vec<u8>, String> {
-    check_readable(name)?;
-    std::fs::read(name).map_err(|e| py_os_error(&e, name))
-}
-
-/// Whether `open(name)` would succeed in Python (it refuses directories).
-fn check_readable(name: &str) -> Result<(), String> {
-    match std::fs::metadata(name) {
-        Ok(m) if m.is_dir() => Err(format!("[Errno 21] Is a directory: {}", py_repr(name))),
-        Ok(_) => std::fs::File::open(name)
-            .map(drop)
-            .map_err(|e| py_os_error(&e, name)),
-        Err(e) => Err(py_os_error(&e, name)),
-    }
-}
-
-/// `str(OSError)`: `[Errno 2] No such file or directory: 'path'`.
-fn py_os_error(e: &io::Error, name: &str) -> String {
-    let text = e.to_string();
-    match e.raw_os_error() {
-        Some(code) => {
-            let suffix = format!(" (os error {code})");
-            let text = text.strip_suffix(&suffix).unwrap_or(&text);
-            format!("[Errno {code}] {text}: {}", py_repr(name))
-        }
-        None => format!("{text}: {}", py_repr(name)),
-    }
-}
-
-/// Python's `repr()` of a string (for paths in error messages).
-fn py_repr(s: &str) -> String {
-    let q = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(q);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == q => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(q);
-    out
-}
-
-/// `os.path.dirname`.
-fn py_dirname(p: &str) -> &str {
-    py_split(p).0
-}
-
-/// `os.path.join(dir, name)` for a relative `name`.
-fn py_join(dir: &str, name: &str) -> String {
-    if dir.is_empty() || dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
-/// `sorted(glob.glob(pattern))`, as Python 3 computes it: the pattern's
-/// directory part is kept as written (`./a/*.conf` gives `./a/x.conf`),
-/// directories match too, names starting with `.` only when the pattern
-/// component does; sorted as strings.
-fn py_glob(pattern: &str) -> Vec<String> {
-    let mut out = py_iglob(pattern, false);
-    out.sort();
-    out
-}
-
-fn has_magic(s: &str) -> bool {
-    s.contains(['*', '?', '['])
-}
-
-/// `os.path.split`.
-fn py_split(p: &str) -> (&str, &str) {
-    match p.rfind('/') {
-        None => ("", p),
-        Some(i) => {
-            let head = &p[..=i];
-            let trimmed = head.trim_end_matches('/');
-            (if trimmed.is_empty() { head } else { trimmed }, &p[i + 1..])
-        }
-    }
-}
-
-/// Python's `glob._iglob` (not recursive).
-fn py_iglob(pattern: &str, dir_only: bool) -> Vec<String> {
-    let (dir, base) = py_split(pattern);
-    if !has_magic(pattern) {
-        let found = if base.is_empty() {
-            Path::new(dir).is_dir()
-        } else {
-            std::fs::symlink_metadata(pattern).is_ok()
-        };
-        return if found {
-            vec![pattern.to_string()]
-        } else {
-            Vec::new()
-        };
-    }
-    if dir.is_empty() {
-        return glob_in_dir("", base, dir_only);
-    }
-    let dirs = if dir != pattern && has_magic(dir) {
-        py_iglob(dir, true)
-    } else {
-        vec![dir.to_string()]
-    };
-    let mut out = Vec::new();
-    for d in dirs {
-        let names = if has_magic(base) {
-            glob_in_dir(&d, base, dir_only)
-        } else {
-            let found = if base.is_empty() {
-                Path::new(&d).is_dir()
-            } else {
-                std::fs::symlink_metadata(Path::new(&d).join(base)).is_ok()
-            };
-            if found {
-                vec![base.to_string()]
-            } else {
-                Vec::new()
-            }
-        };
-        out.extend(names.into_iter().map(|n| py_join(&d, &n)));
-    }
-    out
-}
-
-/// Python's `glob._glob1`: the names in `dir` matching one component.
-fn glob_in_dir(dir: &str, pattern: &str, dir_only: bool) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
-        return Vec::new();
-    };
-    let matcher = glob::Pattern::new(pattern).ok();
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: false,
-        require_literal_leading_dot: false,
-    };
-    let hidden_ok = pattern.starts_with('.');
-    entries
-        .filter_map(Result::ok)
-        .filter(|e| !dir_only || e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| hidden_ok || !n.starts_with('.'))
-        .filter(|n| match &matcher {
-            Some(m) => m.matches_with(n, options),
-            None => n == pattern,
-        })
-        .collect()
 }
 
 /// Line numbers of increasing offsets, in one forward pass.
@@ -815,167 +639,5 @@ impl<'a> Lines<'a> {
             .count();
         self.pos = offset;
         self.line
-    }
-}
-
-/// A JSON writer that prints what Python's `json.dumps` prints: compact
-/// (`,` and `:`) without indent, else one item per line with `, ` → `,`
-/// and `: ` after keys; strings ASCII-only (`\uXXXX`, surrogate pairs).
-/// It appends to a byte buffer (small appends to a `Vec` inline; through
-/// `io::Write` each one is a call).
-struct Json<'b> {
-    out: &'b mut Vec<u8>,
-    indent: Option<usize>,
-    depth: usize,
-    /// Nothing written yet in the innermost open container.
-    fresh: bool,
-}
-
-impl<'b> Json<'b> {
-    fn new(out: &'b mut Vec<u8>, indent: Option<usize>, depth: usize) -> Self {
-        Json {
-            out,
-            indent,
-            depth,
-            fresh: false,
-        }
-    }
-
-    fn newline(&mut self) {
-        if let Some(n) = self.indent {
-            self.out.push(b'\n');
-            self.out.resize(self.out.len() + n * self.depth, b' ');
-        }
-    }
-
-    fn open(&mut self, c: u8) {
-        self.out.push(c);
-        self.depth += 1;
-        self.fresh = true;
-    }
-
-    fn close(&mut self, c: u8) {
-        self.depth -= 1;
-        if !self.fresh {
-            self.newline();
-        }
-        self.fresh = false;
-        self.out.push(c);
-    }
-
-    /// Starts an array item or an object member.
-    fn item(&mut self) {
-        if !self.fresh {
-            self.out.push(b',');
-        }
-        self.fresh = false;
-        self.newline();
-    }
-
-    /// Starts an object member: separator, then `"k":` (`"k": ` when
-    /// indented).
-    fn key(&mut self, k: &str) {
-        self.item();
-        self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
-        if self.indent.is_some() {
-            self.out.extend_from_slice(b"\": ");
-        } else {
-            self.out.extend_from_slice(b"\":");
-        }
-    }
-
-    /// Bytes already in JSON form: a literal.
-    fn raw_value(&mut self, v: &[u8]) {
-        self.out.extend_from_slice(v);
-    }
-
-    fn line(&mut self, line: Option<usize>) {
-        match line {
-            Some(mut n) => {
-                let mut buf = [0u8; 20];
-                let mut i = buf.len();
-                loop {
-                    i -= 1;
-                    buf[i] = b'0' + (n % 10) as u8;
-                    n /= 10;
-                    if n == 0 {
-                        break;
-                    }
-                }
-                self.out.extend_from_slice(&buf[i..]);
-            }
-            None => self.out.extend_from_slice(b"null"),
-        }
-    }
-
-    fn str(&mut self, bytes: &[u8]) {
-        write_py_str(self.out, bytes);
-    }
-}
-
-/// Whether Python's `json.dumps` (ASCII-only) writes the byte other than as
-/// itself: controls, DEL, `"`, `\\` and every non-ASCII byte.
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\'
-}
-
-/// A JSON string as Python's `json.dumps` (with `ensure_ascii`) writes it;
-/// bytes that are not UTF-8 become U+FFFD, as crossplane's
-/// `errors='replace'` makes them.
-fn write_py_str(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.push(b'"');
-    if !bytes.iter().any(|&b| needs_escape(b)) {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    }
-    let text = String::from_utf8_lossy(bytes);
-    let s = text.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if !needs_escape(b) {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(&s[start..i]);
-        if b >= 0x80 {
-            let c = text[i..]
-                .chars()
-                .next()
-                .unwrap_or(char::REPLACEMENT_CHARACTER);
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                push_u_escape(out, *u);
-            }
-            i += c.len_utf8();
-        } else {
-            match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
-                _ => push_u_escape(out, u16::from(b)),
-            }
-            i += 1;
-        }
-        start = i;
-    }
-    out.extend_from_slice(&s[start..]);
-    out.push(b'"');
-}
-
-/// `\uXXXX` with lowercase hex digits, as Python writes it.
-fn push_u_escape(out: &mut Vec<u8>, u: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.extend_from_slice(b"\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(HEX[usize::from((u >> shift) & 0xf)]);
     }
 }
