@@ -76,6 +76,10 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         switches: u32,
     },
+    /// Start a lab (nginx, two pools, sidecars) on loopback, print its
+    /// bgswitch.toml path, and keep it until stdin closes (benchmarks).
+    #[command(hide = true)]
+    LabUp,
     /// The lab's app (used by `demo` and the tests).
     #[command(hide = true)]
     LabApp {
@@ -105,6 +109,7 @@ pub fn main() -> u8 {
 pub fn run(cli: Cli) -> u8 {
     match &cli.command {
         Command::Demo { switches } => return crate::demo::run(*switches),
+        Command::LabUp => return crate::demo::lab_up(),
         Command::LabApp { listen, pool } => {
             return match crate::lab::app::serve(listen, pool) {
                 Ok(()) => exit::OK,
@@ -143,7 +148,7 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Rollback { json } => rollback(&cfg, json),
         Command::History { json } => history(&cfg, json),
-        Command::Demo { .. } | Command::LabApp { .. } => exit::OK,
+        Command::Demo { .. } | Command::LabApp { .. } | Command::LabUp => exit::OK,
     }
 }
 

@@ -10,22 +10,18 @@ use crate::lab::{find_binary, Lab, LabOptions};
 use crate::report::Reporter;
 use crate::switch::{self, SwitchOptions};
 
-pub fn run(switches: u32) -> u8 {
-    let Some(nginx) = find_binary("nginx") else {
-        eprintln!(
-            "bgswitch demo needs the nginx binary: apt-get install -y nginx (or put nginx on PATH)"
-        );
-        return 2;
-    };
-    let Some(sidecar) = find_binary("health-sidecar") else {
-        eprintln!("bgswitch demo needs the health-sidecar binary next to bgswitch or on PATH: cargo build --release -p health-sidecar");
-        return 2;
-    };
-    let Ok(me) = std::env::current_exe() else {
-        eprintln!("cannot find the bgswitch binary itself");
-        return 2;
-    };
-    let opts = LabOptions {
+/// The lab options for this machine: nginx, health-sidecar and bgswitch
+/// itself, found next to this binary or on PATH.
+fn lab_options() -> Result<LabOptions, String> {
+    let nginx = find_binary("nginx").ok_or(
+        "bgswitch demo needs the nginx binary: apt-get install -y nginx (or put nginx on PATH)",
+    )?;
+    let sidecar = find_binary("health-sidecar").ok_or(
+        "bgswitch demo needs the health-sidecar binary next to bgswitch or on PATH: cargo build --release -p health-sidecar",
+    )?;
+    let me = std::env::current_exe()
+        .map_err(|e| format!("cannot find the bgswitch binary itself: {e}"))?;
+    Ok(LabOptions {
         kind: SwitchKind::Map,
         nginx,
         sidecar,
@@ -33,6 +29,33 @@ pub fn run(switches: u32) -> u8 {
         green_app_delay: None,
         green_answers_as: None,
         worker_processes: 2,
+    })
+}
+
+/// `bgswitch lab-up`: a lab that lives until stdin closes (for benchmarks).
+pub fn lab_up() -> u8 {
+    let lab = match lab_options().and_then(|o| Lab::start(&o)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("lab-up: {e}");
+            return 1;
+        }
+    };
+    println!("{}", lab.config.display());
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    let mut sink = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    drop(lab);
+    0
+}
+
+pub fn run(switches: u32) -> u8 {
+    let opts = match lab_options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
     };
     println!("starting a temporary nginx, two pools and their sidecars on 127.0.0.1 ...");
     let lab = match Lab::start(&opts) {

@@ -140,7 +140,8 @@ impl Nginx {
                     before.master, self.config.reload_timeout
                 ));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            // nginx usually forks its new workers within milliseconds.
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
 }

@@ -239,7 +239,10 @@ impl Run<'_> {
                 return self.outcome("aborted", exit::CONFIG, e);
             }
         };
-        if let Err(e) = self.nginx.test() {
+        let test_started = Instant::now();
+        let tested = self.nginx.test();
+        let test_ms = test_started.elapsed().as_millis() as u64;
+        if let Err(e) = tested {
             let restored = self.restore(&written);
             let detail = format!("{e}; {restored}");
             self.out
@@ -255,7 +258,7 @@ impl Run<'_> {
                 "{}: {changed} line(s) changed, nginx -t passed",
                 path.display()
             ),
-            json!({ "file": path, "lines_changed": changed }),
+            json!({ "file": path, "lines_changed": changed, "test_ms": test_ms }),
         );
 
         // 6. reload + proof
@@ -291,9 +294,13 @@ impl Run<'_> {
         // 7. verify through the load balancer
         let t = Instant::now();
         match self.verify(&self.cfg.pools[&target].expect.clone()) {
-            Ok(detail) => self
-                .out
-                .step("verify", true, t.elapsed(), &detail, json!({})),
+            Ok((detail, handover_ms)) => self.out.step(
+                "verify",
+                true,
+                t.elapsed(),
+                &detail,
+                json!({ "handover_ms": handover_ms }),
+            ),
             Err(e) => {
                 self.out.step("verify", false, t.elapsed(), &e, json!({}));
                 let back = self.roll_back(&written, live.as_deref(), true);
@@ -653,13 +660,18 @@ impl Run<'_> {
     }
 
     /// `consecutive` answers in a row from the pool that must answer.
-    fn verify(&mut self, expect: &str) -> Result<String, String> {
+    /// Also returns how long other answers kept coming (nginx's handover:
+    /// its master lets the old workers accept for 100 ms after starting the
+    /// new ones), in ms.
+    fn verify(&mut self, expect: &str) -> Result<(String, u64), String> {
         let v = &self.cfg.verify;
         let Some(url) = &v.url else {
-            return Ok("no [verify] url configured".into());
+            return Ok(("no [verify] url configured".into(), 0));
         };
         let url = Url::parse(url).map_err(|e| format!("verify.url: {e}"))?;
-        let deadline = Instant::now() + v.timeout;
+        let started = Instant::now();
+        let deadline = started + v.timeout;
+        let mut handover = Duration::ZERO;
         let mut streak = 0;
         let mut last = String::from("no answer yet");
         while Instant::now() < deadline {
@@ -673,13 +685,15 @@ impl Run<'_> {
                     if seen.as_deref() == Some(expect) && resp.status < 500 {
                         streak += 1;
                         if streak >= v.consecutive {
-                            return Ok(format!(
-                                "{url} answered from {expect} {streak} times in a row"
+                            return Ok((
+                                format!("{url} answered from {expect} {streak} times in a row"),
+                                handover.as_millis() as u64,
                             ));
                         }
                         continue;
                     }
                     streak = 0;
+                    handover = started.elapsed();
                     last = format!(
                         "status {}, pool {:?}",
                         resp.status,
@@ -693,7 +707,8 @@ impl Run<'_> {
             }
             self.out
                 .progress(&format!("verify: waiting for {expect} ({last})"));
-            std::thread::sleep(Duration::from_millis(50));
+            // Old workers accept until they see the master's quit signal.
+            std::thread::sleep(Duration::from_millis(1));
         }
         Err(format!(
             "{url} did not answer from {expect} {} times in a row within {:?} (last: {last})",
