@@ -116,6 +116,10 @@ pub struct DrainConfig {
     pub enabled: bool,
     pub old_workers_timeout: Duration,
     pub wait_drained: Duration,
+    /// Bearer token for the sidecars' POST endpoints (a sidecar not on
+    /// loopback accepts POST only with its token): `token_file`, else the
+    /// env variable `HEALTH_SIDECAR_TOKEN`.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +209,7 @@ struct RawDrain {
     enabled: Option<bool>,
     old_workers_timeout: Option<String>,
     wait_drained: Option<String>,
+    token_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -441,7 +446,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
 
     let d = raw.drain.unwrap_or_default();
+    let token = match d.token_file.as_deref() {
+        Some(f) => {
+            let path = resolve(f);
+            let t = std::fs::read_to_string(&path)
+                .map_err(|e| err("drain.token_file", format!("{}: {e}", path.display())))?;
+            Some(t.trim().to_string())
+        }
+        None => std::env::var("HEALTH_SIDECAR_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    };
     let drain = DrainConfig {
+        token,
         enabled: d.enabled.unwrap_or(true),
         old_workers_timeout: duration(
             "drain.old_workers_timeout",
@@ -545,6 +562,17 @@ timeout = "500ms"
         assert_eq!(c.verify.consecutive, 3);
         assert_eq!(c.smoke.requests[0].method, "GET");
         assert!(c.drain.enabled);
+    }
+
+    #[test]
+    fn drain_token_file_is_read_and_a_missing_one_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "s3cret\n").unwrap();
+        let text = format!("{GOOD}\n[drain]\ntoken_file = \"token\"\n");
+        let c = parse(&text, &dir.path().join("b.toml")).unwrap();
+        assert_eq!(c.drain.token.as_deref(), Some("s3cret"));
+        let e = parse(&text.replace("\"token\"", "\"nope\""), &dir.path().join("b.toml")).unwrap_err();
+        assert_eq!(e.key, "drain.token_file");
     }
 
     fn error_of(text: &str) -> String {

@@ -797,7 +797,10 @@ impl Run<'_> {
         for u in &urls {
             let Ok(health) = Url::parse(u) else { continue };
             let drain = health.with_path(&format!("{}/drain", health.path.trim_end_matches('/')));
-            match http::request("POST", &drain, &[], Duration::from_secs(5)) {
+            let auth = self.cfg.drain.token.as_ref().map(|t| format!("Bearer {t}"));
+            let headers: Vec<(&str, &str)> =
+                auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+            match http::request("POST", &drain, &headers, Duration::from_secs(5)) {
                 Ok(r) if r.status == 202 || r.status == 200 => {}
                 Ok(r) => {
                     ok = false;
