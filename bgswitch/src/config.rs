@@ -571,7 +571,11 @@ timeout = "500ms"
         let text = format!("{GOOD}\n[drain]\ntoken_file = \"token\"\n");
         let c = parse(&text, &dir.path().join("b.toml")).unwrap();
         assert_eq!(c.drain.token.as_deref(), Some("s3cret"));
-        let e = parse(&text.replace("\"token\"", "\"nope\""), &dir.path().join("b.toml")).unwrap_err();
+        let e = parse(
+            &text.replace("\"token\"", "\"nope\""),
+            &dir.path().join("b.toml"),
+        )
+        .unwrap_err();
         assert_eq!(e.key, "drain.token_file");
     }
 

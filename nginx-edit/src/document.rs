@@ -126,9 +126,9 @@ impl Document {
         out
     }
 
-    /// 1-based line and column of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let lines = self.lines.get_or_init(|| {
+    /// Offsets of line starts, built once.
+    fn line_starts(&self) -> &[u32] {
+        self.lines.get_or_init(|| {
             let mut v = vec![0u32];
             v.extend(
                 self.src
@@ -138,7 +138,24 @@ impl Document {
                     .map(|(i, _)| i as u32 + 1),
             );
             v
-        });
+        })
+    }
+
+    /// The text of 1-based line `line`, without its line ending (empty past
+    /// the end).
+    pub fn line_text(&self, line: usize) -> &[u8] {
+        let lines = self.line_starts();
+        let Some(&start) = lines.get(line.wrapping_sub(1)) else {
+            return &[];
+        };
+        let end = lines.get(line).map_or(self.src.len(), |&e| e as usize - 1);
+        let text = &self.src[start as usize..end];
+        text.strip_suffix(b"\r").unwrap_or(text)
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let lines = self.line_starts();
         let line = lines.partition_point(|&s| s as usize <= offset);
         let start = lines[line - 1] as usize;
         let end = offset.min(self.src.len());

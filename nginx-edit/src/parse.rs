@@ -27,6 +27,8 @@ pub const KEY_VALUE_BLOCKS: &[&str] = &[
     "split_clients",
     "charset_map",
     "match",
+    // ngx_http_geoip2_module reads its block with a custom handler too
+    "geoip2",
 ];
 
 /// Whether a directive's block body is Lua source (lua-nginx-module).

@@ -24,14 +24,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// The text form: the location line, then the source line and a caret.
-    pub fn render(&self, src: Option<&[u8]>) -> String {
+    /// The text form: the location line, then the source line (given) and
+    /// a caret.
+    pub fn render(&self, line: Option<&[u8]>) -> String {
         let mut s = format!(
             "{}:{}:{}: {}: {}\n",
             self.file, self.line, self.column, self.severity, self.message
         );
-        if let Some(src) = src {
-            let text = String::from_utf8_lossy(line_text(src, self.line)).replace('\t', " ");
+        if let Some(line) = line {
+            let text = String::from_utf8_lossy(line).replace('\t', " ");
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
             s.push_str(&format!("{pad} |\n{gutter} | {text}\n{pad} | "));
@@ -44,7 +45,7 @@ impl Diagnostic {
 
 /// A parse error of `path` rendered as a diagnostic with its source line.
 pub fn render_parse_error(path: &Path, src: &[u8], e: &ParseError) -> String {
-    parse_diagnostic(path, e).render(Some(src))
+    parse_diagnostic(path, e).render(Some(line_text(src, e.line)))
 }
 
 fn parse_diagnostic(path: &Path, e: &ParseError) -> Diagnostic {
@@ -120,8 +121,14 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
         };
         match ConfigSet::load_with(file, &options) {
             Ok(set) => {
+                let line_of = |file: &str, line: usize| {
+                    set.files
+                        .iter()
+                        .find(|f| f.path.display().to_string() == file)
+                        .map(|f| f.doc().line_text(line).to_vec())
+                };
                 for u in &set.unresolved {
-                    let src = std::fs::read(&u.from).ok();
+                    let src = line_of(&u.from.display().to_string(), u.line);
                     diagnostics.push((
                         Diagnostic {
                             file: u.from.display().to_string(),
@@ -138,11 +145,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                     ));
                 }
                 for d in crate::check::check_set(&set, &check_opts) {
-                    let src = set
-                        .files
-                        .iter()
-                        .find(|f| f.path.display().to_string() == d.file)
-                        .map(|f| f.doc().as_bytes().to_vec());
+                    let src = line_of(&d.file, d.line);
                     diagnostics.push((
                         Diagnostic {
                             file: d.file,
@@ -162,7 +165,9 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                 ));
             }
             Err(LoadError::Parse { path, error }) => {
-                let src = std::fs::read(&path).ok();
+                let src = std::fs::read(&path)
+                    .ok()
+                    .map(|s| line_text(&s, error.line).to_vec());
                 diagnostics.push((parse_diagnostic(&path, &error), src));
             }
             Err(LoadError::Cycle {
@@ -171,7 +176,9 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                 column,
                 chain,
             }) => {
-                let src = std::fs::read(&from).ok();
+                let src = std::fs::read(&from)
+                    .ok()
+                    .map(|s| line_text(&s, line).to_vec());
                 let chain: Vec<_> = chain.iter().map(|p| p.display().to_string()).collect();
                 diagnostics.push((
                     Diagnostic {
