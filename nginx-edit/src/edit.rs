@@ -148,15 +148,22 @@ pub fn render_token(value: &[u8]) -> Vec<u8> {
     quote_with(value, b'"')
 }
 
-/// `value` inside `q` quotes, escaping `q` and backslashes.
+/// `value` inside `q` quotes, escaping `q` and backslashes, and writing
+/// line breaks as `\n` and `\r` (nginx decodes both inside a token): a
+/// rendered token never spans lines, so it cannot end a comment it sits in.
 pub fn quote_with(value: &[u8], q: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() + 2);
     out.push(q);
     for &c in value {
-        if c == q || c == b'\\' {
-            out.push(b'\\');
+        match c {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            c if c == q || c == b'\\' => {
+                out.push(b'\\');
+                out.push(c);
+            }
+            c => out.push(c),
         }
-        out.push(c);
     }
     out.push(q);
     out
@@ -189,6 +196,8 @@ mod tests {
             b"back\\slash",
             b"${x}",
             b"{",
+            b"a\nb\r",
+            b"\n!",
         ] {
             let src = [&b"k "[..], &render_token(v), b";"].concat();
             let doc = Document::parse(&src).unwrap();

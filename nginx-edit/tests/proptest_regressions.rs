@@ -1,7 +1,5 @@
 //! Inputs found by the property tests (`proptest_args.rs`) and the fuzz
-//! targets (`fuzz/`), kept as plain tests. An `#[ignore]`d test is a bug
-//! that is reported and not fixed yet: run them with
-//! `cargo test -p nginx-edit --test proptest_regressions -- --include-ignored`.
+//! targets (`fuzz/`), kept as plain tests.
 
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +11,6 @@ use nginx_edit::{Document, ServerState};
 /// the rest of the line becomes a live directive (`!" weight=2;`), so the
 /// edit changes what nginx loads instead of being refused.
 #[test]
-#[ignore = "bug reported: upstream_replace on a commented server with an LF in the new address"]
 fn commented_server_replace_with_lf_is_refused_or_kept_in_the_comment() {
     let src =
         "upstream app {\n    server 10.0.0.1:3000;\n    # server 10.0.0.2:3000 weight=2;\n}\n";
