@@ -26,83 +26,176 @@ pub fn write_json<W: Write>(
     doc: &Document,
     include_comments: bool,
 ) -> io::Result<()> {
-    out.write_all(b"{\"file\":")?;
-    write_str(out, file.as_bytes())?;
-    out.write_all(b",\"status\":\"ok\",\"config\":")?;
-    let mut lines = LineCursor::new(doc.as_bytes());
-    write_items(out, doc.items(), &mut lines, include_comments)?;
-    out.write_all(b"}\n")
+    let mut w = Writer {
+        buf: Vec::with_capacity(FLUSH_AT + 4096),
+        out,
+        lines: LineCursor::new(doc.as_bytes()),
+        comments: include_comments,
+    };
+    w.raw(b"{\"file\":");
+    w.str(file.as_bytes());
+    w.raw(b",\"status\":\"ok\",\"config\":");
+    w.items(doc.items())?;
+    w.raw(b"}\n");
+    w.flush()
 }
 
-fn write_items<W: Write>(
-    out: &mut W,
-    items: Items<'_>,
-    lines: &mut LineCursor<'_>,
+/// Output is built in a buffer and handed to the writer in large pieces:
+/// thousands of tiny `write` calls cost more than the JSON itself.
+const FLUSH_AT: usize = 1 << 16;
+
+struct Writer<'a, 's, W: Write> {
+    buf: Vec<u8>,
+    out: &'a mut W,
+    lines: LineCursor<'s>,
     comments: bool,
-) -> io::Result<()> {
-    out.write_all(b"[")?;
-    let mut first = true;
-    for item in items {
-        match item {
-            Item::Comment(c) => {
-                if !comments {
-                    continue;
-                }
-                sep(out, &mut first)?;
-                let span = c.span();
-                out.write_all(b"{\"comment\":")?;
-                write_str(out, c.text())?;
-                write_position(out, lines, span)?;
-                out.write_all(b"}")?;
-            }
-            Item::Directive(d) => {
-                sep(out, &mut first)?;
-                out.write_all(b"{\"directive\":")?;
-                write_str(out, &d.name())?;
-                out.write_all(b",\"args\":[")?;
-                for (i, a) in d.args().enumerate() {
-                    if i > 0 {
-                        out.write_all(b",")?;
+}
+
+impl<W: Write> Writer<'_, '_, W> {
+    fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn items(&mut self, items: Items<'_>) -> io::Result<()> {
+        self.raw(b"[");
+        let mut first = true;
+        for item in items {
+            match item {
+                Item::Comment(c) => {
+                    if !self.comments {
+                        continue;
                     }
-                    write_str(out, &a.value())?;
+                    self.sep(&mut first);
+                    self.raw(b"{\"comment\":");
+                    self.str(c.text());
+                    self.position(c.span());
+                    self.raw(b"}");
                 }
-                out.write_all(b"]")?;
-                write_position(out, lines, d.span())?;
-                if let Some(lua) = d.lua_body() {
-                    out.write_all(b",\"lua\":")?;
-                    write_str(out, lua)?;
+                Item::Directive(d) => {
+                    self.sep(&mut first);
+                    self.raw(b"{\"directive\":");
+                    self.str(&d.name());
+                    self.raw(b",\"args\":[");
+                    for (i, a) in d.args().enumerate() {
+                        if i > 0 {
+                            self.raw(b",");
+                        }
+                        self.str(&a.value());
+                    }
+                    self.raw(b"]");
+                    self.position(d.span());
+                    if let Some(lua) = d.lua_body() {
+                        self.raw(b",\"lua\":");
+                        self.str(lua);
+                    }
+                    if let Some(block) = d.block() {
+                        self.raw(b",\"block\":");
+                        self.items(block)?;
+                    }
+                    self.raw(b"}");
                 }
-                if let Some(block) = d.block() {
-                    out.write_all(b",\"block\":")?;
-                    write_items(out, block, lines, comments)?;
-                }
-                out.write_all(b"}")?;
+            }
+            if self.buf.len() >= FLUSH_AT {
+                self.flush()?;
             }
         }
+        self.raw(b"]");
+        Ok(())
     }
-    out.write_all(b"]")
+
+    fn sep(&mut self, first: &mut bool) {
+        if !*first {
+            self.raw(b",");
+        }
+        *first = false;
+    }
+
+    fn position(&mut self, span: std::ops::Range<usize>) {
+        let (line, column) = self.lines.at(span.start);
+        self.raw(b",\"line\":");
+        self.num(line);
+        self.raw(b",\"column\":");
+        self.num(column);
+        self.raw(b",\"span\":[");
+        self.num(span.start);
+        self.raw(b",");
+        self.num(span.end);
+        self.raw(b"]");
+    }
+
+    fn num(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.buf.extend_from_slice(&digits[i..]);
+    }
+
+    /// A JSON string (invalid UTF-8 replaced by U+FFFD).
+    fn str(&mut self, bytes: &[u8]) {
+        self.buf.push(b'"');
+        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+            escape_into(&mut self.buf, bytes);
+        } else {
+            escape_into(&mut self.buf, String::from_utf8_lossy(bytes).as_bytes());
+        }
+        self.buf.push(b'"');
+    }
 }
 
-fn sep<W: Write>(out: &mut W, first: &mut bool) -> io::Result<()> {
-    if !*first {
-        out.write_all(b",")?;
+/// Appends valid UTF-8 `text` with JSON's escapes; runs of bytes that need
+/// none are copied at once.
+fn escape_into(buf: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut start = 0;
+    for (i, &c) in text.iter().enumerate() {
+        if !NEEDS_ESCAPE[c as usize] {
+            continue;
+        }
+        let short: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f | 0x7f => b"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&text[start..i]);
+        if short.is_empty() {
+            buf.extend_from_slice(b"\\u00");
+            buf.push(HEX[(c >> 4) as usize]);
+            buf.push(HEX[(c & 0xf) as usize]);
+        } else {
+            buf.extend_from_slice(short);
+        }
+        start = i + 1;
     }
-    *first = false;
-    Ok(())
+    buf.extend_from_slice(&text[start..]);
 }
 
-fn write_position<W: Write>(
-    out: &mut W,
-    lines: &mut LineCursor<'_>,
-    span: std::ops::Range<usize>,
-) -> io::Result<()> {
-    let (line, column) = lines.at(span.start);
-    write!(
-        out,
-        ",\"line\":{line},\"column\":{column},\"span\":[{},{}]",
-        span.start, span.end
-    )
-}
+/// The bytes JSON strings must escape.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = c < 0x20 || c == 0x7f || c == b'"' as usize || c == b'\\' as usize;
+        c += 1;
+    }
+    t
+};
 
 /// Line and column of increasing offsets in one forward pass (comments
 /// stored after their directive step back a little; that is handled).
@@ -111,6 +204,8 @@ pub(crate) struct LineCursor<'a> {
     pos: usize,
     line: usize,
     line_start: usize,
+    /// Column at `pos`.
+    column: usize,
 }
 
 impl<'a> LineCursor<'a> {
@@ -120,6 +215,7 @@ impl<'a> LineCursor<'a> {
             pos: 0,
             line: 1,
             line_start: 0,
+            column: 1,
         }
     }
 
@@ -127,26 +223,19 @@ impl<'a> LineCursor<'a> {
         if offset < self.pos {
             *self = LineCursor::new(self.src);
         }
-        for (i, &c) in self.src[self.pos..offset].iter().enumerate() {
-            if c == b'\n' {
-                self.line += 1;
-                self.line_start = self.pos + i + 1;
+        let seg = &self.src[self.pos..offset];
+        let chars = |b: &[u8]| b.iter().filter(|&&c| (c & 0xC0) != 0x80).count();
+        match seg.iter().rposition(|&c| c == b'\n') {
+            Some(last) => {
+                self.line += seg.iter().filter(|&&c| c == b'\n').count();
+                self.line_start = self.pos + last + 1;
+                self.column = chars(&self.src[self.line_start..offset]) + 1;
             }
+            None => self.column += chars(seg),
         }
         self.pos = offset;
-        let column = self.src[self.line_start..offset]
-            .iter()
-            .filter(|&&c| (c & 0xC0) != 0x80)
-            .count()
-            + 1;
-        (self.line, column)
+        (self.line, self.column)
     }
-}
-
-/// A JSON string from bytes (invalid UTF-8 replaced).
-pub(crate) fn write_str<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
-    let text = String::from_utf8_lossy(bytes);
-    serde_json::to_writer(&mut *out, &*text).map_err(io::Error::other)
 }
 
 #[cfg(test)]
@@ -169,6 +258,16 @@ mod tests {
         assert_eq!(http["block"][0]["args"], serde_json::json!(["x y", "z"]));
         assert_eq!(http["block"][1]["comment"], " t");
         assert_eq!(http["block"][2]["lua"], " ngx.say(\"}\") ");
+        // escapes and invalid UTF-8
+        let escaped = Document::parse(b"a \"q\\\"\x01\t\" caf\xe9;\n").unwrap();
+        let mut bytes = Vec::new();
+        write_json(&mut bytes, "f\"x", &escaped, false).unwrap();
+        let e: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(e["file"], "f\"x");
+        assert_eq!(
+            e["config"][0]["args"],
+            serde_json::json!(["q\"\u{1}\t", "caf\u{fffd}"])
+        );
         assert_eq!(http["block"][2]["line"], 4);
         assert_eq!(http["block"][2]["column"], 3);
         let mut out = Vec::new();

@@ -6,6 +6,7 @@
 //! lossless. The statement-level state machine lives in `parse.rs`.
 
 use nom::bytes::complete::{tag, take_till, take_while, take_while1};
+
 use nom::combinator::recognize;
 use nom::{IResult, Parser};
 
@@ -47,9 +48,8 @@ fn variable(i: In) -> IResult<In, In> {
 
 /// Bytes that end an unquoted token: whitespace, `;` and `{`. Not `}`:
 /// `b}` is a valid argument. `\` and `$` are handled by their own rules.
-#[inline]
-fn is_plain(c: u8) -> bool {
-    !(is_space(c) || c == b';' || c == b'{' || c == b'\\' || c == b'$')
+const fn is_plain(c: u8) -> bool {
+    !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'\\' | b'$')
 }
 
 /// An unquoted token: escapes, `$`-prefixed braces and plain bytes, up to
@@ -59,12 +59,13 @@ fn is_plain(c: u8) -> bool {
 pub(crate) fn bare(i: In) -> IResult<In, In> {
     let mut rest = i;
     loop {
-        let step = if rest.first() == Some(&b'\\') {
-            escape(rest)
-        } else if rest.first() == Some(&b'$') {
-            variable(rest)
-        } else {
-            take_while1(is_plain)(rest)
+        // Runs of plain bytes are the common case: a table lookup per byte.
+        let plain = rest.iter().take_while(|&&c| PLAIN[c as usize]).count();
+        rest = &rest[plain..];
+        let step = match rest.first() {
+            Some(b'\\') => escape(rest),
+            Some(b'$') => variable(rest),
+            _ => break,
         };
         match step {
             Ok((r, _)) => rest = r,
@@ -80,6 +81,17 @@ pub(crate) fn bare(i: In) -> IResult<In, In> {
     }
     Ok((rest, &i[..len]))
 }
+
+/// [`is_plain`] for every byte.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = is_plain(c as u8);
+        c += 1;
+    }
+    t
+};
 
 /// Result of scanning a quoted token.
 #[derive(Debug, PartialEq, Eq)]
