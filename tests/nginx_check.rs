@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use e2e::{nginx_test_file, require_nginx, Verdict};
 use nginx_edit::check::{check_set, CheckOptions};
-use nginx_edit::includes::{ConfigSet, LoadError};
+use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -14,7 +14,11 @@ fn root() -> PathBuf {
 
 /// The first error `nginx-edit check` finds, as a verdict.
 fn ours(path: &Path) -> Verdict {
-    let set = match ConfigSet::load(path, None) {
+    let options = LoadOptions {
+        tolerate_cycles: true,
+        ..LoadOptions::default()
+    };
+    let set = match ConfigSet::load_with(path, &options) {
         Ok(set) => set,
         Err(LoadError::Parse { error, .. }) => {
             return Verdict::Error {
@@ -30,15 +34,18 @@ fn ours(path: &Path) -> Verdict {
         }
         Err(e) => panic!("{e}"),
     };
+    let cycle = set
+        .cycles
+        .first()
+        .map(|c| (c.line, "include cycle".to_string()));
     match check_set(&set, &CheckOptions::default())
         .into_iter()
         .find(|f| f.severity == "error")
+        .map(|f| (f.line, f.message))
+        .or(cycle)
     {
         None => Verdict::Ok,
-        Some(f) => Verdict::Error {
-            message: f.message,
-            line: f.line,
-        },
+        Some((line, message)) => Verdict::Error { message, line },
     }
 }
 
@@ -57,6 +64,12 @@ fn modelled(message: &str) -> bool {
         "map parameter",
         "no \"events\" section",
         "too long parameter",
+        "is outside location",
+        "cannot be inside the",
+        "can be on the server level only",
+        "invalid location modifier",
+        "duplicate upstream",
+        "unknown log format",
     ]
     .iter()
     .any(|m| message.contains(m))

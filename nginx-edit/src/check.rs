@@ -105,6 +105,9 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         loaded: Vec::new(),
         findings: Vec::new(),
         depth: 0,
+        locations: Vec::new(),
+        upstreams: Vec::new(),
+        log_formats: vec!["combined".into()],
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -134,6 +137,85 @@ struct Walker<'a> {
     findings: Vec<Finding>,
     /// Include nesting, bounded against pathological include fan-out.
     depth: usize,
+    /// The `location` blocks we are inside, innermost last.
+    locations: Vec<Location>,
+    /// Upstream blocks defined so far, as (module kind, lowercased name).
+    upstreams: Vec<(bool, String)>,
+    /// http `log_format` names defined so far, lowercased.
+    log_formats: Vec<String>,
+}
+
+/// A `location`'s name as `ngx_http_core_location` records it.
+#[derive(Debug, Clone)]
+struct Location {
+    name: String,
+    exact: bool,
+    named: bool,
+    regex: bool,
+}
+
+impl Location {
+    /// `location [=|~|~*|^~] name` or `location @name`; `Err` is nginx's
+    /// message for a bad modifier.
+    fn from_args(args: &[String]) -> Result<Location, String> {
+        let mut loc = Location {
+            name: String::new(),
+            exact: false,
+            named: false,
+            regex: false,
+        };
+        match args {
+            [modifier, name] => {
+                loc.name = name.clone();
+                match modifier.as_str() {
+                    "=" => loc.exact = true,
+                    "^~" => {}
+                    "~" | "~*" => loc.regex = true,
+                    other => return Err(format!("invalid location modifier \"{other}\"")),
+                }
+            }
+            [name] => {
+                if let Some(rest) = name.strip_prefix('=') {
+                    loc.name = rest.into();
+                    loc.exact = true;
+                } else if let Some(rest) = name.strip_prefix("^~") {
+                    loc.name = rest.into();
+                } else if let Some(rest) = name.strip_prefix('~') {
+                    loc.name = rest.strip_prefix('*').unwrap_or(rest).into();
+                    loc.regex = true;
+                } else {
+                    loc.name = name.clone();
+                    loc.named = name.starts_with('@');
+                }
+            }
+            _ => {}
+        }
+        Ok(loc)
+    }
+
+    /// `ngx_http_core_location`'s rules for a location inside `parent`.
+    fn nested_in(&self, parent: &Location) -> Result<(), String> {
+        let (n, p) = (&self.name, &parent.name);
+        if parent.exact {
+            return Err(format!(
+                "location \"{n}\" cannot be inside the exact location \"{p}\""
+            ));
+        }
+        if parent.named {
+            return Err(format!(
+                "location \"{n}\" cannot be inside the named location \"{p}\""
+            ));
+        }
+        if self.named {
+            return Err(format!(
+                "named location \"{n}\" can be on the server level only"
+            ));
+        }
+        if !self.regex && !n.as_bytes().starts_with(p.as_bytes()) {
+            return Err(format!("location \"{n}\" is outside location \"{p}\""));
+        }
+        Ok(())
+    }
 }
 
 impl Walker<'_> {
@@ -258,10 +340,24 @@ impl Walker<'_> {
         if name == "include" {
             return self.include(file, d, ctx);
         }
+        if let Err(message) = self.handler_rules(d, name, ctx) {
+            self.error(file, at, message);
+            return 0;
+        }
         match spec.block_body(ctx) {
             Some(BlockBody::Directives(inner)) => {
                 if let Some(block) = d.block() {
+                    let location = (name == "location" && inner == Context::HttpLocation)
+                        .then(|| Location::from_args(&args_of(d)).ok())
+                        .flatten();
+                    let pushed = location.is_some();
+                    if let Some(loc) = location {
+                        self.locations.push(loc);
+                    }
                     let servers = self.walk(file, block, inner);
+                    if pushed {
+                        self.locations.pop();
+                    }
                     let is_upstream =
                         matches!(inner, Context::HttpUpstream | Context::StreamUpstream);
                     if is_upstream && servers == 0 {
@@ -278,6 +374,55 @@ impl Walker<'_> {
             Some(BlockBody::RawLua) | None => {}
         }
         0
+    }
+
+    /// The checks some directives' own handlers make as they are read, in
+    /// nginx's words: location nesting, duplicate upstreams, log formats.
+    fn handler_rules(&mut self, d: Directive<'_>, name: &str, ctx: Context) -> Result<(), String> {
+        match name {
+            "location" if matches!(ctx, Context::HttpServer | Context::HttpLocation) => {
+                let loc = Location::from_args(&args_of(d))?;
+                if ctx == Context::HttpLocation {
+                    if let Some(parent) = self.locations.last() {
+                        loc.nested_in(parent)?;
+                    }
+                }
+            }
+            "upstream" if d.body_kind() == BodyKind::Block => {
+                let http = ctx.module_kind() == crate::directives::ModuleKind::Http;
+                let key = (
+                    http,
+                    args_of(d)
+                        .first()
+                        .cloned()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase(),
+                );
+                if self.upstreams.contains(&key) {
+                    return Err(format!(
+                        "duplicate upstream \"{}\"",
+                        args_of(d).first().cloned().unwrap_or_default()
+                    ));
+                }
+                self.upstreams.push(key);
+            }
+            "log_format" if ctx == Context::Http => {
+                if let Some(n) = args_of(d).first() {
+                    self.log_formats.push(n.to_ascii_lowercase());
+                }
+            }
+            "access_log" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
+                let args = args_of(d);
+                if args.len() >= 2 && args[0] != "off" {
+                    let format = &args[1];
+                    if !self.log_formats.contains(&format.to_ascii_lowercase()) {
+                        return Err(format!("unknown log format \"{format}\""));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Follows an include into the context of the `include` line.
@@ -323,6 +468,11 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// A directive's arguments as nginx sees them.
+fn args_of(d: Directive<'_>) -> Vec<String> {
+    d.args().map(|a| a.text()).collect()
 }
 
 #[cfg(test)]
@@ -402,6 +552,48 @@ mod tests {
         assert_eq!(
             findings("http {}\n"),
             one(1, "no \"events\" section in configuration")
+        );
+    }
+
+    #[test]
+    fn location_nesting_upstreams_and_log_formats() {
+        let http = |body: &str| format!("events {{}}\nhttp {{\n{body}\n}}\n");
+        assert_eq!(
+            findings(&http("server {\n location /a {\n  location /b { }\n }\n}")),
+            one(5, "location \"/b\" is outside location \"/a\"")
+        );
+        assert_eq!(
+            findings(&http(
+                "server {\n location = /a {\n  location /a/b { }\n }\n}"
+            )),
+            one(
+                5,
+                "location \"/a/b\" cannot be inside the exact location \"/a\""
+            )
+        );
+        assert_eq!(
+            findings(&http("server {\n location /a {\n  location @x { }\n }\n}")),
+            one(5, "named location \"@x\" can be on the server level only")
+        );
+        assert_eq!(
+            findings(&http(
+                "server {\n location /a {\n  location ~ \\.php$ { }\n  location /a/b { }\n }\n}"
+            )),
+            vec![]
+        );
+        assert_eq!(
+            findings(&http("server { location foo /a { } }")),
+            one(3, "invalid location modifier \"foo\"")
+        );
+        assert_eq!(
+            findings(&http(
+                "upstream a { server x:1; }\nupstream A { server x:2; }"
+            )),
+            one(4, "duplicate upstream \"A\"")
+        );
+        assert_eq!(
+            findings(&http("access_log /x main;\nlog_format main $remote_addr;\naccess_log /y main;\naccess_log /z combined;")),
+            one(3, "unknown log format \"main\"")
         );
     }
 

@@ -103,6 +103,19 @@ pub struct LoadOptions {
     /// Absolute prefixes mapped onto local folders, for checking a config
     /// kept in a repository: `("/etc/nginx", "./nginx")`.
     pub roots: Vec<(PathBuf, PathBuf)>,
+    /// Record include cycles in [`ConfigSet::cycles`] and go on (for
+    /// `check`, which reports them after what nginx would report first)
+    /// instead of failing the load.
+    pub tolerate_cycles: bool,
+}
+
+/// An include that would include a file already being read.
+#[derive(Debug, Clone)]
+pub struct IncludeCycle {
+    pub from: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub chain: Vec<PathBuf>,
 }
 
 /// A main file and every file it includes.
@@ -113,6 +126,9 @@ pub struct ConfigSet {
     /// Files in the order nginx reads them; the main file first.
     pub files: Vec<ConfigFile>,
     pub unresolved: Vec<UnresolvedInclude>,
+    /// Include cycles, when loaded with `tolerate_cycles`.
+    pub cycles: Vec<IncludeCycle>,
+    tolerate_cycles: bool,
     /// For each `include` directive (file index, byte offset of the
     /// directive), the indices of the files it resolved to, in order.
     edges: Vec<(usize, usize, Vec<usize>)>,
@@ -127,6 +143,8 @@ impl ConfigSet {
             roots: Vec::new(),
             files: vec![file],
             unresolved: Vec::new(),
+            cycles: Vec::new(),
+            tolerate_cycles: false,
             edges: Vec::new(),
         })
     }
@@ -137,7 +155,7 @@ impl ConfigSet {
     pub fn load(main: &Path, prefix: Option<&Path>) -> Result<ConfigSet, LoadError> {
         let options = LoadOptions {
             prefix: prefix.map(Path::to_path_buf),
-            roots: Vec::new(),
+            ..LoadOptions::default()
         };
         Self::load_with(main, &options)
     }
@@ -150,6 +168,8 @@ impl ConfigSet {
             roots: options.roots.clone(),
             files: Vec::new(),
             unresolved: Vec::new(),
+            cycles: Vec::new(),
+            tolerate_cycles: options.tolerate_cycles,
             edges: Vec::new(),
         };
         let mut stack = Vec::new();
@@ -191,6 +211,15 @@ impl ConfigSet {
                 if let Some(pos) = stack.iter().position(|p| *p == canon) {
                     let mut chain: Vec<PathBuf> = stack[pos..].to_vec();
                     chain.push(canon);
+                    if self.tolerate_cycles {
+                        self.cycles.push(IncludeCycle {
+                            from: path.to_path_buf(),
+                            line,
+                            column,
+                            chain,
+                        });
+                        continue;
+                    }
                     return Err(LoadError::Cycle {
                         from: path.to_path_buf(),
                         line,

@@ -118,6 +118,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
         let options = LoadOptions {
             prefix: a.prefix.clone(),
             roots: roots.clone(),
+            tolerate_cycles: true,
         };
         match ConfigSet::load_with(file, &options) {
             Ok(set) => {
@@ -144,7 +145,25 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                         src,
                     ));
                 }
-                for d in crate::check::check_set(&set, &check_opts) {
+                let cycles = set.cycles.iter().map(|c| crate::check::Finding {
+                    file: c.from.display().to_string(),
+                    line: c.line,
+                    column: c.column,
+                    severity: "error",
+                    message: format!(
+                        "include cycle: {}",
+                        c.chain
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(" -> ")
+                    ),
+                });
+                let findings: Vec<_> = crate::check::check_set(&set, &check_opts)
+                    .into_iter()
+                    .chain(cycles)
+                    .collect();
+                for d in findings {
                     let src = line_of(&d.file, d.line);
                     diagnostics.push((
                         Diagnostic {
