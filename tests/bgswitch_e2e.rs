@@ -239,6 +239,50 @@ fn wrong_pool_through_the_lb_is_rolled_back() {
 }
 
 #[test]
+fn soak_breach_rolls_back_and_exits_5() {
+    let Some(mut lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    let before = read(&lab.site);
+    let traffic = load(&lab);
+    let (bin, _) = workspace_binaries();
+    let mut child = Command::new(bin)
+        .arg("-c")
+        .arg(&lab.config)
+        .args(["switch", "--soak", "20s", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the switch is verified and soaking, green's app dies: nginx
+    // answers 502 and green's sidecar starts failing.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line.unwrap();
+        if line.contains("\"step\":\"smoke-lb\"") {
+            assert!(line.contains("\"ok\":true"), "{line}");
+            lab.kill_app("green");
+        }
+        lines.push(line);
+    }
+    let status = child.wait().unwrap();
+    let stats = traffic.stop();
+    let all = lines.join("\n");
+    assert_eq!(status.code(), Some(5), "{all}");
+    assert!(
+        lines.last().unwrap().contains("\"result\":\"rolled_back\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("\"step\":\"soak\",") || all.contains("\"step\":\"soak\""),
+        "{all}"
+    );
+    assert_eq!(read(&lab.site), before);
+    assert_eq!(serving(&lab), "blue");
+    assert!(stats.failed > 0, "the breach was real: {stats:?}");
+}
+
+#[test]
 fn a_second_switch_exits_6_at_once() {
     let Some(lab) = lab(SwitchKind::Map) else {
         return;

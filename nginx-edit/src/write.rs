@@ -116,6 +116,26 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owned.conf");
+        fs::write(&path, b"old").unwrap();
+        // As root, hand the file to `nobody` first, as /etc/nginx files
+        // often belong to another user than the one deploying.
+        let nobody = 65534;
+        let want = if std::os::unix::fs::chown(&path, Some(nobody), Some(nobody)).is_ok() {
+            (nobody, nobody)
+        } else {
+            let m = fs::metadata(&path).unwrap();
+            (m.uid(), m.gid())
+        };
+        write_atomic(&path, b"new", None).unwrap();
+        let m = fs::metadata(&path).unwrap();
+        assert_eq!((m.uid(), m.gid()), want);
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
     fn missing_file_is_an_error_and_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let e = write_atomic(&dir.path().join("nope.conf"), b"x", None).unwrap_err();

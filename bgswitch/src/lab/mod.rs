@@ -52,6 +52,8 @@ pub struct Lab {
     pub nginx_conf: PathBuf,
     pub nginx: PathBuf,
     children: Vec<Child>,
+    /// The app processes by pool name.
+    apps: Vec<(String, Child)>,
     delayed_green: Option<std::thread::JoinHandle<()>>,
     /// Tells the thread that starts a delayed app to give up.
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -85,6 +87,7 @@ impl Lab {
             blue,
             green,
             children: Vec::new(),
+            apps: Vec::new(),
             delayed_green: None,
             cancel: Default::default(),
         };
@@ -222,10 +225,12 @@ impl Lab {
             .stdout(log("app")?)
             .stderr(log("app-err")?);
         match delay {
-            None => self.children.push(
-                app.spawn()
-                    .map_err(|e| format!("starting the {name} app: {e}"))?,
-            ),
+            None => {
+                let child = app
+                    .spawn()
+                    .map_err(|e| format!("starting the {name} app: {e}"))?;
+                self.apps.push((name.to_string(), child));
+            }
             Some(d) => {
                 // Started later by a thread; killed through the pid file.
                 let pid_file = self.dir.join(format!("{name}-app.pid"));
@@ -307,6 +312,17 @@ impl Lab {
             .output()
     }
 
+    /// Kills a pool's app (its sidecar stays): nginx then answers 502 for
+    /// that pool, and the sidecar's probe fails.
+    pub fn kill_app(&mut self, pool: &str) {
+        for (name, child) in &mut self.apps {
+            if name == pool {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
     /// The URL of the load balancer.
     pub fn lb_url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.lb_port)
@@ -342,7 +358,11 @@ impl Drop for Lab {
                 let _ = Command::new("kill").arg(pid.to_string()).status();
             }
         }
-        for c in &mut self.children {
+        for c in self
+            .children
+            .iter_mut()
+            .chain(self.apps.iter_mut().map(|(_, c)| c))
+        {
             let _ = c.kill();
             let _ = c.wait();
         }
