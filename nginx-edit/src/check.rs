@@ -108,6 +108,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         locations: Vec::new(),
         upstreams: Vec::new(),
         log_formats: vec!["combined".into()],
+        from_main: false,
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -115,8 +116,11 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
     let ctx = options
         .context
         .unwrap_or_else(|| walker.guess_context(main.doc().items()));
+    walker.from_main = ctx == Context::Main;
     walker.walk(0, main.doc().items(), ctx);
-    if ctx == Context::Main && !walker.saw_events(0, main.doc().items()) {
+    // An include that did not resolve may hold the `events` block.
+    let unresolved_top = set.unresolved.iter().any(|u| u.from == main.path);
+    if ctx == Context::Main && !unresolved_top && !walker.saw_events(0, main.doc().items()) {
         walker.findings.push(Finding {
             file: main.path.display().to_string(),
             line: 1,
@@ -143,6 +147,8 @@ struct Walker<'a> {
     upstreams: Vec<(bool, String)>,
     /// http `log_format` names defined so far, lowercased.
     log_formats: Vec<String>,
+    /// Whether the walk starts at a whole nginx.conf (not a snippet).
+    from_main: bool,
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -411,7 +417,11 @@ impl Walker<'_> {
                     self.log_formats.push(n.to_ascii_lowercase());
                 }
             }
-            "access_log" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
+            // A snippet's formats may come from the nginx.conf that includes
+            // it: only a walk that starts at a main config knows them all.
+            "access_log"
+                if self.from_main && ctx.module_kind() == crate::directives::ModuleKind::Http =>
+            {
                 let args = args_of(d);
                 if args.len() >= 2 && args[0] != "off" {
                     let format = &args[1];
@@ -594,6 +604,19 @@ mod tests {
         assert_eq!(
             findings(&http("access_log /x main;\nlog_format main $remote_addr;\naccess_log /y main;\naccess_log /z combined;")),
             one(3, "unknown log format \"main\"")
+        );
+    }
+
+    #[test]
+    fn a_snippet_may_use_formats_of_the_main_config() {
+        assert_eq!(findings("server {\n  access_log /x main;\n}\n"), vec![]);
+    }
+
+    #[test]
+    fn events_may_sit_in_an_include_that_does_not_resolve() {
+        assert_eq!(
+            findings("include /nonexistent/events.conf;\nhttp {}\n"),
+            vec![]
         );
     }
 
