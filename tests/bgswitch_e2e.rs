@@ -364,6 +364,32 @@ fn dry_run_changes_nothing_and_rollback_goes_back() {
 }
 
 #[test]
+fn a_switch_interrupted_before_its_reload_is_finished_by_the_next_run() {
+    let Some(lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    // What a run killed between its write and its reload leaves: the file
+    // says green, nginx still serves blue.
+    let blue = String::from_utf8(read(&lab.site)).unwrap();
+    let green = blue.replace("    default app_blue;", "    default app_green;");
+    std::fs::write(&lab.site, &green).unwrap();
+    assert_eq!(serving(&lab), "blue");
+    let o = bgswitch(&lab, &["switch", "--to", "green", "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(last_result(&o), "switched", "{}", text(&o));
+    assert!(
+        text(&o).contains("finishing an interrupted switch"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(serving(&lab), "green");
+    assert_eq!(String::from_utf8(read(&lab.site)).unwrap(), green);
+    // and now it is really live: nothing to do
+    let o = bgswitch(&lab, &["switch", "--to", "green", "--json"]);
+    assert_eq!(last_result(&o), "unchanged", "{}", text(&o));
+}
+
+#[test]
 fn kill_9_at_any_moment_leaves_a_whole_file_and_a_serving_nginx() {
     let Some(lab) = lab(SwitchKind::Map) else {
         return;

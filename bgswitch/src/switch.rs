@@ -61,6 +61,7 @@ pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
         from: None,
         to: None,
         file: None,
+        repair: false,
     };
     let outcome = run.steps();
     let took = started.elapsed();
@@ -87,6 +88,8 @@ struct Run<'a> {
     to: Option<String>,
     /// The nginx file edited, once it was written.
     file: Option<PathBuf>,
+    /// Finishing an interrupted switch: the file already says the target.
+    repair: bool,
 }
 
 /// The bytes to put back, and where.
@@ -192,11 +195,35 @@ impl Run<'_> {
             json!({ "live": live, "target": target }),
         );
         if live.as_deref() == Some(target.as_str()) {
-            return self.outcome("unchanged", exit::OK, format!("{target} is already live"));
+            // The file says so; the load balancer must agree. A run killed
+            // between its write and its reload leaves a file nginx has not
+            // loaded: then this run finishes that switch.
+            let expect = self.cfg.pools[&target].expect.clone();
+            let quick = self.cfg.verify.timeout.min(Duration::from_secs(2));
+            if self.opts.dry_run || self.cfg.verify.url.is_none() {
+                return self.outcome("unchanged", exit::OK, format!("{target} is already live"));
+            }
+            match self.verify_within(&expect, quick) {
+                Ok(_) => {
+                    return self.outcome("unchanged", exit::OK, format!("{target} is already live"))
+                }
+                Err(e) => {
+                    self.out.note(&format!(
+                        "{} says {target} is live, but {e}: finishing an interrupted switch (nginx -t, reload, verify)",
+                        files.path().display()
+                    ));
+                    self.repair = true;
+                    self.from = self.cfg.pools.keys().find(|k| **k != target).cloned();
+                }
+            }
         }
 
         // Plan the edit now, so a dry run and a bad pool fail before anything.
-        let planned = match files.plan(self.cfg, live.as_deref(), &target) {
+        let planned = match self.repair {
+            true => Ok(files.doc().clone()),
+            false => files.plan(self.cfg, live.as_deref(), &target),
+        };
+        let planned = match planned {
             Ok(doc) => doc,
             Err(e) => {
                 self.out
@@ -229,7 +256,16 @@ impl Run<'_> {
 
         // 5. edit + test
         let t = Instant::now();
-        let written = match self.write(&path, &old, planned.as_bytes()) {
+        let write = if self.repair {
+            // The file already holds the target's version.
+            Ok(Written {
+                path: path.clone(),
+                old: old.clone(),
+            })
+        } else {
+            self.write(&path, &old, planned.as_bytes())
+        };
+        let written = match write {
             Ok(w) => {
                 self.file = Some(path.clone());
                 w
@@ -602,6 +638,23 @@ impl Run<'_> {
         reloaded: bool,
     ) -> Option<Outcome> {
         let t = Instant::now();
+        if self.repair {
+            // There is no older version to go back to: the file was already
+            // the target's when this run began.
+            let msg = format!(
+                "{} is unchanged (it already said {}); nginx {} it",
+                w.path.display(),
+                self.to.as_deref().unwrap_or("the target"),
+                if reloaded {
+                    "was reloaded with"
+                } else {
+                    "did not load"
+                }
+            );
+            self.out
+                .step("rollback", false, t.elapsed(), &msg, json!({}));
+            return Some(self.outcome("failed", exit::RELOAD_OR_VERIFY, msg));
+        }
         if let Err(e) = nginx_edit::write::write_atomic(&w.path, &w.old, None) {
             let msg = format!(
                 "ROLLBACK FAILED: could not write the old bytes back to {} ({e}); the file holds the NEW version; nginx is running the {} configuration",
@@ -664,13 +717,18 @@ impl Run<'_> {
     /// its master lets the old workers accept for 100 ms after starting the
     /// new ones), in ms.
     fn verify(&mut self, expect: &str) -> Result<(String, u64), String> {
+        self.verify_within(expect, self.cfg.verify.timeout)
+    }
+
+    /// [`Run::verify`] bounded by `timeout`.
+    fn verify_within(&mut self, expect: &str, timeout: Duration) -> Result<(String, u64), String> {
         let v = &self.cfg.verify;
         let Some(url) = &v.url else {
             return Ok(("no [verify] url configured".into(), 0));
         };
         let url = Url::parse(url).map_err(|e| format!("verify.url: {e}"))?;
         let started = Instant::now();
-        let deadline = started + v.timeout;
+        let deadline = started + timeout;
         let mut handover = Duration::ZERO;
         let mut streak = 0;
         let mut last = String::from("no answer yet");
@@ -711,8 +769,8 @@ impl Run<'_> {
             std::thread::sleep(Duration::from_millis(1));
         }
         Err(format!(
-            "{url} did not answer from {expect} {} times in a row within {:?} (last: {last})",
-            v.consecutive, v.timeout
+            "{url} did not answer from {expect} {} times in a row within {timeout:?} (last: {last})",
+            v.consecutive
         ))
     }
 
