@@ -360,6 +360,7 @@ fn dry_run_changes_nothing_and_rollback_goes_back() {
     let s = bgswitch(&lab, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
     assert_eq!(v["live"], "blue");
+    assert_eq!(v["serving"], "blue");
     assert_eq!(v["pools"]["green"]["health"][0]["status"], "drained");
 }
 

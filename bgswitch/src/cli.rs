@@ -179,7 +179,8 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
             json!({ "servers": files.pool_addresses(cfg, name), "health": health }),
         );
     }
-    let doc = json!({ "live": live, "file": files.path(), "pools": pools });
+    let serving = serving_pool(cfg);
+    let doc = json!({ "live": live, "serving": serving, "file": files.path(), "pools": pools });
     let mut out = std::io::stdout().lock();
     if as_json {
         let _ = writeln!(out, "{doc}");
@@ -190,6 +191,9 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
             live.as_deref().unwrap_or("(none)"),
             files.path().display()
         );
+        if let Some(s) = &serving {
+            let _ = writeln!(out, "serving through the load balancer: {s}");
+        }
         for (name, p) in &pools {
             let mark = if live.as_deref() == Some(name.as_str()) {
                 "*"
@@ -216,6 +220,24 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
         }
     }
     exit::OK
+}
+
+/// Which pool answers through `[verify] url` now (by its `expect`), if
+/// one is configured and answers.
+fn serving_pool(cfg: &Config) -> Option<String> {
+    let url = crate::http::Url::parse(cfg.verify.url.as_deref()?).ok()?;
+    let r = crate::http::request("GET", &url, &[], Duration::from_secs(2)).ok()?;
+    let seen = match (&cfg.verify.header, &cfg.verify.json_field) {
+        (Some(h), _) => r.header(h).map(str::to_string),
+        (None, Some(f)) => r.json_field(f),
+        (None, None) => None,
+    }?;
+    Some(
+        cfg.pools
+            .values()
+            .find(|p| p.expect == seen)
+            .map_or(seen, |p| p.name.clone()),
+    )
 }
 
 fn rollback(cfg: &Config, as_json: bool) -> u8 {
