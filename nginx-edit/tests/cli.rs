@@ -344,3 +344,92 @@ fn parse_json_and_closed_stdout() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn check_exit_codes_formats_and_include_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("nginx/conf.d")).unwrap();
+    // Absolute includes as on the server, mapped onto the repository folder.
+    fs::write(
+        d.join("nginx/nginx.conf"),
+        "events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n    include /etc/nginx/missing.types;\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("nginx/conf.d/app.conf"),
+        "server {\n    listen 80;\n}\n",
+    )
+    .unwrap();
+    let main = d.join("nginx/nginx.conf");
+    let root = format!("/etc/nginx={}", s(&d.join("nginx")));
+
+    // clean: an include that does not resolve is only a warning
+    let o = run(&["check", "--include-root", &root, s(&main)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("warning: include \"") && stdout(&o).contains("missing.types"),
+        "{}",
+        stdout(&o)
+    );
+
+    // a mistake in the included file, found through the mapped include
+    fs::write(
+        d.join("nginx/conf.d/app.conf"),
+        "server {\n    listen 80;\n    prox_pass x;\n}\n",
+    )
+    .unwrap();
+    let o = run(&["check", "--include-root", &root, s(&main)]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let app = s(&d.join("nginx/conf.d/app.conf")).to_string();
+    assert!(
+        out.contains(&format!(
+            "{app}:3:16: error: unknown directive \"prox_pass\"\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 |     prox_pass x;\n  |                ^"),
+        "{out}"
+    );
+    // without the mapping the include does not resolve, so nothing is found
+    let o = run(&["check", s(&main)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // JSON diagnostics
+    let o = run(&[
+        "check",
+        "--format",
+        "json",
+        "--include-root",
+        &root,
+        s(&main),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["line"], 3);
+    assert_eq!(errors[0]["message"], "unknown directive \"prox_pass\"");
+
+    // a syntax error is a problem found (1); an unreadable file is exit 2
+    fs::write(d.join("bad.conf"), "events {}\nhttp {\n").unwrap();
+    let o = run(&["check", s(&d.join("bad.conf"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("error: unexpected end of file, expecting \"}\""),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["check", s(&d.join("nope.conf"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope.conf"), "{}", stderr(&o));
+    let o = run(&["check", "--include-root", "relative=x", s(&main)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--include-root"), "{}", stderr(&o));
+}
