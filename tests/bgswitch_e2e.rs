@@ -436,6 +436,21 @@ fn bad_config_key_exits_2_before_anything() {
     let Some(lab) = lab(SwitchKind::Map) else {
         return;
     };
+    let before = read(&lab.site);
+    let o = bgswitch(&lab, &["rollback"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("no switch to roll back"), "{}", text(&o));
+    let o = bgswitch(&lab, &["switch", "--to", "purple"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(
+        text(&o).contains("--to purple: no such pool"),
+        "{}",
+        text(&o)
+    );
+    let o = bgswitch(&lab, &["switch", "--soak", "soon"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("--soak"), "{}", text(&o));
+    assert_eq!(read(&lab.site), before);
     let good = std::fs::read_to_string(&lab.config).unwrap();
     std::fs::write(
         &lab.config,
