@@ -13,6 +13,7 @@ pub mod duration;
 pub mod http;
 pub mod metrics;
 pub mod monitor;
+pub mod ports;
 pub mod probe;
 pub mod procstats;
 pub mod shared;

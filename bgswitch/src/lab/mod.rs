@@ -65,7 +65,7 @@ pub type LabError = String;
 impl Lab {
     pub fn start(opts: &LabOptions) -> Result<Lab, LabError> {
         let dir = unique_dir()?;
-        let ports = free_ports(5)?;
+        let ports = health_sidecar::ports::free_loopback_ports(5).map_err(|e| e.to_string())?;
         let (lb_port, blue, green) = (
             ports[0],
             PoolPorts {
@@ -284,12 +284,37 @@ impl Lab {
             }
             if Instant::now() >= deadline {
                 return Err(format!(
-                    "lab not ready after {timeout:?} (nginx answers: {lb_ok}, blue sidecar ready: {ready}); logs in {}",
-                    self.dir.join("logs").display()
+                    "lab not ready after {timeout:?} (nginx answers: {lb_ok}, blue sidecar ready: {ready}); logs in {}{}",
+                    self.dir.join("logs").display(),
+                    self.log_tails()
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The last lines of every non-empty log, for an error that has to be
+    /// understood from a CI transcript after the lab's folder is gone.
+    fn log_tails(&self) -> String {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("logs")) else {
+            return String::new();
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        let mut out = String::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            if lines.is_empty() || path.ends_with("access.log") {
+                continue;
+            }
+            out.push_str(&format!("\n--- {}:", path.display()));
+            for line in &lines[lines.len().saturating_sub(8)..] {
+                out.push_str("\n  ");
+                out.push_str(line);
+            }
+        }
+        out
     }
 
     /// The pid of nginx's master.
@@ -379,18 +404,6 @@ fn unique_dir() -> Result<PathBuf, LabError> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
-}
-
-/// `n` distinct free loopback ports.
-fn free_ports(n: usize) -> Result<Vec<u16>, LabError> {
-    let listeners: Vec<std::net::TcpListener> = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string()))
-        .collect()
 }
 
 /// A binary next to the running one (`target/debug/health-sidecar`), else

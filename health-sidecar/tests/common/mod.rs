@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -15,12 +15,10 @@ pub const TESTAPP: &str = env!("CARGO_BIN_EXE_sidecar-testapp");
 /// Longest any single wait in these tests may take before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
+/// A free loopback port outside the ephemeral range (see
+/// [`health_sidecar::ports`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    health_sidecar::ports::free_loopback_port().unwrap()
 }
 
 /// Polls `cond` every 25 ms until it holds; panics naming `what` after
