@@ -70,6 +70,11 @@ fn modelled(message: &str) -> bool {
         "invalid location modifier",
         "duplicate upstream",
         "unknown log format",
+        "directive is duplicate",
+        "directive invalid value",
+        "directive invalid number",
+        "invalid condition",
+        "in condition",
     ]
     .iter()
     .any(|m| message.contains(m))

@@ -10,6 +10,8 @@
 //! stream, mail, geoip, perl, xslt, image_filter only after `load_module`),
 //! or every standard module.
 
+mod handlers;
+
 use crate::directives::{BlockBody, Context, DirectiveSet, DirectiveSpec, Source, Terminator};
 use crate::document::{BodyKind, Directive, Item, Items};
 use crate::includes::ConfigSet;
@@ -109,6 +111,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         upstreams: Vec::new(),
         log_formats: vec!["combined".into()],
         from_main: false,
+        blocks: Vec::new(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -149,6 +152,9 @@ struct Walker<'a> {
     log_formats: Vec<String>,
     /// Whether the walk starts at a whole nginx.conf (not a snippet).
     from_main: bool,
+    /// For each open block, innermost last: the set-once fields filled so
+    /// far, as (field key, directive name).
+    blocks: Vec<Vec<(String, String)>>,
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -294,6 +300,15 @@ impl Walker<'_> {
     /// Checks a block's directives; returns how many `server` directives it
     /// holds (directly or through includes), for `upstream`.
     fn walk(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
+        self.blocks.push(Vec::new());
+        let servers = self.walk_items(file, items, ctx);
+        self.blocks.pop();
+        servers
+    }
+
+    /// Checks directives of the current block (a block's own, or an
+    /// included file's).
+    fn walk_items(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
         let mut servers = 0;
         for d in items.filter_map(Item::into_directive) {
             let name = String::from_utf8_lossy(&d.name()).into_owned();
@@ -328,6 +343,10 @@ impl Walker<'_> {
                     return 0;
                 }
             };
+        if let Err(message) = self.handler_values(spec, d, name) {
+            self.error(file, at, message);
+            return 0;
+        }
         if spec.on_off {
             if let Some(arg) = d.arg(0) {
                 if let Err(e) = spec.check_flag_value(&arg.text()) {
@@ -380,6 +399,33 @@ impl Walker<'_> {
             Some(BlockBody::RawLua) | None => {}
         }
         0
+    }
+
+    /// The first checks of a set-handler: a field set twice in one block,
+    /// a number, size or time that does not parse, an `if` condition.
+    fn handler_values(
+        &mut self,
+        spec: &DirectiveSpec,
+        d: Directive<'_>,
+        name: &str,
+    ) -> Result<(), String> {
+        if handlers::set_once(spec.set) {
+            let key = handlers::field_key(spec.set, name);
+            if let Some(block) = self.blocks.last_mut() {
+                if let Some((_, earlier)) = block.iter().find(|(k, _)| k == key) {
+                    return Err(handlers::duplicate_message(name, earlier));
+                }
+                block.push((key.to_string(), name.to_string()));
+            }
+        }
+        let args = args_of(d);
+        if let Err(e) = handlers::slot_value(spec.set, &args) {
+            return Err(format!("\"{name}\" directive {e}"));
+        }
+        if spec.set == "ngx_http_rewrite_if" {
+            handlers::if_condition(&args)?;
+        }
+        Ok(())
     }
 
     /// The checks some directives' own handlers make as they are read, in
@@ -445,7 +491,7 @@ impl Walker<'_> {
         for &target in self.set.include_targets(file, d.span().start) {
             let doc = self.set.files[target].doc();
             if doc.mode() == crate::ParseMode::Directives {
-                servers += self.walk(target, doc.items(), ctx);
+                servers += self.walk_items(target, doc.items(), ctx);
             }
         }
         self.depth -= 1;

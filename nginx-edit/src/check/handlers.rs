@@ -1,0 +1,398 @@
+//! What nginx's set-handlers check once `ngx_conf_handler` has accepted a
+//! directive's context and argument count: a value set twice in one block
+//! (`"root" directive is duplicate`), numbers, sizes and times that do not
+//! parse (`"keepalive_timeout" directive invalid value`), and the
+//! condition of an `if`.
+//!
+//! Read from nginx 1.22.1: `src/core/ngx_conf_file.c` (the generic
+//! `ngx_conf_set_*_slot` handlers), `src/core/ngx_parse.c` (sizes,
+//! offsets, times), `src/core/ngx_string.c` (`ngx_atoi`) and
+//! `src/http/modules/ngx_http_rewrite_module.c` (`if` conditions).
+
+/// Set-handlers that refuse a second value in the same block: each starts
+/// with `if (field is set) return "is duplicate";`, whatever the
+/// arguments. Found by reading every handler of nginx 1.22.1 that returns
+/// "is duplicate"; the ones whose refusal depends on the arguments
+/// (`limit_req`, `mirror`, `proxy_redirect`, `proxy_cookie_*`, `http2_push`)
+/// are left out.
+const SET_ONCE: &[&str] = &[
+    "ngx_conf_set_access_slot",
+    "ngx_conf_set_bufs_slot",
+    "ngx_conf_set_enum_slot",
+    "ngx_conf_set_flag_slot",
+    "ngx_conf_set_msec_slot",
+    "ngx_conf_set_num_slot",
+    "ngx_conf_set_off_slot",
+    "ngx_conf_set_path_slot",
+    "ngx_conf_set_sec_slot",
+    "ngx_conf_set_size_slot",
+    "ngx_conf_set_str_slot",
+    "ngx_event_connections",
+    "ngx_event_use",
+    "ngx_events_block",
+    "ngx_http_auth_basic_user_file",
+    "ngx_http_auth_request",
+    "ngx_http_block",
+    "ngx_http_core_directio",
+    "ngx_http_core_internal",
+    "ngx_http_core_keepalive",
+    "ngx_http_core_limit_except",
+    "ngx_http_core_open_file_cache",
+    "ngx_http_core_resolver",
+    "ngx_http_core_root",
+    "ngx_http_core_set_aio",
+    "ngx_http_disable_symlinks",
+    "ngx_http_fastcgi_cache",
+    "ngx_http_fastcgi_cache_key",
+    "ngx_http_fastcgi_pass",
+    "ngx_http_fastcgi_store",
+    "ngx_http_geoip_city",
+    "ngx_http_geoip_country",
+    "ngx_http_geoip_org",
+    "ngx_http_grpc_pass",
+    "ngx_http_grpc_ssl_password_file",
+    "ngx_http_headers_expires",
+    "ngx_http_log_open_file_cache",
+    "ngx_http_memcached_pass",
+    "ngx_http_proxy_cache",
+    "ngx_http_proxy_cache_key",
+    "ngx_http_proxy_pass",
+    "ngx_http_proxy_ssl_password_file",
+    "ngx_http_proxy_store",
+    "ngx_http_realip",
+    "ngx_http_scgi_cache",
+    "ngx_http_scgi_cache_key",
+    "ngx_http_scgi_pass",
+    "ngx_http_scgi_store",
+    "ngx_http_set_charset_slot",
+    "ngx_http_set_complex_value_size_slot",
+    "ngx_http_set_complex_value_slot",
+    "ngx_http_set_complex_value_zero_slot",
+    "ngx_http_ssl_ocsp_cache",
+    "ngx_http_ssl_password_file",
+    "ngx_http_try_files",
+    "ngx_http_upstream_bind_set_slot",
+    "ngx_http_upstream_keepalive",
+    "ngx_http_userid_expires",
+    "ngx_http_userid_mark",
+    "ngx_http_uwsgi_cache",
+    "ngx_http_uwsgi_cache_key",
+    "ngx_http_uwsgi_pass",
+    "ngx_http_uwsgi_ssl_password_file",
+    "ngx_http_uwsgi_store",
+    "ngx_http_xslt_entities",
+    "ngx_mail_block",
+    "ngx_mail_core_resolver",
+    "ngx_mail_ssl_password_file",
+    "ngx_openssl_engine",
+    "ngx_set_cpu_affinity",
+    "ngx_set_user",
+    "ngx_set_worker_processes",
+    "ngx_stream_block",
+    "ngx_stream_core_resolver",
+    "ngx_stream_geoip_city",
+    "ngx_stream_geoip_country",
+    "ngx_stream_geoip_org",
+    "ngx_stream_log_open_file_cache",
+    "ngx_stream_proxy_bind",
+    "ngx_stream_proxy_pass",
+    "ngx_stream_proxy_ssl_password_file",
+    "ngx_stream_return",
+    "ngx_stream_set_complex_value_size_slot",
+    "ngx_stream_set_complex_value_slot",
+    "ngx_stream_set_complex_value_zero_slot",
+];
+
+/// Whether a directive with this set-handler may appear once per block.
+pub fn set_once(handler: &str) -> bool {
+    SET_ONCE.contains(&handler)
+}
+
+/// The key under which a set-once directive's field is remembered in its
+/// block: `root` and `alias` fill the same field.
+pub fn field_key<'n>(handler: &str, name: &'n str) -> &'n str {
+    if handler == "ngx_http_core_root" {
+        "root"
+    } else {
+        name
+    }
+}
+
+/// nginx's message for `name` set again in a block where `earlier` (the
+/// name that set the same field) was seen.
+pub fn duplicate_message(name: &str, earlier: &str) -> String {
+    if name == earlier {
+        format!("\"{name}\" directive is duplicate")
+    } else {
+        format!("\"{name}\" directive is duplicate, \"{earlier}\" directive was specified earlier")
+    }
+}
+
+/// The value checks of the generic number, size, offset, time and buffer
+/// handlers, as the handler's error (nginx prefixes `"NAME" directive `).
+pub fn slot_value(handler: &str, args: &[String]) -> Result<(), &'static str> {
+    let first = args.first().map(String::as_bytes).unwrap_or_default();
+    let ok = match handler {
+        "ngx_conf_set_num_slot" => {
+            return atoi(first).map(drop).ok_or("invalid number");
+        }
+        "ngx_conf_set_size_slot" => parse_size(first).is_some(),
+        "ngx_conf_set_off_slot" => parse_offset(first).is_some(),
+        "ngx_conf_set_msec_slot" => parse_time(first, false).is_some(),
+        "ngx_conf_set_sec_slot" => parse_time(first, true).is_some(),
+        "ngx_conf_set_bufs_slot" => {
+            let size = args.get(1).map(String::as_bytes).unwrap_or_default();
+            atoi(first).is_some_and(|n| n > 0) && parse_size(size).is_some_and(|s| s > 0)
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("invalid value")
+    }
+}
+
+/// `ngx_atoi`: decimal digits only, no sign, no overflow.
+fn atoi(s: &[u8]) -> Option<i64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0i64, |acc, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(i64::from(b - b'0'))
+    })
+}
+
+/// A number with an optional unit whose scales are `units`.
+fn scaled(s: &[u8], units: &[(u8, i64)]) -> Option<i64> {
+    let (&last, head) = s.split_last()?;
+    match units.iter().find(|(u, _)| last.to_ascii_lowercase() == *u) {
+        Some(&(_, scale)) => atoi(head).and_then(|n| n.checked_mul(scale)),
+        None => atoi(s),
+    }
+}
+
+/// `ngx_parse_size`: `512`, `8k`, `1m`.
+fn parse_size(s: &[u8]) -> Option<i64> {
+    scaled(s, &[(b'k', 1 << 10), (b'm', 1 << 20)])
+}
+
+/// `ngx_parse_offset`: `512`, `8k`, `1m`, `2g`.
+fn parse_offset(s: &[u8]) -> Option<i64> {
+    scaled(s, &[(b'k', 1 << 10), (b'm', 1 << 20), (b'g', 1 << 30)])
+}
+
+/// `ngx_parse_time`: `30s`, `1h 30m`, `500ms` (not for seconds), units in
+/// falling order, each once; a bare number is seconds.
+fn parse_time(s: &[u8], is_sec: bool) -> Option<i64> {
+    // The steps, largest first; `ms` is the last before a bare number.
+    const YEAR: u8 = 1;
+    const MONTH: u8 = 2;
+    const WEEK: u8 = 3;
+    const DAY: u8 = 4;
+    const HOUR: u8 = 5;
+    const MIN: u8 = 6;
+    const SEC: u8 = 7;
+    const MSEC: u8 = 8;
+    const LAST: u8 = 9;
+    let mut step = if is_sec { 0 } else { MONTH };
+    let (mut value, mut total, mut valid) = (0i64, 0i64, false);
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        i += 1;
+        if b.is_ascii_digit() {
+            value = value.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+            valid = true;
+            continue;
+        }
+        let (next, mut scale): (u8, i64) = match b {
+            b'y' if step == 0 => (YEAR, 60 * 60 * 24 * 365),
+            b'M' if step < MONTH => (MONTH, 60 * 60 * 24 * 30),
+            b'w' if step < WEEK => (WEEK, 60 * 60 * 24 * 7),
+            b'd' if step < DAY => (DAY, 60 * 60 * 24),
+            b'h' if step < HOUR => (HOUR, 60 * 60),
+            b'm' if s.get(i) == Some(&b's') => {
+                if is_sec || step >= MSEC {
+                    return None;
+                }
+                i += 1;
+                (MSEC, 1)
+            }
+            b'm' if step < MIN => (MIN, 60),
+            b's' if step < SEC => (SEC, 1),
+            b' ' if step < SEC => (LAST, 1),
+            _ => return None,
+        };
+        step = next;
+        if step != MSEC && !is_sec {
+            scale *= 1000;
+        }
+        total = total.checked_add(value.checked_mul(scale)?)?;
+        value = 0;
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+    if !valid {
+        return None;
+    }
+    if !is_sec {
+        value = value.checked_mul(1000)?;
+    }
+    total.checked_add(value)
+}
+
+/// `ngx_http_rewrite_if_condition`'s checks of an `if`'s arguments, in its
+/// words; regular expressions are not compiled.
+pub fn if_condition(args: &[String]) -> Result<(), String> {
+    let invalid = |s: &str| Err(format!("invalid condition \"{s}\""));
+    // nginx strips the parentheses in place, so with one argument the
+    // first and the last are the same string.
+    let mut values: Vec<String> = args.to_vec();
+    let Some(first) = values.first() else {
+        return Ok(());
+    };
+    if !first.starts_with('(') {
+        return invalid(first);
+    }
+    let mut cur = 0;
+    if first.len() == 1 {
+        cur = 1;
+    } else {
+        values[0].remove(0);
+    }
+    let mut last = values.len() - 1;
+    if !values[last].ends_with(')') {
+        return invalid(&values[last]);
+    }
+    if values[last].len() == 1 {
+        // `( $a )`: the `)` alone; with `()` nothing is left after it.
+        match last.checked_sub(1) {
+            Some(l) => last = l,
+            None => return invalid(")"),
+        }
+    } else {
+        values[last].pop();
+    }
+    let Some(p) = values.get(cur).map(String::as_str) else {
+        return invalid(")");
+    };
+    if p.len() > 1 && p.starts_with('$') {
+        if cur != last && cur + 2 != last {
+            return invalid(p);
+        }
+        if cur == last {
+            return Ok(());
+        }
+        let op = values[cur + 1].as_str();
+        return match op {
+            "=" | "!=" | "~" | "~*" | "!~" | "!~*" => Ok(()),
+            _ => Err(format!("unexpected \"{op}\" in condition")),
+        };
+    }
+    let file_test = matches!(p, "-f" | "-d" | "-e" | "-x" | "!-f" | "!-d" | "!-e" | "!-x");
+    if (p.len() == 2 && p.starts_with('-')) || (p.len() == 3 && p.starts_with("!-")) {
+        if cur + 1 != last || !file_test {
+            return invalid(p);
+        }
+        return Ok(());
+    }
+    invalid(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn numbers_sizes_and_offsets() {
+        assert_eq!(atoi(b"0"), Some(0));
+        assert_eq!(atoi(b"-1"), None);
+        assert_eq!(atoi(b""), None);
+        assert_eq!(atoi(b"99999999999999999999"), None);
+        assert_eq!(parse_size(b"8k"), Some(8192));
+        assert_eq!(parse_size(b"1M"), Some(1 << 20));
+        assert_eq!(parse_size(b"1g"), None);
+        assert_eq!(parse_size(b"10MB"), None);
+        assert_eq!(parse_size(b"k"), None);
+        assert_eq!(parse_offset(b"2G"), Some(2 << 30));
+    }
+
+    #[test]
+    fn times_as_ngx_parse_time_reads_them() {
+        assert_eq!(parse_time(b"30", true), Some(30));
+        assert_eq!(parse_time(b"30", false), Some(30_000));
+        assert_eq!(parse_time(b"1h 30m", true), Some(5400));
+        assert_eq!(parse_time(b"1h30m", true), Some(5400));
+        assert_eq!(parse_time(b"500ms", false), Some(500));
+        assert_eq!(parse_time(b"1s 500ms", false), Some(1500));
+        assert_eq!(parse_time(b"500ms", true), None);
+        assert_eq!(parse_time(b"1y", false), None);
+        assert_eq!(parse_time(b"1y", true), Some(31_536_000));
+        assert_eq!(parse_time(b"1M", false), None);
+        assert_eq!(parse_time(b"30m 1h", true), None);
+        assert_eq!(parse_time(b"10sec", true), None);
+        assert_eq!(parse_time(b"s", true), None);
+        assert_eq!(parse_time(b"", true), None);
+        assert_eq!(parse_time(b"1d", false), Some(86_400_000));
+    }
+
+    #[test]
+    fn slot_messages() {
+        let one = |s: &str| strings(&[s]);
+        assert_eq!(
+            slot_value("ngx_conf_set_num_slot", &one("x")),
+            Err("invalid number")
+        );
+        assert_eq!(
+            slot_value("ngx_conf_set_size_slot", &one("10MB")),
+            Err("invalid value")
+        );
+        assert_eq!(slot_value("ngx_conf_set_msec_slot", &one("75s")), Ok(()));
+        assert_eq!(
+            slot_value("ngx_conf_set_bufs_slot", &strings(&["0", "4k"])),
+            Err("invalid value")
+        );
+        assert_eq!(
+            slot_value("ngx_conf_set_bufs_slot", &strings(&["8", "4k"])),
+            Ok(())
+        );
+        assert_eq!(slot_value("ngx_http_core_root", &one("x")), Ok(()));
+    }
+
+    #[test]
+    fn if_conditions_as_nginx_reads_them() {
+        let check = |args: &[&str]| if_condition(&strings(args));
+        for good in [
+            &["($a)"][..],
+            &["(", "$a", ")"],
+            &["($a", "=", "b)"],
+            &["($a", "!~*", "^x)"],
+            &["(-f", "$request_filename)"],
+            &["(!-e", "/x)"],
+        ] {
+            assert_eq!(check(good), Ok(()), "{good:?}");
+        }
+        let invalid = |s: &str| Err(format!("invalid condition \"{s}\""));
+        assert_eq!(check(&["$slow"]), invalid("$slow"));
+        assert_eq!(check(&["$slow)"]), invalid("$slow)"));
+        assert_eq!(check(&["($slow"]), invalid("$slow"));
+        assert_eq!(check(&["()"]), invalid(")"));
+        assert_eq!(check(&["(", ")"]), invalid(")"));
+        assert_eq!(check(&["($a", "b", "c", "d)"]), invalid("$a"));
+        assert_eq!(check(&["(-q", "x)"]), invalid("-q"));
+        assert_eq!(check(&["(a", "=", "b)"]), invalid("a"));
+        assert_eq!(
+            check(&["($a", "==", "b)"]),
+            Err("unexpected \"==\" in condition".into())
+        );
+    }
+}
