@@ -78,6 +78,7 @@ fn modelled(message: &str) -> bool {
     ]
     .iter()
     .any(|m| message.contains(m))
+        || (message.starts_with("unknown \"") && message.ends_with("\" variable"))
 }
 
 /// Compares verdicts; `no "events" section` has no line in nginx's output.
@@ -165,5 +166,61 @@ fn collect_mains(dir: &Path, out: &mut Vec<PathBuf>) {
                 out.push(p);
             }
         }
+    }
+}
+
+/// Every variable of the checker's table that it accepts, the real nginx
+/// accepts; every one it calls unknown (other releases, modules Debian
+/// builds as dynamic), nginx rejects with the same message.
+#[test]
+fn builtin_variables_are_the_ones_nginx_knows() {
+    let Some(nginx) = require_nginx() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let conf = dir.path().join("nginx.conf");
+    let config = |names: &[&str]| {
+        let sets: String = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("            set $probe{i} ${n};\n"))
+            .collect();
+        format!(
+            "events {{}}\nhttp {{\n    server {{\n        listen 127.0.0.1:18099;\n        location / {{\n{sets}        }}\n    }}\n}}\n"
+        )
+    };
+    let names: Vec<&str> = nginx_edit::check::builtin_http_variables().collect();
+    assert!(names.len() > 150, "{} variables", names.len());
+    std::fs::write(&conf, config(&names)).unwrap();
+    let unknown: Vec<String> = match ours(&conf) {
+        Verdict::Ok => Vec::new(),
+        Verdict::Error { .. } => {
+            let set = ConfigSet::load(&conf, None).unwrap();
+            check_set(&set, &CheckOptions::default())
+                .into_iter()
+                .map(|f| {
+                    let name = f.message.strip_prefix("unknown \"").unwrap();
+                    name.strip_suffix("\" variable").unwrap().to_string()
+                })
+                .collect()
+        }
+    };
+    assert!(unknown.iter().any(|n| n == "geoip_city"), "{unknown:?}");
+    let known: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !unknown.iter().any(|u| u == n))
+        .collect();
+    std::fs::write(&conf, config(&known)).unwrap();
+    assert_eq!(nginx_test_file(&nginx, dir.path(), &conf), Verdict::Ok);
+    for name in &unknown {
+        std::fs::write(&conf, config(&[name])).unwrap();
+        assert_eq!(
+            nginx_test_file(&nginx, dir.path(), &conf),
+            Verdict::Error {
+                message: format!("unknown \"{name}\" variable"),
+                line: 0
+            },
+            "${name}"
+        );
     }
 }

@@ -105,7 +105,7 @@ const SET_ONCE: &[&str] = &[
 
 /// Whether a directive with this set-handler may appear once per block.
 pub fn set_once(handler: &str) -> bool {
-    SET_ONCE.contains(&handler)
+    SET_ONCE.binary_search(&handler).is_ok()
 }
 
 /// The key under which a set-once directive's field is remembered in its
@@ -126,6 +126,19 @@ pub fn duplicate_message(name: &str, earlier: &str) -> String {
     } else {
         format!("\"{name}\" directive is duplicate, \"{earlier}\" directive was specified earlier")
     }
+}
+
+/// Whether [`slot_value`] has anything to check for this handler.
+pub fn has_slot_value(handler: &str) -> bool {
+    matches!(
+        handler,
+        "ngx_conf_set_num_slot"
+            | "ngx_conf_set_size_slot"
+            | "ngx_conf_set_off_slot"
+            | "ngx_conf_set_msec_slot"
+            | "ngx_conf_set_sec_slot"
+            | "ngx_conf_set_bufs_slot"
+    )
 }
 
 /// The value checks of the generic number, size, offset, time and buffer
@@ -310,6 +323,14 @@ mod tests {
 
     fn strings(args: &[&str]) -> Vec<String> {
         args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn set_once_is_sorted_for_binary_search() {
+        assert!(SET_ONCE.windows(2).all(|w| w[0] < w[1]));
+        assert!(set_once("ngx_conf_set_flag_slot"));
+        assert!(set_once("ngx_stream_set_complex_value_zero_slot"));
+        assert!(!set_once("ngx_conf_set_str_array_slot"));
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //! or every standard module.
 
 mod handlers;
+mod variables;
+
+pub use variables::builtin_names as builtin_http_variables;
 
 use crate::directives::{BlockBody, Context, DirectiveSet, DirectiveSpec, Source, Terminator};
 use crate::document::{BodyKind, Directive, Item, Items};
@@ -112,6 +115,8 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         log_formats: vec!["combined".into()],
         from_main: false,
         blocks: Vec::new(),
+        variables: None,
+        module_cache: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -155,6 +160,12 @@ struct Walker<'a> {
     /// For each open block, innermost last: the set-once fields filled so
     /// far, as (field key, directive name).
     blocks: Vec<Vec<(String, String)>>,
+    /// The variables of the `http` block being read, when the walk started
+    /// at a main config (a snippet's variables may come from elsewhere).
+    variables: Option<variables::HttpVariables>,
+    /// [`Walker::has_module`]'s answers by module name (pointer-compared:
+    /// the names are the table's own strings).
+    module_cache: std::cell::RefCell<Vec<(&'static str, bool)>>,
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -231,8 +242,19 @@ impl Location {
 }
 
 impl Walker<'_> {
-    /// Whether the binary being modelled has the module of `spec`.
+    /// Whether the binary being modelled has the module of `spec`,
+    /// remembered per module until the next `load_module`.
     fn has_module(&self, spec: &DirectiveSpec) -> bool {
+        let mut cache = self.module_cache.borrow_mut();
+        if let Some(&(_, has)) = cache.iter().find(|(m, _)| std::ptr::eq(*m, spec.module)) {
+            return has;
+        }
+        let has = self.has_module_uncached(spec);
+        cache.push((spec.module, has));
+        has
+    }
+
+    fn has_module_uncached(&self, spec: &DirectiveSpec) -> bool {
         if NOT_BUILT.contains(&spec.module) {
             return false;
         }
@@ -243,6 +265,14 @@ impl Walker<'_> {
             (Modules::All, _) | (Modules::Debian, None) => true,
             (Modules::Debian, Some(so)) => self.loaded.contains(&so),
         }
+    }
+
+    /// Whether the binary being modelled has one of nginx's own modules.
+    fn has_module_named(&self, module: &str) -> bool {
+        crate::directives::nginx_table()
+            .iter()
+            .find(|spec| spec.module == module)
+            .map_or(!NOT_BUILT.contains(&module), |spec| self.has_module(spec))
     }
 
     fn error(&mut self, file: usize, offset: usize, message: String) {
@@ -311,7 +341,8 @@ impl Walker<'_> {
     fn walk_items(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
         let mut servers = 0;
         for d in items.filter_map(Item::into_directive) {
-            let name = String::from_utf8_lossy(&d.name()).into_owned();
+            let raw_name = d.name();
+            let name = String::from_utf8_lossy(&raw_name);
             if name == "server" {
                 servers += 1;
             }
@@ -355,11 +386,27 @@ impl Walker<'_> {
                 }
             }
         }
+        let may_use_variables = || {
+            d.args().any(|a| {
+                let raw = a.raw();
+                raw.contains(&b'$') || raw.windows(2).any(|w| w == b"(?")
+            })
+        };
+        if let Some(vars) = self.variables.as_mut().filter(|_| may_use_variables()) {
+            if spec.source == Source::Nginx {
+                let args: Vec<(String, usize)> =
+                    d.args().map(|a| (a.text(), a.span().start)).collect();
+                vars.directive(file, name, &args);
+            } else if name.starts_with("set_by_lua") {
+                vars.define(&d.arg(0).map(|a| a.text()).unwrap_or_default());
+            }
+        }
         if name == "load_module" {
             if let Some(arg) = d.arg(0) {
                 let path = arg.text();
                 let stem = path.rsplit('/').next().unwrap_or(&path);
                 self.loaded.push(stem.trim_end_matches(".so").to_string());
+                self.module_cache.borrow_mut().clear();
             }
         }
         if name == "include" {
@@ -379,7 +426,14 @@ impl Walker<'_> {
                     if let Some(loc) = location {
                         self.locations.push(loc);
                     }
+                    let http = inner == Context::Http && self.from_main;
+                    if http {
+                        self.variables = Some(Default::default());
+                    }
                     let servers = self.walk(file, block, inner);
+                    if http {
+                        self.unknown_variables();
+                    }
                     if pushed {
                         self.locations.pop();
                     }
@@ -418,12 +472,13 @@ impl Walker<'_> {
                 block.push((key.to_string(), name.to_string()));
             }
         }
-        let args = args_of(d);
-        if let Err(e) = handlers::slot_value(spec.set, &args) {
-            return Err(format!("\"{name}\" directive {e}"));
+        if handlers::has_slot_value(spec.set) {
+            if let Err(e) = handlers::slot_value(spec.set, &args_of(d)) {
+                return Err(format!("\"{name}\" directive {e}"));
+            }
         }
         if spec.set == "ngx_http_rewrite_if" {
-            handlers::if_condition(&args)?;
+            handlers::if_condition(&args_of(d))?;
         }
         Ok(())
     }
@@ -498,8 +553,31 @@ impl Walker<'_> {
         servers
     }
 
+    /// After an `http` block: the variables it uses that nothing defines.
+    fn unknown_variables(&mut self) {
+        let Some(vars) = self.variables.take() else {
+            return;
+        };
+        let newer = self.options.nginx_version > crate::directives::nginx_version(1, 22, 1);
+        let unknown = vars.unknown(|module| self.has_module_named(module), newer);
+        for (file, offset, message) in unknown {
+            self.error(file, offset, message);
+        }
+    }
+
     /// The checks of a `map`-like body's own handler.
     fn custom_body(&mut self, file: usize, d: Directive<'_>, name: &str) {
+        if let Some(vars) = self.variables.as_mut() {
+            for entry in d.children() {
+                let key = entry.name_token().text();
+                if name == "map" {
+                    let value = entry.arg(0).map(|a| (a.text(), a.span().start));
+                    vars.map_entry(file, &key, value.as_ref().map(|(t, o)| (t.as_str(), *o)));
+                } else if name == "geoip2" {
+                    vars.define(&key);
+                }
+            }
+        }
         if name != "map" {
             return;
         }
@@ -598,11 +676,11 @@ mod tests {
             one(5, "no servers are inside upstream")
         );
         assert_eq!(
-            findings("events {}\nhttp {\n map $a $b {\n default 1;\n default 2;\n }\n}\n"),
+            findings("events {}\nhttp {\n map $uri $b {\n default 1;\n default 2;\n }\n}\n"),
             one(5, "duplicate default map parameter")
         );
         assert_eq!(
-            findings("events {}\nhttp {\n map $a $b {\n a b c;\n }\n}\n"),
+            findings("events {}\nhttp {\n map $uri $b {\n a b c;\n }\n}\n"),
             one(4, "invalid number of the map parameters")
         );
         assert_eq!(

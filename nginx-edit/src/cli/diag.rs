@@ -213,7 +213,9 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
         }
     }
     let errors = diagnostics.iter().any(|(d, _)| d.severity == "error");
-    let mut out = io::stdout().lock();
+    // Buffered: stdout is line-buffered, and a big config can have
+    // thousands of findings.
+    let mut out = io::BufWriter::new(io::stdout().lock());
     match a.format {
         CheckFormat::Json => {
             let list: Vec<_> = diagnostics.iter().map(|(d, _)| d).collect();
@@ -226,5 +228,6 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
             }
         }
     }
+    out.flush()?;
     Ok(if errors { Exit::Problems } else { Exit::Done })
 }

@@ -577,16 +577,40 @@ fn equal_range(table: &'static [DirectiveSpec], name: &str) -> &'static [Directi
     &rest[..len]
 }
 
+/// A name -> entries index of a sorted table, built on first use: a
+/// checker looks up every directive of a config, and hashing a short name
+/// beats a binary search over 800 names.
+struct Index(std::collections::HashMap<&'static str, &'static [DirectiveSpec]>);
+
+impl Index {
+    fn build(table: &'static [DirectiveSpec]) -> Index {
+        let mut map = std::collections::HashMap::with_capacity(table.len());
+        for spec in table {
+            map.entry(spec.name)
+                .or_insert_with(|| equal_range(table, spec.name));
+        }
+        Index(map)
+    }
+
+    fn get(&self, name: &str) -> &'static [DirectiveSpec] {
+        self.0.get(name).copied().unwrap_or(&[])
+    }
+}
+
 /// Every nginx entry named `name`, all kinds and all versions (a name can
 /// exist in several kinds: `server`, `upstream`, `map`, `proxy_pass`, ...).
 /// Empty for unknown names. Use [`DirectiveSet`] to filter by version/modules.
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
-    equal_range(table::NGINX, name)
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| Index::build(table::NGINX)).get(name)
 }
 
 /// Every third-party entry named `name`.
 pub fn lookup_third_party(name: &str) -> &'static [DirectiveSpec] {
-    equal_range(table::THIRD_PARTY, name)
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| Index::build(table::THIRD_PARTY))
+        .get(name)
 }
 
 /// The whole nginx table, sorted by name.
