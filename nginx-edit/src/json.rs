@@ -129,69 +129,94 @@ impl<W: Write> Writer<'_, '_, W> {
         self.raw(b"]");
     }
 
-    fn num(&mut self, mut n: usize) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.buf.extend_from_slice(&digits[i..]);
+    fn num(&mut self, n: usize) {
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
 
     /// A JSON string (invalid UTF-8 replaced by U+FFFD).
     fn str(&mut self, bytes: &[u8]) {
         self.buf.push(b'"');
-        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
-            escape_into(&mut self.buf, bytes);
-        } else {
-            escape_into(&mut self.buf, String::from_utf8_lossy(bytes).as_bytes());
+        if let Err(non_ascii) = escape_ascii_into(&mut self.buf, bytes) {
+            // Rare: finish from the first non-ASCII byte, validating.
+            let rest = &bytes[non_ascii..];
+            match std::str::from_utf8(rest) {
+                Ok(_) => escape_into(&mut self.buf, rest),
+                Err(_) => escape_into(&mut self.buf, String::from_utf8_lossy(rest).as_bytes()),
+            }
         }
         self.buf.push(b'"');
     }
 }
 
+/// [`escape_into`] for ASCII text in one pass; stops at the first byte
+/// that is not ASCII and returns its index (everything before it written).
+fn escape_ascii_into(buf: &mut Vec<u8>, text: &[u8]) -> Result<(), usize> {
+    let mut start = 0;
+    for (i, &c) in text.iter().enumerate() {
+        if CLASS[c as usize] == PLAIN {
+            continue;
+        }
+        buf.extend_from_slice(&text[start..i]);
+        if CLASS[c as usize] == NON_ASCII {
+            return Err(i);
+        }
+        escape_byte(buf, c);
+        start = i + 1;
+    }
+    buf.extend_from_slice(&text[start..]);
+    Ok(())
+}
+
 /// Appends valid UTF-8 `text` with JSON's escapes; runs of bytes that need
 /// none are copied at once.
 fn escape_into(buf: &mut Vec<u8>, text: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
     for (i, &c) in text.iter().enumerate() {
-        if !NEEDS_ESCAPE[c as usize] {
+        if CLASS[c as usize] != ESCAPE {
             continue;
         }
-        let short: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
-            _ => continue,
-        };
         buf.extend_from_slice(&text[start..i]);
-        if short.is_empty() {
-            buf.extend_from_slice(b"\\u00");
-            buf.push(HEX[(c >> 4) as usize]);
-            buf.push(HEX[(c & 0xf) as usize]);
-        } else {
-            buf.extend_from_slice(short);
-        }
+        escape_byte(buf, c);
         start = i + 1;
     }
     buf.extend_from_slice(&text[start..]);
 }
 
-/// The bytes JSON strings must escape.
-static NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
+/// JSON's escape of one ASCII byte.
+fn escape_byte(buf: &mut Vec<u8>, c: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match c {
+        b'"' => buf.extend_from_slice(b"\\\""),
+        b'\\' => buf.extend_from_slice(b"\\\\"),
+        b'\n' => buf.extend_from_slice(b"\\n"),
+        b'\r' => buf.extend_from_slice(b"\\r"),
+        b'\t' => buf.extend_from_slice(b"\\t"),
+        _ => {
+            buf.extend_from_slice(b"\\u00");
+            buf.push(HEX[(c >> 4) as usize]);
+            buf.push(HEX[(c & 0xf) as usize]);
+        }
+    }
+}
+
+const PLAIN: u8 = 0;
+const ESCAPE: u8 = 1;
+const NON_ASCII: u8 = 2;
+
+/// What each byte needs in a JSON string: nothing, an escape, or (bytes
+/// from 0x80) a UTF-8 check.
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
     let mut c = 0;
     while c < 256 {
-        t[c] = c < 0x20 || c == 0x7f || c == b'"' as usize || c == b'\\' as usize;
+        t[c] = if c >= 0x80 {
+            NON_ASCII
+        } else if c < 0x20 || c == 0x7f || c == b'"' as usize || c == b'\\' as usize {
+            ESCAPE
+        } else {
+            PLAIN
+        };
         c += 1;
     }
     t

@@ -124,8 +124,8 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
     match a.format {
         ParseFormat::Json => {
             let set = ConfigSet::single(&a.file)?;
-            let stdout = io::stdout().lock();
-            let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+            // write_json buffers itself and writes in large pieces.
+            let mut out = io::stdout().lock();
             crate::json::write_json(
                 &mut out,
                 &a.file.to_string_lossy(),
