@@ -269,6 +269,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn strings_escape_controls_and_replace_invalid_utf8() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"plain", r#""plain""#),
+            (b"q\"b\\s\n\r\t\x01\x7f", r#""q\"b\\s\n\r\t\u0001\u007f""#),
+            ("café \"x\"".as_bytes(), r#""café \"x\"""#),
+            (b"a\xffb\x02", "\"a\u{fffd}b\\u0002\""),
+            (b"\xe9t\xe9", "\"\u{fffd}t\u{fffd}\""),
+        ];
+        for (input, want) in cases {
+            let mut out = Vec::new();
+            let mut w = Writer {
+                buf: Vec::new(),
+                out: &mut out,
+                lines: LineCursor::new(b""),
+                comments: false,
+            };
+            w.str(input);
+            w.flush().unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), *want, "{input:?}");
+        }
+    }
+
+    #[test]
     fn tree_with_comments_and_lua() {
         let src =
             b"# top\nhttp {\n  a \"x y\" 'z'; # t\n  content_by_lua_block { ngx.say(\"}\") }\n}\n";
