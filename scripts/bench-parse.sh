@@ -15,6 +15,7 @@
 # env:   GEN_MB (default 32)       size of the generated config
 #        RUNS (default 10)         hyperfine runs per command on the corpus file
 #        BIG_RUNS (default 3)      hyperfine runs per command on the generated file
+#        PEAK_RUNS (default 5)     runs per peak-RSS measurement (the median is kept)
 #        OUT (default target/bench-parse)  where exports and the summary go
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,10 +71,14 @@ for f in "${inputs[@]}"; do
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="ok", d["errors"][:3]' "$tmp/out.json"
 done
 
-# peak RSS in KiB of a command (stdout discarded)
+# peak RSS in KiB of a command (stdout discarded): the median of
+# PEAK_RUNS runs, since page-cache fault-around moves it by +-100 KiB.
+PEAK_RUNS=${PEAK_RUNS:-5}
 peak_rss() {
-    /usr/bin/time -v "$@" 2> "$tmp/time.txt" > /dev/null
-    awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt"
+    for _ in $(seq "$PEAK_RUNS"); do
+        /usr/bin/time -v "$@" 2> "$tmp/time.txt" > /dev/null
+        awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt"
+    done | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
 times=$OUT/times.tsv
@@ -104,7 +109,7 @@ for r in d["results"]:
     cpu = r["user"] + r["system"]
     print(f'{sys.argv[2]}\t{sys.argv[3]}\t{r["command"]}\t{r["mean"]:.6f}\t{r["stddev"] or 0:.6f}\t{len(r["times"])}\t{cpu:.6f}')
 EOF
-    # peak RSS, one run each
+    # peak RSS, the median of PEAK_RUNS runs each
     for fmt in "${formats[@]}"; do
         printf '%s\tnginx-edit parse --format %s\t%s\n' "$name" "$fmt" \
             "$(peak_rss "$bin" parse --format "$fmt" "$f")" >> "$rss"

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use crate::error::ParseError;
 use crate::lex;
-use crate::parse::{self, Node, NodeKind, ParseMode};
+use crate::parse::{self, Arena, Node, NodeKind, ParseMode};
 
 pub use crate::parse::BodyKind;
 
@@ -20,6 +20,8 @@ pub struct Document {
     /// Start offsets of tokens and comments.
     tokens: Vec<u32>,
     nodes: Vec<Node>,
+    /// See [`parse::Parsed::block_ends`].
+    block_ends: Vec<(u32, u32)>,
     /// Offsets of line starts, built on first use.
     lines: OnceLock<Vec<u32>>,
 }
@@ -40,8 +42,19 @@ impl Clone for Document {
             mode: self.mode,
             tokens: self.tokens.clone(),
             nodes: self.nodes.clone(),
+            block_ends: self.block_ends.clone(),
             lines: OnceLock::new(),
         }
+    }
+}
+
+impl Arena for Document {
+    fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    fn block_ends(&self) -> &[(u32, u32)] {
+        &self.block_ends
     }
 }
 
@@ -61,6 +74,7 @@ impl Document {
             mode,
             tokens: parsed.tokens,
             nodes: parsed.nodes,
+            block_ends: parsed.block_ends,
             lines: OnceLock::new(),
         })
     }
@@ -112,14 +126,11 @@ impl Document {
         let mut out = Vec::new();
         let mut parents: Vec<Directive<'_>> = Vec::new();
         for d in self.walk() {
-            while parents
-                .last()
-                .is_some_and(|p| self.nodes[p.id as usize].next <= d.id)
-            {
+            while parents.last().is_some_and(|p| self.next_of(p.id) <= d.id) {
                 parents.pop();
             }
             out.push((parents.clone(), d));
-            if self.nodes[d.id as usize].next > d.id + 1 {
+            if self.next_of(d.id) > d.id + 1 {
                 parents.push(d);
             }
         }
@@ -245,7 +256,7 @@ impl<'a> Iterator for Items<'a> {
         }
         let id = self.next;
         let node = self.doc.node(id);
-        self.next = node.next;
+        self.next = self.doc.next_of(id);
         Some(match node.kind() {
             NodeKind::Directive(_) => Item::Directive(Directive { doc: self.doc, id }),
             NodeKind::Comment { .. } => Item::Comment(Comment { doc: self.doc, id }),
@@ -332,7 +343,7 @@ impl<'a> Directive<'a> {
             BodyKind::Block | BodyKind::KeyValue => Some(Items {
                 doc: self.doc,
                 next: self.id + 1,
-                end: self.node().next,
+                end: self.doc.next_of(self.id),
             }),
             BodyKind::None | BodyKind::Lua => None,
         }
@@ -350,12 +361,12 @@ impl<'a> Directive<'a> {
     pub fn lua_body(&self) -> Option<&'a [u8]> {
         let open = self.open_brace()?;
         (self.body_kind() == BodyKind::Lua)
-            .then(|| &self.doc.src[open + 1..self.node().end as usize - 1])
+            .then(|| &self.doc.src[open + 1..self.doc.end_of(self.id) as usize - 1])
     }
 
     /// Byte range from the name to the closing `;` or `}` included.
     pub fn span(&self) -> Range<usize> {
-        self.start()..self.node().end as usize
+        self.start()..self.doc.end_of(self.id) as usize
     }
 
     /// Byte range of the header: name and arguments, before `;` or `{`.
@@ -434,7 +445,7 @@ impl<'a> Comment<'a> {
 
     /// Byte range from `#` to the end of the line (LF excluded).
     pub fn span(&self) -> Range<usize> {
-        self.doc.node_start(self.node())..self.node().end as usize
+        self.doc.node_start(self.node())..self.doc.end_of(self.id) as usize
     }
 
     /// Whether it sits between the arguments of a directive.

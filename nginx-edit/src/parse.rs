@@ -104,8 +104,9 @@ impl NodeKind {
 const COUNT_BITS: u32 = 28;
 const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
 
-/// One directive or comment, in 16 bytes. Children of a block directive
-/// are the nodes `self_index + 1 .. next`.
+/// One directive or comment, in 12 bytes (a big config has one per line,
+/// and the parser's memory goal counts them). Children of a block
+/// directive are the nodes `self_index + 1 .. next`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
     /// Index in the token arena of the name (directives) or of the `#`
@@ -113,10 +114,12 @@ pub(crate) struct Node {
     pub tok_first: u32,
     /// Token count (name included; 0 for comments) and kind.
     meta: u32,
-    /// One past the last byte: after `;`, after `}`, or the comment's end.
-    pub end: u32,
-    /// Index of the node that follows this node's subtree.
-    pub next: u32,
+    /// For a block that can hold children (`{ directives }`, `{ key value; }`):
+    /// the index of the node after its subtree; its end is in
+    /// [`Parsed::block_ends`]. For any other node (no children, so the next
+    /// node is the following index): one past its last byte, after `;`,
+    /// after a Lua block's `}`, or the comment's end.
+    link: u32,
 }
 
 impl Node {
@@ -126,6 +129,44 @@ impl Node {
 
     pub fn tok_count(&self) -> u32 {
         self.meta & COUNT_MASK
+    }
+
+    /// Whether `link` is the next sibling's index (a block that can hold
+    /// children) rather than the end offset.
+    fn is_parent(&self) -> bool {
+        matches!(
+            self.kind(),
+            NodeKind::Directive(BodyKind::Block | BodyKind::KeyValue)
+        )
+    }
+}
+
+/// Where nodes end and which node follows them: the arena of a parse.
+pub(crate) trait Arena {
+    fn nodes(&self) -> &[Node];
+    fn block_ends(&self) -> &[(u32, u32)];
+
+    /// The node after `id`'s subtree.
+    fn next_of(&self, id: u32) -> u32 {
+        let node = &self.nodes()[id as usize];
+        if node.is_parent() {
+            node.link
+        } else {
+            id + 1
+        }
+    }
+
+    /// One past the last byte of node `id`.
+    fn end_of(&self, id: u32) -> u32 {
+        let node = &self.nodes()[id as usize];
+        if !node.is_parent() {
+            return node.link;
+        }
+        let ends = self.block_ends();
+        match ends.binary_search_by_key(&id, |&(n, _)| n) {
+            Ok(i) => ends[i].1,
+            Err(_) => node.link, // unreachable for a finished parse
+        }
     }
 }
 
@@ -142,6 +183,9 @@ pub(crate) struct Parsed {
     /// Start offsets of tokens and comments.
     pub tokens: Vec<u32>,
     pub nodes: Vec<Node>,
+    /// (node index, end offset) of each block that can hold children, in
+    /// node order.
+    pub block_ends: Vec<(u32, u32)>,
 }
 
 /// A statement as `ngx_conf_read_token` returns it.
@@ -157,6 +201,8 @@ enum Stmt {
 
 struct Frame {
     node: usize,
+    /// Index of this block in `block_ends`.
+    block: usize,
     kv: bool,
     /// Comments found between this block directive's arguments.
     comments: Vec<(u32, u32)>,
@@ -167,6 +213,7 @@ struct Parser<'s> {
     pos: usize,
     tokens: Vec<u32>,
     nodes: Vec<Node>,
+    block_ends: Vec<(u32, u32)>,
     /// Comments between the arguments of the statement being read.
     arg_comments: Vec<(u32, u32)>,
 }
@@ -183,14 +230,17 @@ pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
         pos: 0,
         tokens: Vec::with_capacity(src.len() / 12),
         nodes: Vec::with_capacity(src.len() / 40),
+        block_ends: Vec::new(),
         arg_comments: Vec::new(),
     };
     p.run(mode).map_err(|e| e.locate(src))?;
     p.tokens.shrink_to_fit();
     p.nodes.shrink_to_fit();
+    p.block_ends.shrink_to_fit();
     Ok(Parsed {
         tokens: p.tokens,
         nodes: p.nodes,
+        block_ends: p.block_ends,
     })
 }
 
@@ -213,9 +263,8 @@ impl Parser<'_> {
                         return Err(ParseError::new(ErrorKind::Unexpected(b'}'), at));
                     };
                     let next = self.nodes.len() as u32;
-                    let node = &mut self.nodes[frame.node];
-                    node.end = at as u32 + 1;
-                    node.next = next;
+                    self.nodes[frame.node].link = next;
+                    self.block_ends[frame.block].1 = at as u32 + 1;
                     self.push_comments(&frame.comments, true);
                 }
                 Stmt::Semi(at) => {
@@ -242,7 +291,14 @@ impl Parser<'_> {
                             BodyKind::Block
                         };
                         let node = self.push_directive(first_tok, body, NONE)?;
-                        stack.push(Frame { node, kv, comments });
+                        let block = self.block_ends.len();
+                        self.block_ends.push((node as u32, NONE));
+                        stack.push(Frame {
+                            node,
+                            block,
+                            kv,
+                            comments,
+                        });
                     }
                 }
             }
@@ -254,6 +310,8 @@ impl Parser<'_> {
         &self.src[start..start + token_len(self.src, start)]
     }
 
+    /// Pushes a directive node; `end` is its end offset, or for a block
+    /// that can hold children a placeholder its `}` replaces.
     fn push_directive(
         &mut self,
         first_tok: usize,
@@ -271,20 +329,17 @@ impl Parser<'_> {
         self.nodes.push(Node {
             tok_first: first_tok as u32,
             meta: (NodeKind::Directive(body).code() << COUNT_BITS) | count,
-            end,
-            next: idx as u32 + 1,
+            link: end,
         });
         Ok(idx)
     }
 
     fn push_comments(&mut self, comments: &[(u32, u32)], in_args: bool) {
         for &(start, end) in comments {
-            let idx = self.nodes.len() as u32;
             self.nodes.push(Node {
                 tok_first: self.tokens.len() as u32,
                 meta: NodeKind::Comment { in_args }.code() << COUNT_BITS,
-                end,
-                next: idx + 1,
+                link: end,
             });
             self.tokens.push(start);
         }
@@ -403,5 +458,56 @@ impl Parser<'_> {
         // offset of the opening quote.
         let at = if quote.is_some() { start - 1 } else { start };
         Err(ParseError::new(kind, at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::document::{Document, Item};
+
+    #[test]
+    fn nodes_are_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<Node>(), 12);
+    }
+
+    #[test]
+    fn spans_and_siblings_of_every_kind() {
+        let src: &[u8] = b"a 1; # c\nhttp { map $a $b { default x; } e {} \
+            server { listen 1; } content_by_lua_block { x = '}' } }\nb;\n";
+        let doc = Document::parse(src).unwrap();
+        let spans: Vec<&[u8]> = doc.walk().map(|d| &src[d.span()]).collect();
+        assert_eq!(
+            spans,
+            [
+                &b"a 1;"[..],
+                b"http { map $a $b { default x; } e {} server { listen 1; } content_by_lua_block { x = '}' } }",
+                b"map $a $b { default x; }",
+                b"default x;",
+                b"e {}",
+                b"server { listen 1; }",
+                b"listen 1;",
+                b"content_by_lua_block { x = '}' }",
+                b"b;",
+            ]
+        );
+        let top: Vec<String> = doc
+            .items()
+            .map(|i| match i {
+                Item::Directive(d) => String::from_utf8_lossy(&d.name()).into_owned(),
+                Item::Comment(c) => String::from_utf8_lossy(c.raw()).into_owned(),
+            })
+            .collect();
+        assert_eq!(top, ["a", "# c", "http", "b"]);
+        let http = doc.directives().nth(1).unwrap();
+        let inner: Vec<String> = http
+            .block()
+            .unwrap()
+            .filter_map(Item::into_directive)
+            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
+            .collect();
+        assert_eq!(inner, ["map", "e", "server", "content_by_lua_block"]);
+        assert_eq!(doc.to_bytes(), src);
     }
 }
