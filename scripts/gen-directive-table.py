@@ -4,8 +4,9 @@
 Python 3.11, standard library only.
 
 The script reads C sources and extracts facts only (directive names, the
-`type` bitmask of every `ngx_command_t` entry, the set-handler's name, and
-which module owns the command array); no C code is copied.
+`type` bitmask of every `ngx_command_t` entry, the set-handler's name, which
+module owns the command array, and the names of the `ngx_conf_enum_t` /
+`ngx_conf_bitmask_t` array its `post` field points to); no C code is copied.
 
 Usage:
 
@@ -34,13 +35,25 @@ Verification (no generation): compare the committed table with a real nginx:
     python3 scripts/gen-directive-table.py --verify-nginx /usr/sbin/nginx \
         nginx-edit/src/directives/table.rs
 
-Regenerate the committed table with (mirrors fetched under /work/.mirror):
+Regenerate the committed table with (mirrors fetched under /work/.mirror;
+about three minutes, most of it the history scan; the output is the same
+byte for byte when the mirrors are at the commits the table's header names):
 
+    M=/work/.mirror
     python3 scripts/gen-directive-table.py \
-        --history /work/.mirror/nginx+nginx/repo \
-        git:/work/.mirror/nginx+nginx/repo@HEAD \
-        lua-nginx-module=git:/work/.mirror/openresty+lua-nginx-module/repo@HEAD \
-        ... > nginx-edit/src/directives/table.rs
+        --history $M/nginx+nginx/repo git:$M/nginx+nginx/repo@HEAD \
+        lua-nginx-module=git:$M/openresty+lua-nginx-module/repo@HEAD \
+        stream-lua-nginx-module=git:$M/openresty+stream-lua-nginx-module/repo@HEAD \
+        njs=git:$M/nginx+njs/repo@HEAD \
+        headers-more-nginx-module=git:$M/openresty+headers-more-nginx-module/repo@HEAD \
+        ngx_http_geoip2_module=git:$M/leev+ngx_http_geoip2_module/repo@HEAD \
+        --repo-url nginx=https://github.com/nginx/nginx \
+        --repo-url lua-nginx-module=https://github.com/openresty/lua-nginx-module \
+        --repo-url stream-lua-nginx-module=https://github.com/openresty/stream-lua-nginx-module \
+        --repo-url njs=https://github.com/nginx/njs \
+        --repo-url headers-more-nginx-module=https://github.com/openresty/headers-more-nginx-module \
+        --repo-url ngx_http_geoip2_module=https://github.com/leev/ngx_http_geoip2_module \
+        -o nginx-edit/src/directives/table.rs
 """
 
 from __future__ import annotations
@@ -302,6 +315,7 @@ class Command:
     set: str
     cond: str  # preprocessor condition ("" when unconditional)
     path: str
+    post: str = ""  # the `post` field, `&` stripped ("" when NULL or absent)
 
 
 @dataclass
@@ -317,6 +331,9 @@ class Directive:
     source: str | None = None  # None = nginx, else third-party label
     on_off: bool = False  # value checked by ngx_conf_set_flag_slot
     custom_body: bool = False  # block body read by cf->handler, not as directives
+    # names of the ngx_conf_enum_t / ngx_conf_bitmask_t array `post` points to,
+    # in array order, each with the first release that has it (see apply_history)
+    values: list[tuple[str, int]] = field(default_factory=list)
     since: int = 0
     removed_in: int | None = None
     order: int = 0
@@ -366,6 +383,7 @@ def parse_commands(path: str, body: str) -> list[Command]:
                                 parts[2].strip() if len(parts) > 2 else "",
                                 entry_cond,
                                 path,
+                                parts[5].strip().lstrip("&").strip() if len(parts) > 5 else "",
                             )
                         )
                     elif parts and parts[0] not in ("ngx_null_command",):
@@ -443,6 +461,30 @@ def handler_facts(tree: Tree) -> tuple[set[str], set[str]]:
     return out, custom
 
 
+VALUES_ARRAY_RE = re.compile(r"\bngx_conf_(?:enum|bitmask)_t\s+(\w+)\s*\[\s*\w*\s*\]\s*=\s*\{")
+VALUE_NAME_RE = re.compile(r'\{\s*ngx_string\(\s*"([^"]*)"\s*\)')
+
+
+VALUE_SLOTS = ("ngx_conf_set_enum_slot", "ngx_conf_set_bitmask_slot")
+
+
+def value_arrays(tree: Tree) -> dict[str, list[str]]:
+    """Every `ngx_conf_enum_t` / `ngx_conf_bitmask_t` array: name -> the
+    names it lists, in order (entries under `#if` included: the builds
+    modelled have SSL, HTTP/2 and the like)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(tree.files):
+        text = strip_comments(tree.files[path])
+        for m in VALUES_ARRAY_RE.finditer(text):
+            start = m.end() - 1
+            end = matching_brace(text, start)
+            names = VALUE_NAME_RE.findall(text[start + 1 : end])
+            if m.group(1) in out and out[m.group(1)] != names:
+                print(f"warning: {path}: value array {m.group(1)} defined twice", file=sys.stderr)
+            out.setdefault(m.group(1), names)
+    return out
+
+
 def extract(tree: Tree, defines: dict[str, str], source: str | None) -> list[Directive]:
     arrays: dict[tuple[str, str], list[Command]] = {}
     by_name: dict[str, list[tuple[str, str]]] = {}
@@ -464,6 +506,7 @@ def extract(tree: Tree, defines: dict[str, str], source: str | None) -> list[Dir
                 modules.append((path, m.group(1), fields[2].strip(), fields[3].strip()))
 
     wrappers, custom = handler_facts(tree)
+    values = value_arrays(tree)
     out: list[Directive] = []
     used: set[tuple[str, str]] = set()
     for order, (path, module, cmds_name, mtype) in enumerate(modules):
@@ -500,9 +543,12 @@ def extract(tree: Tree, defines: dict[str, str], source: str | None) -> list[Dir
                     source,
                     on_off=cmd.set in wrappers,
                     custom_body=bool(mask & 0x100) and cmd.set in custom,
+                    values=[(v, 0) for v in values.get(cmd.post, [])],
                     order=order,
                 )
             )
+            if cmd.set in VALUE_SLOTS and cmd.post not in values:
+                print(f"warning: {cmd.path}: {cmd.name}: values {cmd.post!r} not found", file=sys.stderr)
     for key in arrays:
         if key not in used:
             print(f"warning: {key[0]}: command array {key[1]} has no module", file=sys.stderr)
@@ -553,6 +599,8 @@ def apply_history(
     first_seen: dict[tuple[str, str, str, int, str], int] = {}
     last_seen_dir: dict[tuple[str, str, str, int, str], Directive] = {}
     missing_since: dict[tuple[str, str, str, int, str], int] = {}
+    # per key: each enum/bitmask name -> the first release that lists it
+    value_since: dict[tuple[str, str, str, int, str], dict[str, int]] = {}
     for version, tag in tags:
         tree = load_git(git_dir, tag, tag)
         defs: dict[str, str] = {}
@@ -562,22 +610,34 @@ def apply_history(
             present.setdefault(directive_key(d), d)
         for key, d in present.items():
             first_seen.setdefault(key, baseline if version == tags[0][0] else version)
+            for name, _ in d.values:
+                value_since.setdefault(key, {}).setdefault(name, baseline if version == tags[0][0] else version)
             last_seen_dir[key] = d
             missing_since.pop(key, None)
         for key in first_seen:
             if key not in present and key not in missing_since:
                 missing_since[key] = version
         print(f"history: {tag}: {len(present)} directives", file=sys.stderr)
+    def stamp_values(d: Directive) -> None:
+        # A name a release once listed stays accepted (a union, so that no
+        # release's valid value is refused); each carries its first release.
+        seen = value_since.get(directive_key(d), {})
+        names = [n for n, _ in d.values]
+        names += [n for n in seen if n not in names]
+        d.values = [(n, seen.get(n, UNRELEASED)) for n in names]
+
     head_keys = {directive_key(d) for d in directives}
     for d in directives:
         key = directive_key(d)
         d.since = first_seen.get(key, UNRELEASED)
+        stamp_values(d)
     removed = []
     for key, d in last_seen_dir.items():
         if key in head_keys:
             continue
         d.since = first_seen[key]
         d.removed_in = missing_since.get(key, UNRELEASED)
+        stamp_values(d)
         removed.append(d)
     return directives + removed, [t for _, t in tags]
 
@@ -607,12 +667,13 @@ def emit_entries(lines: list[str], directives: list[Directive]) -> None:
         lines.append(cmt)
         src = "Source::Nginx" if d.source is None else f"Source::ThirdParty({rust_str(d.source)})"
         removed = "None" if d.removed_in is None else f"Some({since_expr(d.removed_in)})"
+        values = ", ".join(f"({rust_str(n)}, {since_expr(v)})" for n, v in d.values)
         lines.append(
             "    DirectiveSpec { "
             f"name: {rust_str(d.name)}, kind: ModuleKind::{d.kind}, mask: {hexmask(d.mask)}, "
             f"module: {rust_str(d.module)}, set: {rust_str(d.set)}, on_off: {'true' if d.on_off else 'false'}, "
             f"custom_body: {'true' if d.custom_body else 'false'}, source: {src}, "
-            f"since: {since_expr(d.since)}, removed_in: {removed} }},"
+            f"since: {since_expr(d.since)}, removed_in: {removed}, values: &[{values}] }},"
         )
 
 
@@ -649,7 +710,7 @@ def tree_desc(tree: Tree) -> str:
 ENTRY_RE = re.compile(
     r'DirectiveSpec \{ name: "([^"]*)", kind: ModuleKind::(\w+), mask: 0x([0-9A-F_]+), '
     r'module: "([^"]*)", set: "([^"]*)", on_off: (\w+), custom_body: \w+, source: Source::Nginx, '
-    r"since: ([0-9_A-Z]+), removed_in: (None|Some\(([0-9_A-Z]+)\)) \}"
+    r"since: ([0-9_A-Z]+), removed_in: (None|Some\(([0-9_A-Z]+)\)), values: &\[[^\]]*\] \}"
 )
 
 # context name -> (module kind, cmd_type bit, config with "@" where the probe goes)
@@ -814,6 +875,7 @@ def main() -> int:
     else:
         for d in core:
             d.since = baseline
+            d.values = [(n, baseline) for n, _ in d.values]
     core.sort(key=sort_key)
 
     third: list[Directive] = []
@@ -828,6 +890,7 @@ def main() -> int:
         collect_defines(tree, tp_defines)
         for d in extract(tree, tp_defines, label):
             d.since = baseline
+            d.values = [(n, baseline) for n, _ in d.values]
             third.append(d)
     third = dedup(third)
     third.sort(key=lambda d: (d.name.encode(), d.source or "", d.order))

@@ -5,7 +5,9 @@
 //!
 //! [`table`] is generated from nginx's C sources: every `ngx_command_t` array
 //! of every module (directive name, `type` bitmask evaluated with nginx's own
-//! `#define`s, set-handler name, owning module and its type). The nginx source
+//! `#define`s, set-handler name, owning module and its type, and the names of
+//! the `ngx_conf_enum_t` / `ngx_conf_bitmask_t` array its `post` points to,
+//! see [`DirectiveSpec::values`]). The nginx source
 //! is <https://github.com/nginx/nginx>; see [`NGINX_SOURCE`] / [`NGINX_COMMIT`]
 //! for the exact snapshot (at generation time `release-1.31.4-4-g3f6f7824d`).
 //! Every `release-X.Y.Z` tag from 1.22.0 up to that snapshot was scanned, so
@@ -30,6 +32,9 @@
 //!     > nginx-edit/src/directives/table.rs
 //! ```
 //!
+//! (The header's repository URLs come from `--repo-url NAME=URL`; the
+//! script's docstring has the exact command for the mirrors here.)
+//!
 //! Plain source directories work too (`python3 scripts/gen-directive-table.py
 //! /path/to/nginx [NAME=/path/to/module ...]`); without `--history` every entry
 //! gets `since = BASELINE`. Then `rustfmt --edition 2021
@@ -50,7 +55,8 @@
 //!    → [`DirectiveError::NoOpeningBrace`]; bad argument count →
 //!    [`DirectiveError::InvalidArgCount`]; otherwise the module's handler runs
 //!    (handler errors, such as a bad `on`/`off`, are outside this table except
-//!    [`DirectiveSpec::check_flag_value`]).
+//!    [`DirectiveSpec::check_flag_value`] and, for enum and bitmask values,
+//!    [`DirectiveSpec::check_values`]).
 //!
 //! If no command survived: [`DirectiveError::NotAllowedHere`] when the name was
 //! found at all, else [`DirectiveError::Unknown`].
@@ -193,6 +199,24 @@ pub struct DirectiveSpec {
     /// First nginx release without this entry (removed, or replaced by
     /// another entry with a different mask/handler); `None` = still present.
     pub removed_in: Option<u32>,
+    /// The names listed by the `ngx_conf_enum_t` / `ngx_conf_bitmask_t`
+    /// array the command's `post` field points to, each with the first
+    /// release that lists it (e.g. `proxy_http_version` gained `2` in 1.29);
+    /// empty when `post` is no such array. What is checked against them
+    /// depends on the handler: see [`value_rule`](Self::value_rule).
+    pub values: &'static [(&'static str, u32)],
+}
+
+/// Which arguments a directive's handler looks up in its
+/// [`DirectiveSpec::values`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRule {
+    /// No lookup.
+    None,
+    /// `ngx_conf_set_enum_slot`: the first argument is one of the names.
+    First,
+    /// `ngx_conf_set_bitmask_slot`: every argument is one of the names.
+    All,
 }
 
 /// How the argument count is constrained (derived from the mask, in the
@@ -263,6 +287,58 @@ impl DirectiveSpec {
             ArgRule::OneOrMore => nelts >= 2,
             ArgRule::TwoOrMore => nelts >= 3,
             ArgRule::Exact(_) => nelts <= MAX_ARGS && self.mask & ARGUMENT_NUMBER[nelts - 1] != 0,
+        }
+    }
+
+    /// How the set-handler checks arguments against
+    /// [`values`](Self::values): the generic `ngx_conf_set_enum_slot` and
+    /// `ngx_conf_set_bitmask_slot`, and `ngx_mail_ssl_starttls`, which calls
+    /// the enum handler before anything else. Other handlers that point
+    /// `post` at such an array (`least_time`, which checks its second
+    /// argument first) are not modelled.
+    pub fn value_rule(&self) -> ValueRule {
+        if self.values.is_empty() {
+            return ValueRule::None;
+        }
+        match self.set {
+            "ngx_conf_set_enum_slot" | "ngx_mail_ssl_starttls" => ValueRule::First,
+            "ngx_conf_set_bitmask_slot" => ValueRule::All,
+            _ => ValueRule::None,
+        }
+    }
+
+    /// Whether `value` (unquoted) is one of the [`values`](Self::values)
+    /// nginx release `version` lists; compared as `ngx_strcasecmp` does
+    /// after an equal-length test, i.e. ASCII case-insensitively.
+    pub fn accepts_value(&self, value: &str, version: u32) -> bool {
+        self.values
+            .iter()
+            .any(|&(name, since)| since <= version && name.eq_ignore_ascii_case(value))
+    }
+
+    /// The enum/bitmask check of the handler ([`value_rule`](Self::value_rule))
+    /// on a directive's arguments in release `version`: the first argument
+    /// not listed is nginx's `invalid value "X"`.
+    pub fn check_values<'a>(
+        &self,
+        args: impl IntoIterator<Item = &'a str>,
+        version: u32,
+    ) -> Result<(), DirectiveError> {
+        let take = match self.value_rule() {
+            ValueRule::None => 0,
+            ValueRule::First => 1,
+            ValueRule::All => usize::MAX,
+        };
+        match args
+            .into_iter()
+            .take(take)
+            .find(|v| !self.accepts_value(v, version))
+        {
+            Some(value) => Err(DirectiveError::InvalidValue {
+                name: self.name.to_owned(),
+                value: value.to_owned(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -526,6 +602,15 @@ pub enum DirectiveError {
         /// The offending value.
         value: String,
     },
+    /// `invalid value "V"`: an argument that the enum or bitmask handler
+    /// does not list (`ssl_protocols TLSv1.4`); nginx logs it itself, so
+    /// the message does not name the directive.
+    InvalidValue {
+        /// Directive name.
+        name: String,
+        /// The offending value.
+        value: String,
+    },
 }
 
 impl DirectiveError {
@@ -537,7 +622,8 @@ impl DirectiveError {
             | DirectiveError::NotTerminated { name }
             | DirectiveError::NoOpeningBrace { name }
             | DirectiveError::InvalidArgCount { name }
-            | DirectiveError::InvalidFlagValue { name, .. } => name,
+            | DirectiveError::InvalidFlagValue { name, .. }
+            | DirectiveError::InvalidValue { name, .. } => name,
         }
     }
 }
@@ -562,6 +648,7 @@ impl fmt::Display for DirectiveError {
                 f,
                 "invalid value \"{value}\" in \"{name}\" directive, it must be \"on\" or \"off\""
             ),
+            DirectiveError::InvalidValue { value, .. } => write!(f, "invalid value \"{value}\""),
         }
     }
 }

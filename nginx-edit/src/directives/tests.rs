@@ -495,6 +495,7 @@ fn arg_count_rules_match_ngx_conf_handler() {
         source: Source::Nginx,
         since: BASELINE,
         removed_in: None,
+        values: &[],
     };
     let all7 = NGX_CONF_TAKE1
         | NGX_CONF_TAKE2
@@ -661,6 +662,13 @@ fn error_wording() {
                 value: "1".into(),
             },
             "invalid value \"1\" in \"x\" directive, it must be \"on\" or \"off\"",
+        ),
+        (
+            DirectiveError::InvalidValue {
+                name: n(),
+                value: "TLSv1.4".into(),
+            },
+            "invalid value \"TLSv1.4\"",
         ),
     ];
     for (e, text) in cases {
@@ -934,5 +942,50 @@ mod against_nginx {
             "disagreements:\n{}",
             failures.join("\n")
         );
+    }
+}
+
+/// The enum and bitmask names come from the arrays `post` points to.
+#[test]
+#[allow(clippy::unwrap_used)]
+fn enum_and_bitmask_values() {
+    let set = DirectiveSet::nginx(V1_22);
+    let tokens = set.resolve("server_tokens", HttpLocation).unwrap();
+    assert_eq!(tokens.value_rule(), ValueRule::First);
+    assert!(tokens.check_values(["off"], V1_22).is_ok());
+    assert!(
+        tokens.check_values(["BUILD"], V1_22).is_ok(),
+        "ngx_strcasecmp"
+    );
+    assert_eq!(
+        tokens
+            .check_values(["bogus"], V1_22)
+            .unwrap_err()
+            .to_string(),
+        "invalid value \"bogus\""
+    );
+    let protocols = set.resolve("ssl_protocols", HttpServer).unwrap();
+    assert_eq!(protocols.value_rule(), ValueRule::All);
+    assert!(protocols
+        .check_values(["TLSv1.2", "tlsv1.3"], V1_22)
+        .is_ok());
+    assert_eq!(
+        protocols.check_values(["TLSv1.2", "TLSv1.4", "x"], V1_22),
+        Err(DirectiveError::InvalidValue {
+            name: "ssl_protocols".into(),
+            value: "TLSv1.4".into()
+        })
+    );
+    // `2` came with 1.29.4's proxy_http_version.
+    let version = set.resolve("proxy_http_version", HttpLocation).unwrap();
+    assert!(version.check_values(["2"], V1_22).is_err());
+    assert!(version.check_values(["2"], UNRELEASED).is_ok());
+    // Handlers that read the array themselves are not checked.
+    let sendfile = set.resolve("sendfile", Http).unwrap();
+    assert_eq!(sendfile.value_rule(), ValueRule::None);
+    let every = nginx_table().iter().chain(third_party_table());
+    for spec in every.filter(|d| d.set.ends_with("_enum_slot") || d.set.ends_with("_bitmask_slot"))
+    {
+        assert!(!spec.values.is_empty(), "{} has no values", spec.name);
     }
 }
