@@ -298,9 +298,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             n.reload_command,
             &["nginx", "-s", "reload"],
         )?,
+        // Unset (or empty): nginx runs where its pid cannot be read (a
+        // container); the proof then rests on [verify] alone.
         pid_file: match n.pid_file.as_deref() {
-            None => Some(PathBuf::from("/run/nginx.pid")),
-            Some("") => None,
+            None | Some("") => None,
             Some(p) => Some(resolve(p)),
         },
         reload_timeout: duration("nginx.reload_timeout", n.reload_timeout.as_ref(), "10s")?,

@@ -116,15 +116,7 @@ pub fn run(switches: u32) -> u8 {
             code = outcome.code;
             break;
         }
-        // the drained pool comes back for the next switch
-        let back = if to == "green" { "blue" } else { "green" };
-        let _ = crate::http::request(
-            "POST",
-            &crate::http::Url::parse(&format!("{}/undrain", lab.sidecar_url(back)))
-                .unwrap_or_else(|_| unreachable_url()),
-            &[],
-            Duration::from_secs(2),
-        );
+        // (the next switch's gate brings the drained pool back)
         std::thread::sleep(Duration::from_millis(800));
         println!();
     }
@@ -146,12 +138,4 @@ pub fn run(switches: u32) -> u8 {
         code = 1;
     }
     code
-}
-
-fn unreachable_url() -> crate::http::Url {
-    crate::http::Url {
-        host: "127.0.0.1".into(),
-        port: 9,
-        path: "/".into(),
-    }
 }

@@ -166,17 +166,16 @@ pub fn wait_exited(master: u32, pids: &[u32], timeout: Duration) -> Vec<u32> {
     }
 }
 
+/// The pid in nginx's pid file; errors name the file and the key that set it.
 fn read_pid(path: &Path) -> Result<u32, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let at = format!("nginx.pid_file {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{at}: {e}"))?;
     let pid: u32 = text
         .trim()
         .parse()
-        .map_err(|_| format!("{}: not a pid: {:?}", path.display(), text.trim()))?;
+        .map_err(|_| format!("{at}: not a pid: {:?}", text.trim()))?;
     if !Path::new(&format!("/proc/{pid}")).exists() {
-        return Err(format!(
-            "{}: no process {pid} (is nginx running?)",
-            path.display()
-        ));
+        return Err(format!("{at}: no process {pid} (is nginx running?)"));
     }
     Ok(pid)
 }

@@ -7,6 +7,15 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+/// `println!` that ignores a closed stdout (`bgswitch switch | head`): a
+/// switch must finish, and roll back if it has to, whoever reads its
+/// output.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Where step events go.
 #[derive(Debug)]
 pub struct Reporter {
@@ -52,10 +61,10 @@ impl Reporter {
         self.clear_progress();
         if !self.quiet {
             if self.json {
-                println!("{}", Value::Object(event.clone()));
+                say!("{}", Value::Object(event.clone()));
             } else {
                 let mark = if ok { "ok  " } else { "FAIL" };
-                println!("{mark} {step:<8} {:>6} ms  {detail}", took.as_millis());
+                say!("{mark} {step:<8} {:>6} ms  {detail}", took.as_millis());
             }
             let _ = std::io::stdout().flush();
         }
@@ -67,9 +76,9 @@ impl Reporter {
         self.clear_progress();
         if !self.quiet {
             if self.json {
-                println!("{}", json!({ "note": text }));
+                say!("{}", json!({ "note": text }));
             } else {
-                println!("     {text}");
+                say!("     {text}");
             }
         }
         self.events.push(json!({ "note": text }));
@@ -96,7 +105,7 @@ impl Reporter {
         self.clear_progress();
         if !self.quiet {
             if self.json {
-                println!("{event}");
+                say!("{event}");
             } else {
                 let arrow = match (from, to) {
                     (Some(f), Some(t)) => format!(" {f} -> {t}"),
@@ -108,7 +117,7 @@ impl Reporter {
                 } else {
                     format!(": {detail}")
                 };
-                println!("{result}{arrow} in {} ms{tail}", took.as_millis());
+                say!("{result}{arrow} in {} ms{tail}", took.as_millis());
             }
         }
         self.events.push(event);
@@ -117,14 +126,14 @@ impl Reporter {
     /// A progress line for a long wait (terminal only, overwritten).
     pub fn progress(&mut self, text: &str) {
         if self.progress && !self.quiet {
-            eprint!("\r\x1b[2K  .. {text}");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K  .. {text}");
             let _ = std::io::stderr().flush();
         }
     }
 
     fn clear_progress(&self) {
         if self.progress && !self.quiet {
-            eprint!("\r\x1b[2K");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
 }

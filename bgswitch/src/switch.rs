@@ -374,9 +374,11 @@ impl Run<'_> {
                 .step("soak", true, t.elapsed(), "no breach", json!({}));
         }
 
-        // 9. drain the old pool once nginx stopped sending it requests
+        // 9. drain the old pool once nginx stopped sending it requests (in
+        // a finished interrupted switch, the file already named the target:
+        // the old pool is the other one)
         if self.cfg.drain.enabled && !self.opts.no_drain {
-            if let Some(old_pool) = live.as_deref() {
+            if let Some(old_pool) = self.from.clone().as_deref() {
                 let t = Instant::now();
                 let (ok, detail) = self.drain(old_pool, before.as_ref());
                 self.out.step("drain", ok, t.elapsed(), &detail, json!({}));
@@ -476,11 +478,36 @@ impl Run<'_> {
             return Ok(());
         }
         let deadline = t + self.cfg.gate.timeout;
+        let mut undrained: Vec<String> = Vec::new();
         loop {
             let statuses: Vec<(String, String)> = urls
                 .iter()
                 .map(|u| (u.clone(), sidecar_status(u, self.cfg.gate.interval)))
                 .collect();
+            // A pool drained by an earlier switch is brought back: it is the
+            // one being made live (a rollback, a switch back).
+            for (u, status) in &statuses {
+                if matches!(status.as_str(), "draining" | "drained") && !undrained.contains(u) {
+                    let failed = match self.sidecar_post(u, "undrain") {
+                        Ok((200, url)) => {
+                            self.out.note(&format!("{url}: was {status}, undrained"));
+                            None
+                        }
+                        Ok((409, url)) => Some(format!(
+                            "{url} answered 409: its app was stopped, the pool cannot serve again; nothing changed"
+                        )),
+                        Ok((code, url)) => Some(format!(
+                            "{url} answered {code} (is [drain] token set?); nothing changed"
+                        )),
+                        Err(e) => Some(format!("{e}; nothing changed")),
+                    };
+                    if let Some(msg) = failed {
+                        self.out.step("gate", false, t.elapsed(), &msg, json!({}));
+                        return Err(msg);
+                    }
+                    undrained.push(u.clone());
+                }
+            }
             let ready = statuses.iter().filter(|(_, s)| s == "ready").count();
             if ready == urls.len() {
                 self.out.step(
@@ -853,20 +880,15 @@ impl Run<'_> {
         }
         let urls = self.cfg.pools[old_pool].health.clone();
         for u in &urls {
-            let Ok(health) = Url::parse(u) else { continue };
-            let drain = health.with_path(&format!("{}/drain", health.path.trim_end_matches('/')));
-            let auth = self.cfg.drain.token.as_ref().map(|t| format!("Bearer {t}"));
-            let headers: Vec<(&str, &str)> =
-                auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-            match http::request("POST", &drain, &headers, Duration::from_secs(5)) {
-                Ok(r) if r.status == 202 || r.status == 200 => {}
-                Ok(r) => {
+            match self.sidecar_post(u, "drain") {
+                Ok((202 | 200, _)) => {}
+                Ok((status, url)) => {
                     ok = false;
-                    notes.push(format!("{drain} answered {}", r.status));
+                    notes.push(format!("{url} answered {status}"));
                 }
                 Err(e) => {
                     ok = false;
-                    notes.push(format!("{drain}: {e}"));
+                    notes.push(e);
                 }
             }
         }
@@ -940,6 +962,22 @@ impl Run<'_> {
                 &format!("{}: {e}", self.cfg.state.journal.display()),
                 json!({}),
             ),
+        }
+    }
+}
+
+impl Run<'_> {
+    /// POSTs to a sidecar's `/health/ACTION` (`drain`, `undrain`) with the
+    /// configured token: the status code and the URL, or why no answer.
+    fn sidecar_post(&self, health_url: &str, action: &str) -> Result<(u16, String), String> {
+        let health = Url::parse(health_url).map_err(|e| format!("{health_url}: {e}"))?;
+        let url = health.with_path(&format!("{}/{action}", health.path.trim_end_matches('/')));
+        let auth = self.cfg.drain.token.as_ref().map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        match http::request("POST", &url, &headers, Duration::from_secs(5)) {
+            Ok(r) => Ok((r.status, url.to_string())),
+            Err(e) => Err(format!("{url}: {e}")),
         }
     }
 }
