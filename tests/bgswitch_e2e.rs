@@ -196,6 +196,35 @@ fn nginx_test_failure_restores_the_exact_bytes_and_exits_3() {
 }
 
 #[test]
+fn a_syntax_error_elsewhere_in_the_include_tree_exits_3_too() {
+    let Some(lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    // `main` set: the whole include tree is read, and one file of it does
+    // not even parse. Only the file with the switch must: nginx -t says
+    // the rest.
+    let mut config = std::fs::read_to_string(&lab.config).unwrap();
+    config = config.replacen("[nginx]\n", "[nginx]\nmain = \"nginx.conf\"\n", 1);
+    std::fs::write(&lab.config, config).unwrap();
+    std::fs::write(
+        lab.dir.join("sites-enabled/zz-broken.conf"),
+        "server { listen 127.0.0.1:1;\n",
+    )
+    .unwrap();
+    let before = read(&lab.site);
+    let o = bgswitch(&lab, &["switch", "--json"]);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(text(&o).contains("zz-broken.conf"), "{}", text(&o));
+    assert_eq!(read(&lab.site), before);
+    assert_eq!(serving(&lab), "blue");
+    // fixed: the same config switches
+    std::fs::remove_file(lab.dir.join("sites-enabled/zz-broken.conf")).unwrap();
+    let o = bgswitch(&lab, &["switch", "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(serving(&lab), "green");
+}
+
+#[test]
 fn reload_that_nginx_ignores_is_detected_and_rolled_back() {
     let Some(lab) = lab(SwitchKind::Map) else {
         return;

@@ -280,12 +280,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         )
     })?;
     let command = |key: &str, value: Option<Vec<String>>, default: &[&str]| {
-        let v = value.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
+        let mut v = value.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
         if v.is_empty() || v[0].is_empty() {
             return Err(err(
                 key,
                 "must be a non-empty list, e.g. [\"nginx\", \"-t\"]".into(),
             ));
+        }
+        // `./reload.sh` is relative to this file, like every path here; a
+        // bare name (`nginx`) is looked up on PATH.
+        if v[0].contains('/') {
+            v[0] = resolve(&v[0]).display().to_string();
         }
         Ok(v)
     };

@@ -25,14 +25,30 @@ impl Url {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                let port = p.parse().map_err(|_| format!("bad port \"{p}\""))?;
-                (h, port)
+        let port_of = |p: &str| p.parse().map_err(|_| format!("bad port \"{p}\""));
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            // `[::1]:8080` or `[::1]`
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| format!("no \"]\" after the IPv6 address in \"{authority}\""))?;
+            match after {
+                "" => (host, 80),
+                _ => match after.strip_prefix(':') {
+                    Some(p) => (host, port_of(p)?),
+                    None => return Err(format!("bad port \"{after}\"")),
+                },
             }
-            _ => (authority, 80),
+        } else {
+            match authority.split_once(':') {
+                Some((h, p)) if !p.contains(':') => (h, port_of(p)?),
+                Some(_) => {
+                    return Err(format!(
+                        "an IPv6 address needs brackets: \"[{authority}]\" or \"[ADDRESS]:PORT\""
+                    ))
+                }
+                None => (authority, 80),
+            }
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
             return Err("no host".into());
         }
@@ -56,16 +72,40 @@ impl Url {
         Url::parse(&format!("http://{address}/"))
     }
 
-    fn socket_addr(&self) -> io::Result<SocketAddr> {
-        (self.host.as_str(), self.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("{} does not resolve", self.host),
-                )
-            })
+    /// The addresses the host stands for: an IP address as it is, a name
+    /// resolved within `timeout` (the system resolver has no timeout of
+    /// its own, so it runs on a thread of its own).
+    fn socket_addrs(&self, timeout: Duration) -> io::Result<Vec<SocketAddr>> {
+        if let Ok(ip) = self.host.parse::<std::net::IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, self.port)]);
+        }
+        let (host, port) = (self.host.clone(), self.port);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((host.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+        });
+        let addrs = rx.recv_timeout(timeout).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("resolving {} took over {timeout:?}", self.host),
+            )
+        })??;
+        if addrs.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} does not resolve", self.host),
+            ));
+        }
+        Ok(addrs)
+    }
+
+    /// `Host:` header value: an IPv6 address in brackets.
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -126,8 +166,30 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Connects to the first of the URL's addresses that answers (a name
+    /// such as `localhost` may stand for `::1` and `127.0.0.1`), all within
+    /// `timeout`.
     pub fn open(url: &Url, timeout: Duration) -> io::Result<Connection> {
-        let stream = TcpStream::connect_timeout(&url.socket_addr()?, timeout)?;
+        let deadline = std::time::Instant::now() + timeout;
+        let addrs = url.socket_addrs(timeout)?;
+        let mut last = None;
+        let mut stream = None;
+        for addr in addrs {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match TcpStream::connect_timeout(&addr, left) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let stream = stream.ok_or_else(|| {
+            last.unwrap_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))
+        })?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
@@ -147,8 +209,9 @@ impl Connection {
         keep_alive: bool,
     ) -> io::Result<Response> {
         let mut req = format!(
-            "{method} {} HTTP/1.1\r\nHost: {}:{}\r\n",
-            url.path, url.host, url.port
+            "{method} {} HTTP/1.1\r\nHost: {}\r\n",
+            url.path,
+            url.authority()
         );
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
@@ -305,6 +368,45 @@ mod tests {
         assert_eq!(u.to_string(), "http://[::1]:8080/x?y=1");
         assert!(Url::parse("https://x/").is_err());
         assert!(Url::parse("http://x:port/").is_err());
+        let u = Url::parse("http://[::1]/health").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("::1", 80));
+        assert_eq!(u.authority(), "[::1]:80");
+        assert!(Url::parse("http://::1:80/").is_err());
+        assert!(Url::parse("http://[::1:80/").is_err());
+        assert!(Url::parse("http://[::1]x/").is_err());
+    }
+
+    /// nginx answers 400 to `Host: ::1:port`; the request must bracket it,
+    /// and a name that stands for `::1` and `127.0.0.1` must reach a
+    /// server on either.
+    #[test]
+    fn ipv6_and_names_with_several_addresses() {
+        use std::net::TcpListener;
+        let serve = |listener: TcpListener| {
+            std::thread::spawn(move || {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).unwrap();
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+                head
+            })
+        };
+        let t = Duration::from_secs(5);
+        if let Ok(v6) = TcpListener::bind("[::1]:0") {
+            let port = v6.local_addr().unwrap().port();
+            let server = serve(v6);
+            let url = Url::parse(&format!("http://[::1]:{port}/x")).unwrap();
+            assert_eq!(request("GET", &url, &[], t).unwrap().status, 204);
+            let head = server.join().unwrap();
+            assert!(head.contains(&format!("Host: [::1]:{port}\r\n")), "{head}");
+        }
+        let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = v4.local_addr().unwrap().port();
+        let server = serve(v4);
+        let url = Url::parse(&format!("http://localhost:{port}/")).unwrap();
+        assert_eq!(request("GET", &url, &[], t).unwrap().status, 204);
+        server.join().unwrap();
     }
 
     #[test]

@@ -29,7 +29,14 @@ impl std::fmt::Display for CommandFailure {
     }
 }
 
+/// Most of a command's output kept for its error message.
+const OUTPUT_KEPT: u64 = 16 * 1024;
+
 /// Runs `argv`, bounded by `timeout`; returns its combined output.
+///
+/// The output goes to an unlinked temporary file, not a pipe: a wrapper
+/// script that leaves a process behind holding its stdout, or a command
+/// that prints more than a pipe holds, cannot stall the switch.
 pub fn run_command(argv: &[String], timeout: Duration) -> Result<String, CommandFailure> {
     let command = argv.join(" ");
     let fail = |status: String, output: String| CommandFailure {
@@ -37,11 +44,23 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<String, Command
         status,
         output,
     };
+    let mut out = unlinked_file().map_err(|e| {
+        fail(
+            format!("could not create a file for its output: {e}"),
+            String::new(),
+        )
+    })?;
+    let stdout = out
+        .try_clone()
+        .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
+    let stderr = out
+        .try_clone()
+        .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
     let deadline = Instant::now() + timeout;
@@ -60,18 +79,86 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<String, Command
             Err(e) => return Err(fail(format!("wait failed: {e}"), String::new())),
         }
     }
-    let out = child
-        .wait_with_output()
+    let status = child
+        .wait()
         .map_err(|e| fail(format!("wait failed: {e}"), String::new()))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
+    let text = read_tail(&mut out);
+    if status.success() {
         Ok(text)
     } else {
-        Err(fail(format!("failed ({})", out.status), text))
+        Err(fail(format!("failed ({status})"), text))
+    }
+}
+
+/// A new file in the temporary directory, already removed from it (it
+/// lives as long as its handles).
+fn unlinked_file() -> std::io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        ".bgswitch-output-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let _ = std::fs::remove_file(&path);
+    Ok(file)
+}
+
+/// The last [`OUTPUT_KEPT`] bytes written to `file`.
+fn read_tail(file: &mut std::fs::File) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::new();
+    if file
+        .seek(SeekFrom::Start(len.saturating_sub(OUTPUT_KEPT)))
+        .is_ok()
+    {
+        let _ = file.take(OUTPUT_KEPT).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod command_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["sh".into(), "-c".into(), script.into()]
+    }
+
+    #[test]
+    fn output_exit_status_and_bounds() {
+        let t = Duration::from_secs(10);
+        assert_eq!(
+            run_command(&sh("echo out; echo err >&2"), t).unwrap(),
+            "out\nerr\n"
+        );
+        let e = run_command(&sh("echo broken; exit 3"), t).unwrap_err();
+        assert!(e.to_string().contains("broken"), "{e}");
+        assert!(e.status.contains("exit status: 3"), "{}", e.status);
+        // more output than a pipe holds, then an exit: no deadlock
+        let big = run_command(
+            &sh("head -c 1000000 /dev/zero | tr '\\0' x; echo; echo end"),
+            t,
+        )
+        .unwrap();
+        assert!(big.ends_with("end\n") && big.len() as u64 <= OUTPUT_KEPT);
+        // a process left behind holding stdout does not hold the switch
+        let started = Instant::now();
+        run_command(&sh("sleep 5 & echo started"), t).unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        let e = run_command(&sh("sleep 5"), Duration::from_millis(200)).unwrap_err();
+        assert!(e.status.contains("did not finish"), "{e}");
     }
 }
 

@@ -5,10 +5,18 @@
 
 use std::path::PathBuf;
 
-use nginx_edit::includes::{ConfigSet, LoadError};
+use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 use nginx_edit::{Document, EditError, ServerState};
 
 use crate::config::{Config, Pool, SwitchKind};
+
+/// Whether two paths name the same file (through symlinks too).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
 
 /// Why the nginx side of a switch cannot be read or planned.
 #[derive(Debug, thiserror::Error)]
@@ -30,16 +38,46 @@ pub enum PoolError {
 pub struct NginxFiles {
     pub set: ConfigSet,
     pub index: usize,
+    /// What was read around (files that do not parse), for the output.
+    pub notes: Vec<String>,
 }
 
 impl NginxFiles {
     /// Reads `[nginx] config` (or, with `main`, the whole include tree)
     /// and finds the file that holds the map or upstream.
+    ///
+    /// Only the file that holds the switch must parse: a broken file
+    /// elsewhere is `nginx -t`'s to report (exit 3, old bytes kept), so it
+    /// is read around, and a `main` that does not parse falls back to
+    /// `config` alone.
     pub fn load(cfg: &Config) -> Result<NginxFiles, PoolError> {
+        let mut notes = Vec::new();
         let set = match &cfg.nginx.main {
-            Some(main) => ConfigSet::load(main, None)?,
+            Some(main) => {
+                let options = LoadOptions {
+                    tolerate_parse_errors: true,
+                    ..LoadOptions::default()
+                };
+                match ConfigSet::load_with(main, &options) {
+                    Ok(set) => set,
+                    Err(e @ LoadError::Parse { .. }) => {
+                        notes.push(format!("{e}: reading nginx.config alone"));
+                        ConfigSet::single(&cfg.nginx.config)?
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             None => ConfigSet::single(&cfg.nginx.config)?,
         };
+        for (path, e) in &set.unparsable {
+            notes.push(format!(
+                "{}:{}:{}: {}: left to nginx -t",
+                path.display(),
+                e.line,
+                e.column,
+                e.message()
+            ));
+        }
         let (what, not_found) = match cfg.switch.kind {
             SwitchKind::Map => {
                 let var = cfg.switch.map.clone().unwrap_or_default();
@@ -53,6 +91,15 @@ impl NginxFiles {
                 )
             }
         };
+        // `config` names the file when it is one of the tree's and holds
+        // the switch (another map of that name, say in `stream`, is not it).
+        let named = set
+            .files
+            .iter()
+            .position(|f| same_file(&f.path, &cfg.nginx.config) && holds_switch(cfg, f.doc()));
+        if let Some(index) = named {
+            return Ok(NginxFiles { set, index, notes });
+        }
         let index = set
             .locate(&what, not_found, |doc| holds_switch(cfg, doc))
             .map_err(|source| PoolError::Edit {
@@ -65,7 +112,7 @@ impl NginxFiles {
                     .to_string(),
                 source,
             })?;
-        Ok(NginxFiles { set, index })
+        Ok(NginxFiles { set, index, notes })
     }
 
     pub fn doc(&self) -> &Document {

@@ -148,6 +148,9 @@ impl Run<'_> {
                 return self.outcome("aborted", exit::CONFIG, e);
             }
         };
+        for note in &files.notes {
+            self.out.note(note);
+        }
         let live = match files.live(self.cfg) {
             Ok(l) => l,
             Err(e) => {
@@ -313,8 +316,11 @@ impl Run<'_> {
             // The reload did not take: nginx still runs the old config, and
             // the old bytes back on disk are all a rollback needs (unless
             // the reload took late, which this check catches).
+            // Without a pid file nobody knows whether it took: reload the
+            // old bytes to be sure.
             let took_late = match (&before, self.nginx.generation()) {
                 (Some(b), Ok(Some(now))) => now.workers.iter().any(|w| !b.workers.contains(w)),
+                (None, _) => true,
                 _ => false,
             };
             let back = self.roll_back(&written, live.as_deref(), took_late);
@@ -396,6 +402,12 @@ impl Run<'_> {
             // A pid file that cannot be read would make the proof impossible:
             // say so before anything changes.
             self.nginx.generation()?;
+        }
+        // A soak that cannot read its log would fail after the switch.
+        let soak = self.opts.soak.unwrap_or(self.cfg.soak.duration);
+        if let (false, Some(log)) = (soak.is_zero(), &self.cfg.soak.access_log) {
+            std::fs::File::open(log)
+                .map_err(|e| format!("soak.access_log {}: {e}", log.display()))?;
         }
         Ok(files)
     }
@@ -559,7 +571,17 @@ impl Run<'_> {
             return Ok(());
         }
         for a in &addresses {
-            let base = Url::from_address(a).map_err(|e| format!("smoke: {a}: {e}"))?;
+            // A unix socket (or an address HTTP cannot reach) is smoked
+            // through the load balancer only.
+            let base = match Url::from_address(a) {
+                Ok(base) if !a.starts_with("unix:") => base,
+                _ => {
+                    self.out.note(&format!(
+                        "smoke: {a} is not reachable over TCP; checked through the load balancer only"
+                    ));
+                    continue;
+                }
+            };
             if let Err(e) = self.smoke_at(&base) {
                 let msg = format!("{e}; nothing changed");
                 self.out.step("smoke", false, t.elapsed(), &msg, json!({}));
@@ -702,26 +724,39 @@ impl Run<'_> {
             Ok(_) => Ok(()),
             Err(e) => Err(e),
         };
-        if let Err(e) = reload {
+        // A failed reload is not the last word: what the load balancer
+        // answers is (nginx may not have taken the new version either).
+        let reload_failed = reload.err();
+        if let Some(pool) = old_pool {
+            let expect = self.cfg.pools[pool].expect.clone();
+            if let Err(e) = self.verify(&expect) {
+                let msg = match &reload_failed {
+                    Some(r) => format!(
+                        "ROLLBACK FAILED: {} holds the exact old bytes again, but reloading nginx with them failed ({r}) and the load balancer does not answer from {pool}: {e}; nginx may still run the new configuration",
+                        w.path.display()
+                    ),
+                    None => format!(
+                        "ROLLBACK FAILED: {} holds the exact old bytes and nginx reloaded them, but the load balancer does not answer from {pool}: {e}",
+                        w.path.display()
+                    ),
+                };
+                self.out
+                    .step("rollback", false, t.elapsed(), &msg, json!({}));
+                return Some(self.outcome("failed", exit::ROLLBACK_FAILED, msg));
+            }
+        } else if let Some(r) = &reload_failed {
             let msg = format!(
-                "ROLLBACK FAILED: {} holds the exact old bytes again, but reloading nginx with them failed ({e}); nginx may still run the new configuration",
+                "ROLLBACK FAILED: {} holds the exact old bytes again, but reloading nginx with them failed ({r}); nginx may still run the new configuration",
                 w.path.display()
             );
             self.out
                 .step("rollback", false, t.elapsed(), &msg, json!({}));
             return Some(self.outcome("failed", exit::ROLLBACK_FAILED, msg));
         }
-        if let Some(pool) = old_pool {
-            let expect = self.cfg.pools[pool].expect.clone();
-            if let Err(e) = self.verify(&expect) {
-                let msg = format!(
-                    "ROLLBACK FAILED: {} holds the exact old bytes and nginx reloaded them, but the load balancer does not answer from {pool}: {e}",
-                    w.path.display()
-                );
-                self.out
-                    .step("rollback", false, t.elapsed(), &msg, json!({}));
-                return Some(self.outcome("failed", exit::ROLLBACK_FAILED, msg));
-            }
+        if let Some(r) = &reload_failed {
+            self.out.note(&format!(
+                "reloading the old bytes failed ({r}), but the load balancer answers from the old pool"
+            ));
         }
         self.out.step(
             "rollback",
@@ -792,8 +827,16 @@ impl Run<'_> {
             }
             self.out
                 .progress(&format!("verify: waiting for {expect} ({last})"));
-            // Old workers accept until they see the master's quit signal.
-            std::thread::sleep(Duration::from_millis(1));
+            // Old workers accept until they see the master's quit signal
+            // (about 100 ms): poll tightly through that handover, then back
+            // off, not to churn connections through a load balancer under
+            // load while a wrong pool keeps answering.
+            let pause = if started.elapsed() < Duration::from_millis(300) {
+                Duration::from_millis(1)
+            } else {
+                Duration::from_millis(25)
+            };
+            std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
         }
         Err(format!(
             "{url} did not answer from {expect} {} times in a row within {timeout:?} (last: {last})",

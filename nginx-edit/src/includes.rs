@@ -107,6 +107,11 @@ pub struct LoadOptions {
     /// `check`, which reports them after what nginx would report first)
     /// instead of failing the load.
     pub tolerate_cycles: bool,
+    /// Record included files that do not parse in
+    /// [`ConfigSet::unparsable`] and go on without them (for a deploy step
+    /// that edits one file and leaves the verdict on the others to
+    /// `nginx -t`) instead of failing the load. The main file must parse.
+    pub tolerate_parse_errors: bool,
 }
 
 /// An include that would include a file already being read.
@@ -129,6 +134,10 @@ pub struct ConfigSet {
     /// Include cycles, when loaded with `tolerate_cycles`.
     pub cycles: Vec<IncludeCycle>,
     tolerate_cycles: bool,
+    /// Included files that did not parse, when loaded with
+    /// `tolerate_parse_errors`, and why.
+    pub unparsable: Vec<(PathBuf, ParseError)>,
+    tolerate_parse_errors: bool,
     /// For each `include` directive (file index, byte offset of the
     /// directive), the indices of the files it resolved to, in order.
     edges: Vec<(usize, usize, Vec<usize>)>,
@@ -145,6 +154,8 @@ impl ConfigSet {
             unresolved: Vec::new(),
             cycles: Vec::new(),
             tolerate_cycles: false,
+            unparsable: Vec::new(),
+            tolerate_parse_errors: false,
             edges: Vec::new(),
         })
     }
@@ -170,6 +181,8 @@ impl ConfigSet {
             unresolved: Vec::new(),
             cycles: Vec::new(),
             tolerate_cycles: options.tolerate_cycles,
+            unparsable: Vec::new(),
+            tolerate_parse_errors: options.tolerate_parse_errors,
             edges: Vec::new(),
         };
         let mut stack = Vec::new();
@@ -238,7 +251,14 @@ impl ConfigSet {
                     .position(|f| canonical(&f.path) == canon && f.doc().mode() == mode);
                 let target_index = match already {
                     Some(i) => i,
-                    None => self.visit(&target, mode, stack)?,
+                    None => match self.visit(&target, mode, stack) {
+                        Ok(i) => i,
+                        Err(LoadError::Parse { path, error }) if self.tolerate_parse_errors => {
+                            self.unparsable.push((path, error));
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    },
                 };
                 resolved.push(target_index);
             }

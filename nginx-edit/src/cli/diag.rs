@@ -119,6 +119,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
             prefix: a.prefix.clone(),
             roots: roots.clone(),
             tolerate_cycles: true,
+            ..LoadOptions::default()
         };
         match ConfigSet::load_with(file, &options) {
             Ok(set) => {
