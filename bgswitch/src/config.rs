@@ -239,15 +239,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         key: key.to_string(),
         message,
     };
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let key = e
-            .span()
+    // A value of the wrong type is reported by its key (`gate.timeout`),
+    // a syntax error by its line and column.
+    let at = |e: &toml::de::Error| {
+        e.span()
             .map(|s| {
                 let (line, col) = line_col(text, s.start);
                 format!("line {line}, column {col}")
             })
-            .unwrap_or_else(|| "(file)".into());
-        err(&key, e.message().to_string())
+            .unwrap_or_else(|| "(file)".into())
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| err(&at(&e), e.message().to_string()))?;
+    let raw: RawFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let key = if key.is_empty() || key == "." {
+            at(&inner)
+        } else {
+            key
+        };
+        err(&key, inner.message().to_string())
     })?;
     let base = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -599,9 +610,16 @@ timeout = "500ms"
             .starts_with("b.toml: pools.green.target: missing"));
         assert!(error_of(&GOOD.replace("kind = \"map\"", "kind = \"flip\""))
             .starts_with("b.toml: switch.kind:"));
+        assert!(error_of(&GOOD.replace("[gate]", "[gate]\nfoo = 1"))
+            .starts_with("b.toml: gate.foo: unknown field `foo`"));
+        // a value of the wrong type is named by its key, not a position
         assert!(
-            error_of(&GOOD.replace("[gate]", "[gate]\nfoo = 1")).contains("unknown field `foo`")
+            error_of(&GOOD.replace("timeout = \"500ms\"", "timeout = 500"))
+                .starts_with("b.toml: gate.timeout: invalid type: integer `500`"),
+            "{}",
+            error_of(&GOOD.replace("timeout = \"500ms\"", "timeout = 500"))
         );
+        assert!(error_of("[nginx\n").starts_with("b.toml: line 1, column"));
         assert!(
             error_of(&GOOD.replace("\"get /api/status 200\"", "\"GET /x 2000\""))
                 .starts_with("b.toml: smoke.requests[0]:")
