@@ -75,6 +75,10 @@ fn modelled(message: &str) -> bool {
         "directive invalid number",
         "invalid condition",
         "in condition",
+        // enum and bitmask slots, error_page, *_store_access, keepalive
+        "invalid value \"",
+        "must be between 300 and 599",
+        "invalid return code",
     ]
     .iter()
     .any(|m| message.contains(m))

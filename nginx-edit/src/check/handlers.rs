@@ -167,7 +167,7 @@ pub fn slot_value(handler: &str, args: &[String]) -> Result<(), &'static str> {
 }
 
 /// `ngx_atoi`: decimal digits only, no sign, no overflow.
-fn atoi(s: &[u8]) -> Option<i64> {
+pub(super) fn atoi(s: &[u8]) -> Option<i64> {
     if s.is_empty() {
         return None;
     }
@@ -189,7 +189,7 @@ fn scaled(s: &[u8], units: &[(u8, i64)]) -> Option<i64> {
 }
 
 /// `ngx_parse_size`: `512`, `8k`, `1m`.
-fn parse_size(s: &[u8]) -> Option<i64> {
+pub(super) fn parse_size(s: &[u8]) -> Option<i64> {
     scaled(s, &[(b'k', 1 << 10), (b'm', 1 << 20)])
 }
 
@@ -200,7 +200,7 @@ fn parse_offset(s: &[u8]) -> Option<i64> {
 
 /// `ngx_parse_time`: `30s`, `1h 30m`, `500ms` (not for seconds), units in
 /// falling order, each once; a bare number is seconds.
-fn parse_time(s: &[u8], is_sec: bool) -> Option<i64> {
+pub(super) fn parse_time(s: &[u8], is_sec: bool) -> Option<i64> {
     // The steps, largest first; `ms` is the last before a bare number.
     const YEAR: u8 = 1;
     const MONTH: u8 = 2;
@@ -317,6 +317,82 @@ pub fn if_condition(args: &[String]) -> Result<(), String> {
     invalid(p)
 }
 
+/// `ngx_http_rewrite_return`: a status up to 999, or a lone URL
+/// (`http://`, `https://`, `$scheme...`) that means 302.
+pub fn return_code(args: &[String]) -> Result<(), String> {
+    let Some(code) = args.first() else {
+        return Ok(());
+    };
+    let url = ["http://", "https://", "$scheme"]
+        .iter()
+        .any(|p| code.starts_with(p));
+    match atoi(code.as_bytes()) {
+        Some(n) if n <= 999 => Ok(()),
+        None if args.len() == 1 && url => Ok(()),
+        _ => Err(format!("invalid return code \"{code}\"")),
+    }
+}
+
+/// `ngx_http_core_error_page`'s checks of `=code` and of the status codes
+/// (the URI is not compiled here).
+pub fn error_page(args: &[String]) -> Result<(), String> {
+    let invalid = |v: &str| Err(format!("invalid value \"{v}\""));
+    let Some(before_uri) = args.len().checked_sub(2) else {
+        return Ok(());
+    };
+    let mut codes = &args[..before_uri + 1];
+    if let Some(answer) = args[before_uri].strip_prefix('=') {
+        if before_uri == 0 || (!answer.is_empty() && atoi(answer.as_bytes()).is_none()) {
+            return invalid(&args[before_uri]);
+        }
+        codes = &args[..before_uri];
+    }
+    for code in codes {
+        match atoi(code.as_bytes()) {
+            None | Some(499) => return invalid(code),
+            Some(300..=599) => {}
+            Some(_) => return Err(format!("value \"{code}\" must be between 300 and 599")),
+        }
+    }
+    Ok(())
+}
+
+/// `ngx_http_upstream_keepalive`: a number of connections, not 0 in the
+/// one-argument form (1.22); the two-argument form (1.29.7) allows 0 and
+/// a second argument `local`.
+pub fn keepalive(args: &[String], two_forms: bool) -> Result<(), String> {
+    let Some(count) = args.first() else {
+        return Ok(());
+    };
+    match atoi(count.as_bytes()) {
+        None => {}
+        Some(0) if !two_forms => {}
+        Some(_) => {
+            return match args.get(1) {
+                Some(p) if p != "local" => Err(format!("invalid parameter \"{p}\"")),
+                _ => Ok(()),
+            };
+        }
+    }
+    Err(format!(
+        "invalid value \"{count}\" in \"keepalive\" directive"
+    ))
+}
+
+/// `ngx_conf_set_access_slot`: `user:`, `group:` or `all:` followed by
+/// `rw` or `r`.
+pub fn access(args: &[String]) -> Result<(), String> {
+    for a in args {
+        let rights = ["user:", "group:", "all:"]
+            .iter()
+            .find_map(|who| a.strip_prefix(who));
+        if !matches!(rights, Some("rw" | "r")) {
+            return Err(format!("invalid value \"{a}\""));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +463,67 @@ mod tests {
             Ok(())
         );
         assert_eq!(slot_value("ngx_http_core_root", &one("x")), Ok(()));
+    }
+
+    #[test]
+    fn return_codes() {
+        let check = |args: &[&str]| return_code(&strings(args));
+        assert_eq!(check(&["204"]), Ok(()));
+        assert_eq!(check(&["301", "https://$host$request_uri"]), Ok(()));
+        assert_eq!(check(&["https://example.com"]), Ok(()));
+        assert_eq!(check(&["$scheme://x"]), Ok(()));
+        assert_eq!(check(&["999", "x"]), Ok(()));
+        let invalid = |s: &str| Err(format!("invalid return code \"{s}\""));
+        assert_eq!(check(&["1000"]), invalid("1000"));
+        assert_eq!(check(&["30x"]), invalid("30x"));
+        assert_eq!(check(&["https://x", "y"]), invalid("https://x"));
+        assert_eq!(check(&["/index.html"]), invalid("/index.html"));
+        assert_eq!(check(&["HTTP://x"]), invalid("HTTP://x"));
+    }
+
+    #[test]
+    fn error_pages() {
+        let check = |args: &[&str]| error_page(&strings(args));
+        assert_eq!(check(&["404", "/404.html"]), Ok(()));
+        assert_eq!(check(&["500", "502", "=", "/50x"]), Ok(()));
+        assert_eq!(check(&["404", "=200", "/empty.gif"]), Ok(()));
+        assert_eq!(check(&["404", "@fallback"]), Ok(()));
+        let invalid = |s: &str| Err(format!("invalid value \"{s}\""));
+        assert_eq!(check(&["=200", "/x"]), invalid("=200"));
+        assert_eq!(check(&["404", "=2x", "/x"]), invalid("=2x"));
+        assert_eq!(check(&["40x", "/x"]), invalid("40x"));
+        assert_eq!(check(&["499", "/x"]), invalid("499"));
+        assert_eq!(
+            check(&["200", "/x"]),
+            Err("value \"200\" must be between 300 and 599".into())
+        );
+    }
+
+    #[test]
+    fn keepalive_counts() {
+        let one = |s: &str| keepalive(&strings(&[s]), false);
+        assert_eq!(one("16"), Ok(()));
+        let invalid = |s: &str| Err(format!("invalid value \"{s}\" in \"keepalive\" directive"));
+        assert_eq!(one("0"), invalid("0"));
+        assert_eq!(one("x"), invalid("x"));
+        assert_eq!(keepalive(&strings(&["0", "local"]), true), Ok(()));
+        assert_eq!(
+            keepalive(&strings(&["1", "remote"]), true),
+            Err("invalid parameter \"remote\"".into())
+        );
+    }
+
+    #[test]
+    fn access_rights() {
+        assert_eq!(access(&strings(&["user:rw", "group:r", "all:r"])), Ok(()));
+        assert_eq!(
+            access(&strings(&["user:rwx"])),
+            Err("invalid value \"user:rwx\"".into())
+        );
+        assert_eq!(
+            access(&strings(&["other:r"])),
+            Err("invalid value \"other:r\"".into())
+        );
     }
 
     #[test]

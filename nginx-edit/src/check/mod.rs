@@ -15,7 +15,9 @@ mod variables;
 
 pub use variables::builtin_names as builtin_http_variables;
 
-use crate::directives::{BlockBody, Context, DirectiveSet, DirectiveSpec, Source, Terminator};
+use crate::directives::{
+    BlockBody, Context, DirectiveSet, DirectiveSpec, Source, Terminator, ValueRule,
+};
 use crate::document::{BodyKind, Directive, Item, Items};
 use crate::includes::ConfigSet;
 
@@ -117,6 +119,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         blocks: Vec::new(),
         variables: None,
         module_cache: Default::default(),
+        pending_location: None,
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -166,6 +169,8 @@ struct Walker<'a> {
     /// [`Walker::has_module`]'s answers by module name (pointer-compared:
     /// the names are the table's own strings).
     module_cache: std::cell::RefCell<Vec<(&'static str, bool)>>,
+    /// The `location` handler_rules just read, for its block.
+    pending_location: Option<Location>,
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -386,6 +391,16 @@ impl Walker<'_> {
                 }
             }
         }
+        // ngx_conf_set_enum_slot / ngx_conf_set_bitmask_slot, after their
+        // duplicate check above.
+        if spec.value_rule() != ValueRule::None {
+            let args = args_of(d);
+            let version = self.options.nginx_version;
+            if let Err(e) = spec.check_values(args.iter().map(String::as_str), version) {
+                self.error(file, at, e.to_string());
+                return 0;
+            }
+        }
         let may_use_variables = || {
             d.args().any(|a| {
                 let raw = a.raw();
@@ -416,12 +431,13 @@ impl Walker<'_> {
             self.error(file, at, message);
             return 0;
         }
+        // Read by handler_rules above.
+        let location = self.pending_location.take();
         match spec.block_body(ctx) {
             Some(BlockBody::Directives(inner)) => {
                 if let Some(block) = d.block() {
-                    let location = (name == "location" && inner == Context::HttpLocation)
-                        .then(|| Location::from_args(&args_of(d)).ok())
-                        .flatten();
+                    let location =
+                        location.filter(|_| name == "location" && inner == Context::HttpLocation);
                     let pushed = location.is_some();
                     if let Some(loc) = location {
                         self.locations.push(loc);
@@ -477,8 +493,15 @@ impl Walker<'_> {
                 return Err(format!("\"{name}\" directive {e}"));
             }
         }
-        if spec.set == "ngx_http_rewrite_if" {
-            handlers::if_condition(&args_of(d))?;
+        match spec.set {
+            "ngx_http_rewrite_if" => handlers::if_condition(&args_of(d))?,
+            "ngx_http_rewrite_return" => handlers::return_code(&args_of(d))?,
+            "ngx_http_core_error_page" => handlers::error_page(&args_of(d))?,
+            "ngx_conf_set_access_slot" => handlers::access(&args_of(d))?,
+            "ngx_http_upstream_keepalive" => {
+                handlers::keepalive(&args_of(d), spec.accepts_arg_count(2))?;
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -494,6 +517,7 @@ impl Walker<'_> {
                         loc.nested_in(parent)?;
                     }
                 }
+                self.pending_location = Some(loc);
             }
             "upstream" if d.body_kind() == BodyKind::Block => {
                 let http = ctx.module_kind() == crate::directives::ModuleKind::Http;
@@ -666,6 +690,44 @@ mod tests {
         assert_eq!(
             findings("events {}\nhttp {\n  server;\n}\n"),
             one(3, "directive \"server\" has no opening \"{\"")
+        );
+    }
+
+    #[test]
+    fn enum_and_bitmask_values_after_the_duplicate_check() {
+        let http = |body: &str| format!("events {{}}\nhttp {{\n{body}\n}}\n");
+        assert_eq!(
+            findings(&http("server_tokens bogus;")),
+            one(3, "invalid value \"bogus\"")
+        );
+        assert_eq!(
+            findings(&http("ssl_protocols TLSv1.2\n  TLSv1.4;")),
+            one(4, "invalid value \"TLSv1.4\"")
+        );
+        assert_eq!(
+            findings(&http("server_tokens off;\nserver_tokens bogus;")),
+            one(4, "\"server_tokens\" directive is duplicate")
+        );
+        assert_eq!(
+            findings(&http("proxy_next_upstream error timeout HTTP_502;\ngzip_proxied any;\nproxy_http_version 1.1;")),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn handler_values_of_return_error_page_and_keepalive() {
+        let http = |body: &str| format!("events {{}}\nhttp {{\n{body}\n}}\n");
+        assert_eq!(
+            findings(&http("server { location / { return /x; } }")),
+            one(3, "invalid return code \"/x\"")
+        );
+        assert_eq!(
+            findings(&http("server { error_page 200 /x; }")),
+            one(3, "value \"200\" must be between 300 and 599")
+        );
+        assert_eq!(
+            findings(&http("upstream a { server 127.0.0.1:1; keepalive 0; }")),
+            one(3, "invalid value \"0\" in \"keepalive\" directive")
         );
     }
 
