@@ -462,6 +462,15 @@ fn kill_9_at_any_moment_leaves_a_whole_file_and_a_serving_nginx() {
     assert!(code(&o) == 0, "{}", text(&o));
     assert_eq!(serving(&lab), "green");
     assert_eq!(read(&lab.site), green);
+    // and a run that writes sweeps the temporary files killed runs left
+    let o = bgswitch(&lab, &["switch", "--to", "blue", "--no-drain"]);
+    assert!(code(&o) == 0, "{}", text(&o));
+    let leftovers: Vec<String> = std::fs::read_dir(lab.site.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".nginx-edit-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

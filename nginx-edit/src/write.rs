@@ -43,6 +43,7 @@ fn replace_file(target: &Path, bytes: &[u8], meta: &fs::Metadata) -> io::Result<
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    remove_stale_temps(&dir, target);
     let (tmp, mut file) = create_temp(&dir, target, meta.mode() & 0o7777)?;
     let result = (|| {
         file.write_all(bytes)?;
@@ -61,6 +62,33 @@ fn replace_file(target: &Path, bytes: &[u8], meta: &fs::Metadata) -> io::Result<
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes temporary files for `target` left by writers that were killed
+/// (`kill -9` between create and rename): `.NAME.nginx-edit-PID-N.tmp`
+/// whose PID no longer runs. Best effort.
+fn remove_stale_temps(dir: &Path, target: &Path) {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let prefix = format!(".{name}.nginx-edit-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn create_temp(dir: &Path, target: &Path, mode: u32) -> io::Result<(PathBuf, File)> {
@@ -113,6 +141,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn temporary_files_of_killed_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("app.conf");
+        fs::write(&real, b"old").unwrap();
+        // a pid above pid_max (2^22) never runs; our own is kept
+        let dead = dir.path().join(".app.conf.nginx-edit-4194305-0.tmp");
+        let live = dir
+            .path()
+            .join(format!(".app.conf.nginx-edit-{}-9.tmp", std::process::id()));
+        let other = dir.path().join(".other.conf.nginx-edit-4194305-0.tmp");
+        for p in [&dead, &other] {
+            fs::write(p, b"half").unwrap();
+        }
+        fs::write(&live, b"half").unwrap();
+        write_atomic(&real, b"new", None).unwrap();
+        assert!(!dead.exists());
+        assert!(other.exists(), "another file's temporaries are not ours");
+        assert!(live.exists(), "a running writer's temporary is kept");
+        assert_eq!(fs::read(&real).unwrap(), b"new");
     }
 
     #[test]
