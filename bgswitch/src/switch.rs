@@ -644,19 +644,21 @@ impl Run<'_> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let backup = backup_dir.join(format!("{name}.{stamp}"));
-        nginx_edit::write::write_atomic(path, new, None)
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        let written = Written {
-            path: path.to_path_buf(),
-            old: old.to_vec(),
-        };
+        // The backup first (a run killed right after the edit still left
+        // one), then the edit.
         if let Err(e) = std::fs::write(&backup, old) {
             self.out.note(&format!(
                 "could not keep a backup at {}: {e}",
                 backup.display()
             ));
         }
-        Ok(written)
+        prune_backups(&backup_dir, &name, KEEP_BACKUPS);
+        nginx_edit::write::write_atomic(path, new, None)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        Ok(Written {
+            path: path.to_path_buf(),
+            old: old.to_vec(),
+        })
     }
 
     /// Puts the old bytes back; says what happened.
@@ -1025,6 +1027,31 @@ impl Run<'_> {
     }
 }
 
+/// Backups kept per site file in `<journal dir>/backups`.
+const KEEP_BACKUPS: usize = 50;
+
+/// Removes all but the newest `keep` backups of the file called `name`
+/// (`NAME.MILLIS`). Best effort.
+fn prune_backups(dir: &Path, name: &str, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{name}.");
+    let mut stamped: Vec<(u128, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let stamp = file.strip_prefix(&prefix)?.parse().ok()?;
+            Some((stamp, e.path()))
+        })
+        .collect();
+    stamped.sort();
+    let excess = stamped.len().saturating_sub(keep);
+    for (_, path) in stamped.into_iter().take(excess) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// A sidecar's `status` field, or a short reason it has none.
 pub fn sidecar_status(url: &str, timeout: Duration) -> String {
     let Ok(u) = Url::parse(url) else {
@@ -1035,6 +1062,32 @@ pub fn sidecar_status(url: &str, timeout: Duration) -> String {
             .json_field("status")
             .unwrap_or_else(|| format!("HTTP {} without a status", r.status)),
         Err(e) => format!("unreachable ({e})"),
+    }
+}
+
+#[cfg(test)]
+mod backup_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn only_the_newest_backups_of_a_file_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for stamp in [5u32, 1, 3, 2, 4] {
+            std::fs::write(dir.path().join(format!("app.conf.{stamp}")), "x").unwrap();
+        }
+        std::fs::write(dir.path().join("other.conf.1"), "x").unwrap();
+        std::fs::write(dir.path().join("app.conf.notes"), "x").unwrap();
+        prune_backups(dir.path(), "app.conf", 2);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["app.conf.4", "app.conf.5", "app.conf.notes", "other.conf.1"]
+        );
     }
 }
 
