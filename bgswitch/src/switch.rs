@@ -1065,6 +1065,15 @@ pub fn sidecar_status(url: &str, timeout: Duration) -> String {
     }
 }
 
+fn changed_lines(old: &[u8], new: &[u8]) -> usize {
+    let old = String::from_utf8_lossy(old);
+    let new = String::from_utf8_lossy(new);
+    similar::TextDiff::from_lines(&*old, &*new)
+        .iter_all_changes()
+        .filter(|c| c.tag() == similar::ChangeTag::Insert)
+        .count()
+}
+
 #[cfg(test)]
 mod backup_tests {
     #![allow(clippy::unwrap_used)]
@@ -1089,13 +1098,4 @@ mod backup_tests {
             ["app.conf.4", "app.conf.5", "app.conf.notes", "other.conf.1"]
         );
     }
-}
-
-fn changed_lines(old: &[u8], new: &[u8]) -> usize {
-    let old = String::from_utf8_lossy(old);
-    let new = String::from_utf8_lossy(new);
-    similar::TextDiff::from_lines(&*old, &*new)
-        .iter_all_changes()
-        .filter(|c| c.tag() == similar::ChangeTag::Insert)
-        .count()
 }
