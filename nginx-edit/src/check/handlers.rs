@@ -379,6 +379,38 @@ pub fn keepalive(args: &[String], two_forms: bool) -> Result<(), String> {
     ))
 }
 
+/// `ngx_http_upstream_server`'s parameters (1.22 to 1.27.2): `weight=`
+/// (not 0), `max_conns=`, `max_fails=`, `fail_timeout=`, `backup` (unless
+/// the balancing method so far is `hash`, `ip_hash` or `random`), `down`.
+pub fn upstream_server(params: &[String], backup_ok: bool) -> Result<(), String> {
+    for p in params {
+        let b = p.as_bytes();
+        let number = |prefix: &[u8]| atoi(&b[prefix.len()..]);
+        let ok = if b.starts_with(b"weight=") {
+            number(b"weight=").is_some_and(|n| n != 0)
+        } else if b.starts_with(b"max_conns=") {
+            number(b"max_conns=").is_some()
+        } else if b.starts_with(b"max_fails=") {
+            number(b"max_fails=").is_some()
+        } else if let Some(time) = b.strip_prefix(b"fail_timeout=") {
+            parse_time(time, true).is_some()
+        } else if p == "backup" {
+            if !backup_ok {
+                return Err(format!(
+                    "balancing method does not support parameter \"{p}\""
+                ));
+            }
+            true
+        } else {
+            p == "down"
+        };
+        if !ok {
+            return Err(format!("invalid parameter \"{p}\""));
+        }
+    }
+    Ok(())
+}
+
 /// `ngx_conf_set_access_slot`: `user:`, `group:` or `all:` followed by
 /// `rw` or `r`.
 pub fn access(args: &[String]) -> Result<(), String> {
@@ -510,6 +542,36 @@ mod tests {
         assert_eq!(
             keepalive(&strings(&["1", "remote"]), true),
             Err("invalid parameter \"remote\"".into())
+        );
+    }
+
+    #[test]
+    fn upstream_server_parameters() {
+        let check = |ps: &[&str]| upstream_server(&strings(ps), true);
+        assert_eq!(
+            check(&[
+                "weight=5",
+                "max_conns=0",
+                "max_fails=0",
+                "fail_timeout=1m30s",
+                "backup",
+                "down"
+            ]),
+            Ok(())
+        );
+        for bad in [
+            "weight=0",
+            "weigth=2",
+            "max_fails=x",
+            "fail_timeout=10x",
+            "DOWN",
+            "resolve",
+        ] {
+            assert_eq!(check(&[bad]), Err(format!("invalid parameter \"{bad}\"")));
+        }
+        assert_eq!(
+            upstream_server(&strings(&["backup"]), false),
+            Err("balancing method does not support parameter \"backup\"".into())
         );
     }
 

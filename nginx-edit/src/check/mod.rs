@@ -11,6 +11,7 @@
 //! or every standard module.
 
 mod handlers;
+mod listen;
 mod variables;
 
 pub use variables::builtin_names as builtin_http_variables;
@@ -119,6 +120,10 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         blocks: Vec::new(),
         variables: None,
         module_cache: Default::default(),
+        server_id: 0,
+        http_listens: Default::default(),
+        stream_listens: Default::default(),
+        upstream_backup: true,
         pending_location: None,
     };
     let Some(main) = set.files.first() else {
@@ -169,6 +174,15 @@ struct Walker<'a> {
     /// [`Walker::has_module`]'s answers by module name (pointer-compared:
     /// the names are the table's own strings).
     module_cache: std::cell::RefCell<Vec<(&'static str, bool)>>,
+    /// Number of the http `server` block being read (1 for the first).
+    server_id: usize,
+    /// The addresses the http `listen`s opened so far.
+    http_listens: listen::HttpListens,
+    /// The addresses the stream `listen`s opened so far.
+    stream_listens: listen::StreamListens,
+    /// Whether the http `upstream` being read still allows `backup`
+    /// servers (no `hash`, `ip_hash` or `random` so far).
+    upstream_backup: bool,
     /// The `location` handler_rules just read, for its block.
     pending_location: Option<Location>,
 }
@@ -442,6 +456,13 @@ impl Walker<'_> {
                     if let Some(loc) = location {
                         self.locations.push(loc);
                     }
+                    match inner {
+                        Context::HttpServer => self.server_id += 1,
+                        Context::Http => self.http_listens = Default::default(),
+                        Context::Stream => self.stream_listens = Default::default(),
+                        Context::HttpUpstream => self.upstream_backup = true,
+                        _ => {}
+                    }
                     let http = inner == Context::Http && self.from_main;
                     if http {
                         self.variables = Some(Default::default());
@@ -507,9 +528,21 @@ impl Walker<'_> {
     }
 
     /// The checks some directives' own handlers make as they are read, in
-    /// nginx's words: location nesting, duplicate upstreams, log formats.
+    /// nginx's words: location nesting, duplicate upstreams, log formats,
+    /// `listen` addresses, `proxy_pass` URLs.
     fn handler_rules(&mut self, d: Directive<'_>, name: &str, ctx: Context) -> Result<(), String> {
         match name {
+            "listen" if ctx == Context::HttpServer => self.http_listen(&args_of(d))?,
+            "server" if ctx == Context::HttpUpstream => self.upstream_server(&args_of(d))?,
+            // The balancing methods that drop NGX_HTTP_UPSTREAM_BACKUP.
+            "hash" | "ip_hash" | "random" if ctx == Context::HttpUpstream => {
+                self.upstream_backup = false;
+            }
+            "least_conn" if ctx == Context::HttpUpstream => self.upstream_backup = true,
+            "listen" if ctx == Context::StreamServer => self.stream_listen(&args_of(d))?,
+            "proxy_pass" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
+                self.proxy_pass(d, ctx)?;
+            }
             "location" if matches!(ctx, Context::HttpServer | Context::HttpLocation) => {
                 let loc = Location::from_args(&args_of(d))?;
                 if ctx == Context::HttpLocation {
@@ -556,6 +589,116 @@ impl Walker<'_> {
                 }
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// `ngx_http_core_listen`: the address, the parameters, then each
+    /// address:port against the other servers' (`ngx_http_add_listen`).
+    fn http_listen(&mut self, args: &[String]) -> Result<(), String> {
+        let Some((url, params)) = args.split_first() else {
+            return Ok(());
+        };
+        let kind = listen::UrlKind {
+            listen: true,
+            uri_part: false,
+            default_port: 80,
+        };
+        let u = listen::parse_url(url.as_bytes(), kind)
+            .map_err(|e| format!("{e} in \"{url}\" of the \"listen\" directive"))?;
+        // 1.25 added `quic`: parameters are checked up to 1.24.
+        let params = if self.options.nginx_version < crate::directives::nginx_version(1, 25, 0) {
+            listen::http_params(params)?
+        } else {
+            listen::HttpParams::default()
+        };
+        let Some(addr) = u.addr else {
+            return Ok(());
+        };
+        for port in u.port..=u.last_port.max(u.port) {
+            self.http_listens.add(self.server_id, &addr, port, params)?;
+        }
+        Ok(())
+    }
+
+    /// `ngx_http_upstream_server`: the parameters, then the address
+    /// (host names are resolved by nginx: not checked).
+    fn upstream_server(&mut self, args: &[String]) -> Result<(), String> {
+        let Some((url, params)) = args.split_first() else {
+            return Ok(());
+        };
+        if self.options.nginx_version < crate::directives::nginx_version(1, 27, 3) {
+            handlers::upstream_server(params, self.upstream_backup)?;
+        }
+        let kind = listen::UrlKind {
+            listen: false,
+            uri_part: false,
+            default_port: 80,
+        };
+        listen::parse_url(url.as_bytes(), kind)
+            .map_err(|e| format!("{e} in upstream \"{url}\""))?;
+        Ok(())
+    }
+
+    /// `ngx_stream_core_listen`: the address (no default port), the
+    /// parameters, then each address:port against the block's others.
+    fn stream_listen(&mut self, args: &[String]) -> Result<(), String> {
+        let Some((url, params)) = args.split_first() else {
+            return Ok(());
+        };
+        let kind = listen::UrlKind {
+            listen: true,
+            uri_part: false,
+            default_port: 0,
+        };
+        let u = listen::parse_url(url.as_bytes(), kind)
+            .map_err(|e| format!("{e} in \"{url}\" of the \"listen\" directive"))?;
+        let udp = listen::stream_params(params)?;
+        let Some(addr) = u.addr else {
+            return Ok(());
+        };
+        for port in u.port..=u.last_port.max(u.port) {
+            self.stream_listens.add(udp, &addr, port)?;
+        }
+        Ok(())
+    }
+
+    /// `ngx_http_proxy_pass` for a URL without variables: its scheme, its
+    /// address (`ngx_http_upstream_add`) and where a URI part may be.
+    fn proxy_pass(&self, d: Directive<'_>, ctx: Context) -> Result<(), String> {
+        // An escape cannot make a `$`: the raw bytes tell.
+        let Some(url) = d.arg(0).filter(|u| !u.raw().contains(&b'$')) else {
+            return Ok(());
+        };
+        let b: &[u8] = &url.value();
+        let (skip, port) = if b.len() >= 7 && b[..7].eq_ignore_ascii_case(b"http://") {
+            (7, 80)
+        } else if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"https://") {
+            (8, 443)
+        } else {
+            return Err("invalid URL prefix".into());
+        };
+        let kind = listen::UrlKind {
+            listen: false,
+            uri_part: true,
+            default_port: port,
+        };
+        let rest = b.get(skip..).unwrap_or_default();
+        let u = listen::parse_url(rest, kind).map_err(|e| {
+            let rest = String::from_utf8_lossy(rest);
+            format!("{e} in upstream \"{rest}\"")
+        })?;
+        // `if` and `limit_except` blocks are locations without a name.
+        let unnamed = matches!(ctx, Context::HttpLif | Context::HttpLmt);
+        let regex_or_named = ctx == Context::HttpLocation
+            && self.locations.last().is_some_and(|l| l.regex || l.named);
+        if u.has_uri && (unnamed || regex_or_named) {
+            return Err(
+                "\"proxy_pass\" cannot have URI part in location given by regular \
+                 expression, or inside named location, or inside \"if\" statement, or \
+                 inside \"limit_except\" block"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -728,6 +871,75 @@ mod tests {
         assert_eq!(
             findings(&http("upstream a { server 127.0.0.1:1; keepalive 0; }")),
             one(3, "invalid value \"0\" in \"keepalive\" directive")
+        );
+    }
+
+    #[test]
+    fn listen_addresses_across_servers() {
+        let http = |body: &str| format!("events {{}}\nhttp {{\n{body}\n}}\n");
+        assert_eq!(
+            findings(&http(
+                "server { listen 80 default_server; }\nserver { listen *:80 default; }"
+            )),
+            one(4, "a duplicate default server for 0.0.0.0:80")
+        );
+        assert_eq!(
+            findings(&http("server { listen 8080; listen 80 spdy; }")),
+            one(3, "invalid parameter \"spdy\"")
+        );
+        assert_eq!(
+            findings(&http("server { listen 127.0.0.1:http; }")),
+            one(
+                3,
+                "invalid port in \"127.0.0.1:http\" of the \"listen\" directive"
+            )
+        );
+        // Host names need DNS; another http block starts afresh.
+        assert_eq!(
+            findings(&http(
+                "server { listen localhost:80; listen localhost:80; }"
+            )),
+            vec![]
+        );
+        let newer = CheckOptions {
+            nginx_version: crate::directives::nginx_version(1, 25, 1),
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            findings_with(&http("server { listen 443 quic; }"), &newer),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn upstream_servers_and_proxy_pass_urls() {
+        let http = |body: &str| format!("events {{}}\nhttp {{\n{body}\n}}\n");
+        assert_eq!(
+            findings(&http("upstream a { ip_hash; server 127.0.0.1:1 backup; }")),
+            one(3, "balancing method does not support parameter \"backup\"")
+        );
+        assert_eq!(
+            findings(&http(
+                "upstream a { server 127.0.0.1:1 backup; least_conn; server 127.0.0.1:2 backup; }"
+            )),
+            vec![]
+        );
+        assert_eq!(
+            findings(&http("server { location ~ x { proxy_pass http://a/; } }")),
+            one(
+                3,
+                "\"proxy_pass\" cannot have URI part in location given by regular expression, \
+                 or inside named location, or inside \"if\" statement, or inside \
+                 \"limit_except\" block"
+            )
+        );
+        assert_eq!(
+            findings(&http("server { location /x/ { proxy_pass http://a/y/; } location ~ y { proxy_pass http://$host/y; } }")),
+            vec![]
+        );
+        assert_eq!(
+            findings(&http("server { location / { proxy_pass a:1; } }")),
+            one(3, "invalid URL prefix")
         );
     }
 
