@@ -91,6 +91,7 @@ fn modelled(message: &str) -> bool {
         // theirs the same: the corpus has none of those)
         "invalid parameter \"",
         "balancing method does not support parameter",
+        "duplicate location",
         "invalid return code",
         "cannot have URI part",
         "invalid URL prefix",

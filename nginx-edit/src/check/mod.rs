@@ -12,6 +12,7 @@
 
 mod handlers;
 mod listen;
+mod locations;
 mod variables;
 
 pub use variables::builtin_names as builtin_http_variables;
@@ -124,6 +125,8 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         http_listens: Default::default(),
         stream_listens: Default::default(),
         upstream_backup: true,
+        location_tree: Default::default(),
+        location_parents: Vec::new(),
         pending_location: None,
     };
     let Some(main) = set.files.first() else {
@@ -133,7 +136,13 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         .context
         .unwrap_or_else(|| walker.guess_context(main.doc().items()));
     walker.from_main = ctx == Context::Main;
+    if matches!(ctx, Context::HttpServer | Context::HttpLocation) {
+        // A snippet's locations share the parent that includes them.
+        let root = walker.location_tree.server();
+        walker.location_parents.push(root);
+    }
     walker.walk(0, main.doc().items(), ctx);
+    walker.duplicate_location();
     // An include that did not resolve may hold the `events` block.
     let unresolved_top = set.unresolved.iter().any(|u| u.from == main.path);
     if ctx == Context::Main && !unresolved_top && !walker.saw_events(0, main.doc().items()) {
@@ -183,6 +192,10 @@ struct Walker<'a> {
     /// Whether the http `upstream` being read still allows `backup`
     /// servers (no `hash`, `ip_hash` or `random` so far).
     upstream_backup: bool,
+    /// Each server's locations, for `duplicate location`.
+    location_tree: locations::Tree,
+    /// Nodes of `location_tree` we are inside, innermost last.
+    location_parents: Vec<usize>,
     /// The `location` handler_rules just read, for its block.
     pending_location: Option<Location>,
 }
@@ -233,6 +246,17 @@ impl Location {
             _ => {}
         }
         Ok(loc)
+    }
+
+    /// Where the location sits in nginx's static location tree.
+    fn tree_kind(&self) -> locations::Kind {
+        if self.regex || self.named {
+            locations::Kind::Other
+        } else if self.exact {
+            locations::Kind::Exact
+        } else {
+            locations::Kind::Prefix
+        }
     }
 
     /// `ngx_http_core_location`'s rules for a location inside `parent`.
@@ -453,23 +477,46 @@ impl Walker<'_> {
                     let location =
                         location.filter(|_| name == "location" && inner == Context::HttpLocation);
                     let pushed = location.is_some();
+                    let mut tree_node = None;
                     if let Some(loc) = location {
+                        if let Some(&parent) = self.location_parents.last() {
+                            let brace = (file, at);
+                            let kind = loc.tree_kind();
+                            tree_node =
+                                Some(self.location_tree.location(parent, &loc.name, kind, brace));
+                        }
                         self.locations.push(loc);
                     }
                     match inner {
-                        Context::HttpServer => self.server_id += 1,
-                        Context::Http => self.http_listens = Default::default(),
+                        Context::HttpServer => {
+                            self.server_id += 1;
+                            tree_node = Some(self.location_tree.server());
+                        }
+                        Context::Http => {
+                            self.http_listens = Default::default();
+                            self.location_tree = Default::default();
+                        }
                         Context::Stream => self.stream_listens = Default::default(),
                         Context::HttpUpstream => self.upstream_backup = true,
                         _ => {}
+                    }
+                    if let Some(node) = tree_node {
+                        self.location_parents.push(node);
                     }
                     let http = inner == Context::Http && self.from_main;
                     if http {
                         self.variables = Some(Default::default());
                     }
                     let servers = self.walk(file, block, inner);
+                    if inner == Context::Http {
+                        // ngx_http_block: the location trees, then the variables.
+                        self.duplicate_location();
+                    }
                     if http {
                         self.unknown_variables();
+                    }
+                    if tree_node.is_some() {
+                        self.location_parents.pop();
                     }
                     if pushed {
                         self.locations.pop();
@@ -720,6 +767,14 @@ impl Walker<'_> {
         servers
     }
 
+    /// After an `http` block (or a snippet): the first location nginx
+    /// would call a duplicate.
+    fn duplicate_location(&mut self) {
+        if let Some((message, (file, offset))) = self.location_tree.take_duplicate() {
+            self.error(file, offset, message);
+        }
+    }
+
     /// After an `http` block: the variables it uses that nothing defines.
     fn unknown_variables(&mut self) {
         let Some(vars) = self.variables.take() else {
@@ -940,6 +995,23 @@ mod tests {
         assert_eq!(
             findings(&http("server { location / { proxy_pass a:1; } }")),
             one(3, "invalid URL prefix")
+        );
+    }
+
+    #[test]
+    fn duplicate_locations_after_the_http_block_before_variables() {
+        let conf = "events {}\nhttp {\n server {\n  location /a { set $x $nope; }\n  location /a { }\n }\n}\n";
+        assert_eq!(
+            findings(conf),
+            vec![
+                (5, "duplicate location \"/a\"".to_string()),
+                (4, "unknown \"nope\" variable".to_string())
+            ]
+        );
+        // A snippet of locations shares one parent.
+        assert_eq!(
+            findings("location = /x { }\nlocation /x { }\nlocation = /x { }\n"),
+            one(3, "duplicate location \"/x\"")
         );
     }
 
