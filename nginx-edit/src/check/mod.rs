@@ -128,6 +128,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         location_tree: Default::default(),
         location_parents: Vec::new(),
         pending_location: None,
+        file_names: Vec::new(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -198,6 +199,8 @@ struct Walker<'a> {
     location_parents: Vec<usize>,
     /// The `location` handler_rules just read, for its block.
     pending_location: Option<Location>,
+    /// Each file's path as findings show it, once one has.
+    file_names: Vec<Option<String>>,
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -321,8 +324,13 @@ impl Walker<'_> {
     fn error(&mut self, file: usize, offset: usize, message: String) {
         let f = &self.set.files[file];
         let (line, column) = f.doc().line_col(offset);
+        // Paths are shown once per file, then copied.
+        if self.file_names.len() <= file {
+            self.file_names.resize(file + 1, None);
+        }
+        let name = self.file_names[file].get_or_insert_with(|| f.path.display().to_string());
         self.findings.push(Finding {
-            file: f.path.display().to_string(),
+            file: name.clone(),
             line,
             column,
             severity: "error",

@@ -27,19 +27,60 @@ impl Diagnostic {
     /// The text form: the location line, then the source line (given) and
     /// a caret.
     pub fn render(&self, line: Option<&[u8]>) -> String {
-        let mut s = format!(
-            "{}:{}:{}: {}: {}\n",
-            self.file, self.line, self.column, self.severity, self.message
-        );
-        if let Some(line) = line {
-            let text = String::from_utf8_lossy(line).replace('\t', " ");
-            let gutter = self.line.to_string();
-            let pad = " ".repeat(gutter.len());
-            s.push_str(&format!("{pad} |\n{gutter} | {text}\n{pad} | "));
-            s.push_str(&" ".repeat(self.column.saturating_sub(1)));
-            s.push_str("^\n");
-        }
+        let mut s = String::new();
+        self.render_into(line, &mut s);
         s
+    }
+
+    /// [`render`](Self::render) appended to `s`, piece by piece (a config
+    /// can have thousands of findings: no `format!` per line).
+    pub fn render_into(&self, line: Option<&[u8]>, s: &mut String) {
+        // Decimal digits; returns how many.
+        let number = |s: &mut String, n: usize| {
+            let mut digits = [0u8; 20];
+            let mut i = digits.len();
+            let mut n = n;
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            s.extend(digits[i..].iter().map(|&d| char::from(d)));
+            digits.len() - i
+        };
+        let width = self.line.checked_ilog10().map_or(1, |d| d as usize + 1);
+        s.push_str(&self.file);
+        s.push(':');
+        number(s, self.line);
+        s.push(':');
+        number(s, self.column);
+        s.push_str(": ");
+        s.push_str(self.severity);
+        s.push_str(": ");
+        s.push_str(&self.message);
+        s.push('\n');
+        let Some(line) = line else {
+            return;
+        };
+        s.extend(std::iter::repeat_n(' ', width));
+        s.push_str(" |\n");
+        number(s, self.line);
+        s.push_str(" | ");
+        let text = String::from_utf8_lossy(line);
+        for (i, part) in text.split('\t').enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(part);
+        }
+        s.push('\n');
+        s.extend(std::iter::repeat_n(' ', width));
+        s.push_str(" | ");
+        s.extend(std::iter::repeat_n(' ', self.column.saturating_sub(1)));
+        s.push_str("^\n");
     }
 }
 
@@ -123,11 +164,14 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
         };
         match ConfigSet::load_with(file, &options) {
             Ok(set) => {
+                let names: Vec<String> = set
+                    .files
+                    .iter()
+                    .map(|f| f.path.display().to_string())
+                    .collect();
                 let line_of = |file: &str, line: usize| {
-                    set.files
-                        .iter()
-                        .find(|f| f.path.display().to_string() == file)
-                        .map(|f| f.doc().line_text(line).to_vec())
+                    let at = names.iter().position(|n| n == file)?;
+                    Some(set.files[at].doc().line_text(line).to_vec())
                 };
                 for u in &set.unresolved {
                     let src = line_of(&u.from.display().to_string(), u.line);
@@ -224,11 +268,43 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
             writeln!(out)?;
         }
         CheckFormat::Text => {
+            let mut text = String::new();
             for (d, src) in &diagnostics {
-                write!(out, "{}", d.render(src.as_deref()))?;
+                text.clear();
+                d.render_into(src.as_deref(), &mut text);
+                out.write_all(text.as_bytes())?;
             }
         }
     }
     out.flush()?;
     Ok(if errors { Exit::Problems } else { Exit::Done })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_with_caret_tabs_and_wide_line_numbers() {
+        let d = Diagnostic {
+            file: "a.conf".into(),
+            line: 120,
+            column: 5,
+            severity: "error",
+            message: "unknown directive \"x\"".into(),
+        };
+        assert_eq!(
+            d.render(Some(b"\tx\xff;")),
+            "a.conf:120:5: error: unknown directive \"x\"\n    |\n120 |  x\u{fffd};\n    |     ^\n"
+        );
+        assert_eq!(
+            Diagnostic {
+                line: 7,
+                column: 1,
+                ..d
+            }
+            .render(None),
+            "a.conf:7:1: error: unknown directive \"x\"\n"
+        );
+    }
 }
