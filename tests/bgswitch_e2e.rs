@@ -548,3 +548,47 @@ fn without_a_pid_file_the_proof_rests_on_verify_and_rollback_undrains() {
     assert_eq!(serving(&lab), "blue");
     assert_eq!(status("green"), "drained");
 }
+
+#[test]
+fn verify_by_json_field_and_a_drain_not_waited_for() {
+    let Some(lab) = lab(SwitchKind::Replace) else {
+        return;
+    };
+    // `[verify] json_field` instead of `header`, and `wait_drained = "0s"`:
+    // the drain is sent, not waited for.
+    let config = std::fs::read_to_string(&lab.config)
+        .unwrap()
+        .replace("header = \"X-Pool\"", "json_field = \"pool\"")
+        .replace("wait_drained = \"30s\"", "wait_drained = \"0s\"");
+    assert!(config.contains("json_field = \"pool\"") && config.contains("wait_drained = \"0s\""));
+    std::fs::write(&lab.config, config).unwrap();
+    let o = bgswitch(&lab, &["switch", "--to", "green", "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(last_result(&o), "switched", "{}", text(&o));
+    assert_eq!(serving(&lab), "green");
+    assert!(
+        text(&o).contains("drain requested from 1 sidecar(s) of blue"),
+        "{}",
+        text(&o)
+    );
+    let blue = bgswitch::switch::sidecar_status(&lab.sidecar_url("blue"), Duration::from_secs(2));
+    assert!(blue == "draining" || blue == "drained", "{blue}");
+    // A field that never names a pool: verify fails, the rollback puts the
+    // old bytes back and reloads, and then cannot verify the old pool
+    // either. That is exit 7, saying what state things are in.
+    let config = std::fs::read_to_string(&lab.config)
+        .unwrap()
+        .replace("json_field = \"pool\"", "json_field = \"status\"");
+    std::fs::write(&lab.config, config).unwrap();
+    let before = read(&lab.site);
+    let o = bgswitch(&lab, &["switch", "--to", "blue", "--json"]);
+    assert_eq!(code(&o), 7, "{}", text(&o));
+    assert_eq!(last_result(&o), "failed", "{}", text(&o));
+    assert!(
+        text(&o).contains("holds the exact old bytes and nginx reloaded them"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(read(&lab.site), before);
+    assert_eq!(serving(&lab), "green");
+}
