@@ -75,6 +75,8 @@ fn modelled(message: &str) -> bool {
         "directive invalid number",
         "invalid condition",
         "in condition",
+        "host not found in upstream",
+        "may not have port",
         // enum and bitmask slots, error_page, *_store_access, keepalive
         "invalid value \"",
         "must be between 300 and 599",

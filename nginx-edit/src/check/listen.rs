@@ -36,6 +36,11 @@ pub struct Url {
     pub last_port: u16,
     /// Whether a URI part followed the address (`uri_part` callers only).
     pub has_uri: bool,
+    /// The host as written when it is a name (`addr` is `None`), which
+    /// nginx resolves; empty otherwise.
+    pub host: Vec<u8>,
+    /// No port was written (`u.no_port`): the default port applies.
+    pub no_port: bool,
 }
 
 /// How the caller sets up `ngx_url_t` before `ngx_parse_url`.
@@ -101,6 +106,8 @@ fn parse_unix(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         port: 0,
         last_port: 0,
         has_uri,
+        host: Vec::new(),
+        no_port: false,
     })
 }
 
@@ -133,9 +140,12 @@ fn parse_inet(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         port: kind.default_port,
         last_port: 0,
         has_uri: uri.is_some(),
+        host: Vec::new(),
+        no_port: true,
     };
     if let Some(p) = port_at {
         (out.port, out.last_port) = port_and_range(&url[p + 1..last], kind.listen)?;
+        out.no_port = false;
         last = p;
     } else if uri.is_none() && kind.listen {
         // A bare value is tried as a port (or range) first.
@@ -161,6 +171,7 @@ fn parse_inet(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
                 return Err("invalid port range");
             }
             out.addr = Some(Addr::V4([0; 4]));
+            out.no_port = false;
             return Ok(out);
         }
         out.last_port = 0;
@@ -173,6 +184,9 @@ fn parse_inet(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         out.addr = Some(Addr::V4([0; 4]));
     } else {
         out.addr = inet_addr(host).map(Addr::V4);
+    }
+    if out.addr.is_none() {
+        out.host = host.to_vec();
     }
     Ok(out)
 }
@@ -194,12 +208,15 @@ fn parse_inet6(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         port: kind.default_port,
         last_port: 0,
         has_uri: uri.is_some(),
+        host: Vec::new(),
+        no_port: true,
     };
     if last > 0 {
         if after[0] != b':' {
             return Err("invalid host");
         }
         (out.port, out.last_port) = port_and_range(&after[1..last], kind.listen)?;
+        out.no_port = false;
     }
     let host = &rest[..close];
     if host.is_empty() {

@@ -57,6 +57,10 @@ pub struct CheckOptions {
     /// The block the file's top level sits in; `None` guesses it (a main
     /// `nginx.conf`, or a snippet included in `http`, `server` ...).
     pub context: Option<Context>,
+    /// Look up host names as `nginx -t` does (upstream `server NAME`,
+    /// `proxy_pass http://NAME` that names no upstream block), with this
+    /// machine's resolver.
+    pub resolve: bool,
 }
 
 impl Default for CheckOptions {
@@ -66,6 +70,7 @@ impl Default for CheckOptions {
             modules: Modules::Debian,
             allow_unknown: false,
             context: None,
+            resolve: true,
         }
     }
 }
@@ -129,6 +134,8 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         location_parents: Vec::new(),
         pending_location: None,
         file_names: Vec::new(),
+        upstream_names: Vec::new(),
+        lookups: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -193,6 +200,11 @@ struct Walker<'a> {
     /// Whether the http `upstream` being read still allows `backup`
     /// servers (no `hash`, `ip_hash` or `random` so far).
     upstream_backup: bool,
+    /// The http block's upstreams by name, as `ngx_http_upstream_add`
+    /// keeps them: `upstream` blocks and those a `proxy_pass` made.
+    upstream_names: Vec<UpstreamName>,
+    /// Host name lookups so far: name -> found.
+    lookups: std::cell::RefCell<std::collections::HashMap<String, bool>>,
     /// Each server's locations, for `duplicate location`.
     location_tree: locations::Tree,
     /// Nodes of `location_tree` we are inside, innermost last.
@@ -201,6 +213,35 @@ struct Walker<'a> {
     pending_location: Option<Location>,
     /// Each file's path as findings show it, once one has.
     file_names: Vec<Option<String>>,
+}
+
+/// Why a handler refused a directive, and where nginx says so.
+enum Refusal {
+    /// At the directive itself.
+    Here(String),
+    /// Elsewhere (file index, byte offset): an earlier directive's line.
+    At(usize, usize, String),
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal::Here(message)
+    }
+}
+
+/// An upstream nginx knows by name (`ngx_http_upstream_srv_conf_t`).
+#[derive(Debug)]
+struct UpstreamName {
+    /// The name as first written.
+    host: String,
+    /// The `proxy_pass` port (the scheme's default when none is written);
+    /// 0 for a block.
+    port: u16,
+    no_port: bool,
+    /// An `upstream { }` block, not one a `proxy_pass` made.
+    block: bool,
+    /// Where the `proxy_pass` that made it ends (file, byte offset).
+    at: (usize, usize),
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -473,9 +514,16 @@ impl Walker<'_> {
         if name == "include" {
             return self.include(file, d, ctx);
         }
-        if let Err(message) = self.handler_rules(d, name, ctx) {
-            self.error(file, at, message);
-            return 0;
+        match self.handler_rules(d, name, ctx, (file, at)) {
+            Ok(()) => {}
+            Err(Refusal::Here(message)) => {
+                self.error(file, at, message);
+                return 0;
+            }
+            Err(Refusal::At(file, at, message)) => {
+                self.error(file, at, message);
+                return 0;
+            }
         }
         // Read by handler_rules above.
         let location = self.pending_location.take();
@@ -503,6 +551,7 @@ impl Walker<'_> {
                         Context::Http => {
                             self.http_listens = Default::default();
                             self.location_tree = Default::default();
+                            self.upstream_names.clear();
                         }
                         Context::Stream => self.stream_listens = Default::default(),
                         Context::HttpUpstream => self.upstream_backup = true,
@@ -517,7 +566,9 @@ impl Walker<'_> {
                     }
                     let servers = self.walk(file, block, inner);
                     if inner == Context::Http {
-                        // ngx_http_block: the location trees, then the variables.
+                        // ngx_http_block: the upstreams' init, the location
+                        // trees, then the variables.
+                        self.implicit_upstream_hosts();
                         self.duplicate_location();
                     }
                     if http {
@@ -585,7 +636,13 @@ impl Walker<'_> {
     /// The checks some directives' own handlers make as they are read, in
     /// nginx's words: location nesting, duplicate upstreams, log formats,
     /// `listen` addresses, `proxy_pass` URLs.
-    fn handler_rules(&mut self, d: Directive<'_>, name: &str, ctx: Context) -> Result<(), String> {
+    fn handler_rules(
+        &mut self,
+        d: Directive<'_>,
+        name: &str,
+        ctx: Context,
+        here: (usize, usize),
+    ) -> Result<(), Refusal> {
         match name {
             "listen" if ctx == Context::HttpServer => self.http_listen(&args_of(d))?,
             "server" if ctx == Context::HttpUpstream => self.upstream_server(&args_of(d))?,
@@ -596,7 +653,7 @@ impl Walker<'_> {
             "least_conn" if ctx == Context::HttpUpstream => self.upstream_backup = true,
             "listen" if ctx == Context::StreamServer => self.stream_listen(&args_of(d))?,
             "proxy_pass" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
-                self.proxy_pass(d, ctx)?;
+                self.proxy_pass(d, ctx, here)?;
             }
             "location" if matches!(ctx, Context::HttpServer | Context::HttpLocation) => {
                 let loc = Location::from_args(&args_of(d))?;
@@ -618,10 +675,13 @@ impl Walker<'_> {
                         .to_ascii_lowercase(),
                 );
                 if self.upstreams.contains(&key) {
-                    return Err(format!(
+                    return Err(Refusal::Here(format!(
                         "duplicate upstream \"{}\"",
                         args_of(d).first().cloned().unwrap_or_default()
-                    ));
+                    )));
+                }
+                if http {
+                    self.upstream_block(&args_of(d).first().cloned().unwrap_or_default())?;
                 }
                 self.upstreams.push(key);
             }
@@ -639,7 +699,7 @@ impl Walker<'_> {
                 if args.len() >= 2 && args[0] != "off" {
                     let format = &args[1];
                     if !self.log_formats.contains(&format.to_ascii_lowercase()) {
-                        return Err(format!("unknown log format \"{format}\""));
+                        return Err(format!("unknown log format \"{format}\"").into());
                     }
                 }
             }
@@ -690,8 +750,16 @@ impl Walker<'_> {
             uri_part: false,
             default_port: 80,
         };
-        listen::parse_url(url.as_bytes(), kind)
+        let u = listen::parse_url(url.as_bytes(), kind)
             .map_err(|e| format!("{e} in upstream \"{url}\""))?;
+        // ngx_parse_url resolves the name right away (not with `resolve`).
+        let later = params.iter().any(|p| p == "resolve");
+        if self.options.resolve && !later && !u.host.is_empty() {
+            let host = String::from_utf8_lossy(&u.host).into_owned();
+            if !self.resolves(&host) {
+                return Err(format!("host not found in upstream \"{url}\""));
+            }
+        }
         Ok(())
     }
 
@@ -718,9 +786,89 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// `ngx_http_upstream_add` for an `upstream NAME` block: a `proxy_pass`
+    /// that named it earlier with a port is refused (at that line).
+    fn upstream_block(&mut self, name: &str) -> Result<(), Refusal> {
+        let mut upgraded = false;
+        for u in &mut self.upstream_names {
+            if u.block || !u.host.eq_ignore_ascii_case(name) {
+                continue;
+            }
+            if !u.no_port {
+                // (nginx stops here; the name is not looked up again)
+                u.block = true;
+                return Err(Refusal::At(
+                    u.at.0,
+                    u.at.1,
+                    format!("upstream \"{}\" may not have port {}", u.host, u.port),
+                ));
+            }
+            u.block = true;
+            upgraded = true;
+            break;
+        }
+        if !upgraded {
+            self.upstream_names.push(UpstreamName {
+                host: name.to_string(),
+                port: 0,
+                no_port: true,
+                block: true,
+                at: (0, 0),
+            });
+        }
+        Ok(())
+    }
+
+    /// After an http block (`ngx_http_upstream_init_round_robin`): the
+    /// first upstream a `proxy_pass` made whose host does not resolve.
+    fn implicit_upstream_hosts(&mut self) {
+        if !self.options.resolve || !self.from_main {
+            return;
+        }
+        let implicit: Vec<(String, (usize, usize))> = self
+            .upstream_names
+            .iter()
+            .filter(|u| !u.block)
+            .map(|u| (u.host.clone(), u.at))
+            .collect();
+        for (host, (file, at)) in implicit {
+            if !self.resolves(&host) {
+                self.error(file, at, format!("host not found in upstream \"{host}\""));
+                return;
+            }
+        }
+    }
+
+    /// Whether this machine's resolver knows `host` (as nginx's
+    /// `getaddrinfo` asks it), remembered per name and bounded in time.
+    fn resolves(&self, host: &str) -> bool {
+        if let Some(&found) = self.lookups.borrow().get(host) {
+            return found;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let name = host.to_string();
+        std::thread::spawn(move || {
+            use std::net::ToSocketAddrs;
+            let found = (name.as_str(), 0u16)
+                .to_socket_addrs()
+                .is_ok_and(|mut a| a.next().is_some());
+            let _ = tx.send(found);
+        });
+        let found = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap_or(false);
+        self.lookups.borrow_mut().insert(host.to_string(), found);
+        found
+    }
+
     /// `ngx_http_proxy_pass` for a URL without variables: its scheme, its
     /// address (`ngx_http_upstream_add`) and where a URI part may be.
-    fn proxy_pass(&self, d: Directive<'_>, ctx: Context) -> Result<(), String> {
+    fn proxy_pass(
+        &mut self,
+        d: Directive<'_>,
+        ctx: Context,
+        here: (usize, usize),
+    ) -> Result<(), String> {
         // An escape cannot make a `$`: the raw bytes tell.
         let Some(url) = d.arg(0).filter(|u| !u.raw().contains(&b'$')) else {
             return Ok(());
@@ -754,6 +902,30 @@ impl Walker<'_> {
                  inside \"limit_except\" block"
                     .into(),
             );
+        }
+        if !u.host.is_empty() {
+            // ngx_http_upstream_add: an upstream of that name, else a new
+            // one resolved once the http block is read.
+            let host = String::from_utf8_lossy(&u.host).into_owned();
+            for e in &self.upstream_names {
+                if !e.host.eq_ignore_ascii_case(&host) {
+                    continue;
+                }
+                if e.block && !u.no_port {
+                    return Err(format!("upstream \"{host}\" may not have port {}", u.port));
+                }
+                if e.port != 0 && u.port != 0 && e.port != u.port {
+                    continue;
+                }
+                return Ok(());
+            }
+            self.upstream_names.push(UpstreamName {
+                host,
+                port: u.port,
+                no_port: u.no_port,
+                block: false,
+                at: here,
+            });
         }
         Ok(())
     }
@@ -856,7 +1028,16 @@ mod tests {
             .collect()
     }
 
+    /// Findings without host lookups (the tests of lookups say so).
     fn findings(src: &str) -> Vec<(usize, String)> {
+        let offline = CheckOptions {
+            resolve: false,
+            ..CheckOptions::default()
+        };
+        findings_with(src, &offline)
+    }
+
+    fn findings_resolving(src: &str) -> Vec<(usize, String)> {
         findings_with(src, &CheckOptions::default())
     }
 
@@ -1082,6 +1263,52 @@ mod tests {
         assert_eq!(
             findings(&http("access_log /x main;\nlog_format main $remote_addr;\naccess_log /y main;\naccess_log /z combined;")),
             one(3, "unknown log format \"main\"")
+        );
+    }
+
+    #[test]
+    fn upstream_names_and_host_lookups_as_nginx_t() {
+        let http = |body: &str| format!("events {{}}\nhttp {{\n{body}\n}}\n");
+        // a name no upstream block has is looked up once the block is read
+        assert_eq!(
+            findings_resolving(&http(
+                "server {\n location / { proxy_pass http://nope.invalid; }\n}"
+            )),
+            one(4, "host not found in upstream \"nope.invalid\"")
+        );
+        // a block defined after it is found, in any case
+        assert_eq!(
+            findings_resolving(&http("server { location / { proxy_pass http://App; } }\nupstream app { server 127.0.0.1:1; }")),
+            vec![]
+        );
+        // a port on a name that is an upstream block, in either order
+        assert_eq!(
+            findings_resolving(&http("upstream app { server 127.0.0.1:1; }\nserver { location / {\n proxy_pass http://app:80; } }")),
+            one(5, "upstream \"app\" may not have port 80")
+        );
+        assert_eq!(
+            findings_resolving(&http("server { location / {\n proxy_pass http://app:8080; } }\nupstream app { server 127.0.0.1:1; }")),
+            one(4, "upstream \"app\" may not have port 8080")
+        );
+        // an upstream server's name is looked up as it is read
+        assert_eq!(
+            findings_resolving(&http(
+                "upstream app {\n server localhost:1;\n server nope.invalid:2;\n}"
+            )),
+            one(5, "host not found in upstream \"nope.invalid:2\"")
+        );
+        let offline = CheckOptions {
+            resolve: false,
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            findings_with(&http("upstream a { server nope.invalid; }\nserver { location / { proxy_pass http://nope2.invalid; } }"), &offline),
+            vec![]
+        );
+        // a snippet's upstreams may be in the config that includes it
+        assert_eq!(
+            findings("location / { proxy_pass http://backend.invalid; }\n"),
+            vec![]
         );
     }
 

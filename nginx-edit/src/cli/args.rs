@@ -45,6 +45,11 @@ pub struct CheckArgs {
     /// Accept directives the table does not know (third-party modules).
     #[arg(long)]
     pub allow_unknown: bool,
+    /// Do not look up host names of upstream servers and `proxy_pass`
+    /// (nginx -t does, and fails with `host not found in upstream` on this
+    /// machine's resolver; a name only a deploy network knows needs this).
+    #[arg(long)]
+    pub no_resolve: bool,
     /// The nginx release to check against.
     #[arg(long, value_name = "X.Y.Z", default_value = "1.22.1")]
     pub nginx_version: String,

@@ -133,6 +133,7 @@ fn check_options(a: &CheckArgs) -> Result<CheckOptions, Failure> {
             ModulesArg::All => Modules::All,
         },
         allow_unknown: a.allow_unknown,
+        resolve: !a.no_resolve,
         context: a.context.map(|c| match c {
             ContextArg::Main => Context::Main,
             ContextArg::Events => Context::Event,
