@@ -48,7 +48,9 @@ fn hook_fails_on_a_broken_config_and_passes_a_good_one() {
     .unwrap();
     std::fs::write(
         d.join("nginx/conf.d/good.conf"),
-        "server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:3000; }\n}\n",
+        // `app-blue` is a name only the deploy network knows: the hook
+        // does not look it up.
+        "upstream app {\n    server app-blue:3000;\n}\nserver {\n    listen 80;\n    location / { proxy_pass http://app; }\n}\n",
     )
     .unwrap();
     std::fs::write(
