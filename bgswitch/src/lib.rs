@@ -9,7 +9,8 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod http;
+/// The HTTP client bgswitch shares with `health-sidecar drain`.
+pub use health_sidecar::http_client as http;
 pub mod lab;
 pub mod nginx;
 pub mod pools;

@@ -4,15 +4,13 @@
 //!
 //! Blocking std sockets and no runtime: it runs once and exits.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 
 use crate::duration;
-use crate::probe::ProbeSpec;
+use crate::http_client::{self, Url};
 
 /// Asks a running sidecar to drain and waits for `drained`.
 #[derive(Debug, Parser)]
@@ -44,17 +42,14 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    let (host, port) = match ProbeSpec::parse(&cli.url) {
-        Ok(ProbeSpec::Http { host, port, .. }) => (host, port),
-        Ok(_) => {
-            eprintln!("health-sidecar drain: --url must be http://HOST:PORT");
-            return 2;
-        }
+    let base = match Url::parse(&cli.url) {
+        Ok(u) => u,
         Err(e) => {
-            eprintln!("health-sidecar drain: --url {e}");
+            eprintln!("health-sidecar drain: --url {}: {e}", cli.url);
             return 2;
         }
     };
+    let (drain, health) = (base.with_path("/health/drain"), base.with_path("/health"));
     let token = match &cli.token_file {
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => Some(t.trim().to_string()),
@@ -67,14 +62,15 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     };
     let auth = token
         .filter(|t| !t.is_empty())
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    match call(&host, port, "POST", "/health/drain", &auth) {
-        Ok((202, _)) => {}
-        Ok((code, body)) => {
+        .map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    match http_client::request("POST", &drain, &headers, TIMEOUT) {
+        Ok(r) if r.status == 202 => {}
+        Ok(r) => {
             eprintln!(
-                "health-sidecar drain: the sidecar answered {code}: {}",
-                body.trim()
+                "health-sidecar drain: the sidecar answered {}: {}",
+                r.status,
+                String::from_utf8_lossy(&r.body).trim()
             );
             return 1;
         }
@@ -88,8 +84,8 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
         if cli.wait.is_zero() {
             return 0;
         }
-        if let Ok((_, body)) = call(&host, port, "GET", "/health", "") {
-            if let Ok(doc) = serde_json::from_str::<serde_json::Value>(&body) {
+        if let Ok(r) = http_client::request("GET", &health, &[], TIMEOUT) {
+            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&r.body) {
                 if doc["status"] == "drained" {
                     eprintln!(
                         "health-sidecar drain: drained ({})",
@@ -110,37 +106,8 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     }
 }
 
-/// One HTTP/1.1 request with `Connection: close`; returns status and body.
-fn call(
-    host: &str,
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &str,
-) -> std::io::Result<(u16, String)> {
-    let addr = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let mut s = TcpStream::connect(&addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    s.set_write_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n{headers}\r\n"
-    )?;
-    let mut buf = Vec::new();
-    s.take(1 << 20).read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let code = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("not an HTTP response"))?;
-    Ok((code, body.to_string()))
-}
+/// Bound of each request (connect, lookup, answer).
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod conns;
 pub mod daemon;
 pub mod duration;
 pub mod http;
+pub mod http_client;
 pub mod metrics;
 pub mod monitor;
 pub mod ports;

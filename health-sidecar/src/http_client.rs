@@ -1,7 +1,8 @@
-//! A small blocking HTTP/1.1 client for what bgswitch talks to: sidecars,
-//! the load balancer, the pools. Plain `http://` only (sidecars and a
-//! loopback or private LB address); every call is bounded by a timeout.
-//! It also serves the demo's load generator, which needs keep-alive.
+//! A small blocking HTTP/1.1 client: `health-sidecar drain` and bgswitch
+//! (sidecars, the load balancer, the pools, the demo's load generator,
+//! which needs keep-alive) share it. Plain `http://` only (sidecars and a
+//! loopback or private LB address); every call, name lookups included, is
+//! bounded by a timeout.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
