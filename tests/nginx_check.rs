@@ -77,6 +77,7 @@ fn modelled(message: &str) -> bool {
         "in condition",
         "host not found in upstream",
         "may not have port",
+        "no servers in upstream",
         // enum and bitmask slots, error_page, *_store_access, keepalive
         "invalid value \"",
         "must be between 300 and 599",

@@ -135,6 +135,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         pending_location: None,
         file_names: Vec::new(),
         upstream_names: Vec::new(),
+        current_upstream: None,
         lookups: Default::default(),
     };
     let Some(main) = set.files.first() else {
@@ -150,6 +151,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         walker.location_parents.push(root);
     }
     walker.walk(0, main.doc().items(), ctx);
+    walker.upstreams_init();
     walker.duplicate_location();
     // An include that did not resolve may hold the `events` block.
     let unresolved_top = set.unresolved.iter().any(|u| u.from == main.path);
@@ -203,6 +205,8 @@ struct Walker<'a> {
     /// The http block's upstreams by name, as `ngx_http_upstream_add`
     /// keeps them: `upstream` blocks and those a `proxy_pass` made.
     upstream_names: Vec<UpstreamName>,
+    /// The `upstream` block being read, in `upstream_names`.
+    current_upstream: Option<usize>,
     /// Host name lookups so far: name -> found.
     lookups: std::cell::RefCell<std::collections::HashMap<String, bool>>,
     /// Each server's locations, for `duplicate location`.
@@ -240,6 +244,9 @@ struct UpstreamName {
     no_port: bool,
     /// An `upstream { }` block, not one a `proxy_pass` made.
     block: bool,
+    /// A block's `server`s, and whether one is not `backup`.
+    servers: usize,
+    primary: bool,
     /// Where the `proxy_pass` that made it ends (file, byte offset).
     at: (usize, usize),
 }
@@ -568,7 +575,7 @@ impl Walker<'_> {
                     if inner == Context::Http {
                         // ngx_http_block: the upstreams' init, the location
                         // trees, then the variables.
-                        self.implicit_upstream_hosts();
+                        self.upstreams_init();
                         self.duplicate_location();
                     }
                     if http {
@@ -681,7 +688,8 @@ impl Walker<'_> {
                     )));
                 }
                 if http {
-                    self.upstream_block(&args_of(d).first().cloned().unwrap_or_default())?;
+                    let name = args_of(d).first().cloned().unwrap_or_default();
+                    self.upstream_block(&name, here)?;
                 }
                 self.upstreams.push(key);
             }
@@ -752,6 +760,13 @@ impl Walker<'_> {
         };
         let u = listen::parse_url(url.as_bytes(), kind)
             .map_err(|e| format!("{e} in upstream \"{url}\""))?;
+        if let Some(block) = self
+            .current_upstream
+            .and_then(|i| self.upstream_names.get_mut(i))
+        {
+            block.servers += 1;
+            block.primary |= !params.iter().any(|p| p == "backup");
+        }
         // ngx_parse_url resolves the name right away (not with `resolve`).
         let later = params.iter().any(|p| p == "resolve");
         if self.options.resolve && !later && !u.host.is_empty() {
@@ -788,7 +803,7 @@ impl Walker<'_> {
 
     /// `ngx_http_upstream_add` for an `upstream NAME` block: a `proxy_pass`
     /// that named it earlier with a port is refused (at that line).
-    fn upstream_block(&mut self, name: &str) -> Result<(), Refusal> {
+    fn upstream_block(&mut self, name: &str, here: (usize, usize)) -> Result<(), Refusal> {
         let mut upgraded = false;
         for u in &mut self.upstream_names {
             if u.block || !u.host.eq_ignore_ascii_case(name) {
@@ -804,6 +819,7 @@ impl Walker<'_> {
                 ));
             }
             u.block = true;
+            u.at = here;
             upgraded = true;
             break;
         }
@@ -813,27 +829,35 @@ impl Walker<'_> {
                 port: 0,
                 no_port: true,
                 block: true,
-                at: (0, 0),
+                servers: 0,
+                primary: false,
+                at: here,
             });
         }
+        self.current_upstream = self
+            .upstream_names
+            .iter()
+            .position(|u| u.block && u.host.eq_ignore_ascii_case(name));
         Ok(())
     }
 
-    /// After an http block (`ngx_http_upstream_init_round_robin`): the
-    /// first upstream a `proxy_pass` made whose host does not resolve.
-    fn implicit_upstream_hosts(&mut self) {
-        if !self.options.resolve || !self.from_main {
-            return;
-        }
-        let implicit: Vec<(String, (usize, usize))> = self
-            .upstream_names
-            .iter()
-            .filter(|u| !u.block)
-            .map(|u| (u.host.clone(), u.at))
-            .collect();
-        for (host, (file, at)) in implicit {
-            if !self.resolves(&host) {
-                self.error(file, at, format!("host not found in upstream \"{host}\""));
+    /// After an http block, `ngx_http_upstream_init_round_robin` for each
+    /// upstream in order: a block whose servers are all `backup`, an
+    /// upstream a `proxy_pass` made whose host does not resolve.
+    fn upstreams_init(&mut self) {
+        let lookups = self.options.resolve && self.from_main;
+        for u in std::mem::take(&mut self.upstream_names) {
+            let (file, at) = u.at;
+            if u.block && u.servers > 0 && !u.primary {
+                self.error(file, at, format!("no servers in upstream \"{}\"", u.host));
+                return;
+            }
+            if !u.block && lookups && !self.resolves(&u.host) {
+                self.error(
+                    file,
+                    at,
+                    format!("host not found in upstream \"{}\"", u.host),
+                );
                 return;
             }
         }
@@ -924,6 +948,8 @@ impl Walker<'_> {
                 port: u.port,
                 no_port: u.no_port,
                 block: false,
+                servers: 0,
+                primary: false,
                 at: here,
             });
         }
@@ -1164,7 +1190,7 @@ mod tests {
         );
         assert_eq!(
             findings(&http(
-                "upstream a { server 127.0.0.1:1 backup; least_conn; server 127.0.0.1:2 backup; }"
+                "upstream a { server 127.0.0.1:1 backup; least_conn; server 127.0.0.1:2 backup; server 127.0.0.1:3; }"
             )),
             vec![]
         );
@@ -1289,6 +1315,11 @@ mod tests {
         assert_eq!(
             findings_resolving(&http("server { location / {\n proxy_pass http://app:8080; } }\nupstream app { server 127.0.0.1:1; }")),
             one(4, "upstream \"app\" may not have port 8080")
+        );
+        // only backup servers: found when the upstreams are set up
+        assert_eq!(
+            findings(&http("upstream a {\n server 127.0.0.1:1 backup;\n}\nupstream b { server 127.0.0.1:2; server 127.0.0.1:3 backup; }")),
+            one(3, "no servers in upstream \"a\"")
         );
         // an upstream server's name is looked up as it is read
         assert_eq!(
