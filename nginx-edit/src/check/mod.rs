@@ -13,6 +13,7 @@
 mod handlers;
 mod listen;
 mod locations;
+mod upstreams;
 mod variables;
 
 pub use variables::builtin_names as builtin_http_variables;
@@ -134,9 +135,8 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         location_parents: Vec::new(),
         pending_location: None,
         file_names: Vec::new(),
-        upstream_names: Vec::new(),
-        current_upstream: None,
-        lookups: Default::default(),
+        upstreams_by_name: Default::default(),
+        resolver: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -204,11 +204,8 @@ struct Walker<'a> {
     upstream_backup: bool,
     /// The http block's upstreams by name, as `ngx_http_upstream_add`
     /// keeps them: `upstream` blocks and those a `proxy_pass` made.
-    upstream_names: Vec<UpstreamName>,
-    /// The `upstream` block being read, in `upstream_names`.
-    current_upstream: Option<usize>,
-    /// Host name lookups so far: name -> found.
-    lookups: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+    upstreams_by_name: upstreams::Upstreams,
+    resolver: upstreams::Resolver,
     /// Each server's locations, for `duplicate location`.
     location_tree: locations::Tree,
     /// Nodes of `location_tree` we are inside, innermost last.
@@ -231,24 +228,6 @@ impl From<String> for Refusal {
     fn from(message: String) -> Self {
         Refusal::Here(message)
     }
-}
-
-/// An upstream nginx knows by name (`ngx_http_upstream_srv_conf_t`).
-#[derive(Debug)]
-struct UpstreamName {
-    /// The name as first written.
-    host: String,
-    /// The `proxy_pass` port (the scheme's default when none is written);
-    /// 0 for a block.
-    port: u16,
-    no_port: bool,
-    /// An `upstream { }` block, not one a `proxy_pass` made.
-    block: bool,
-    /// A block's `server`s, and whether one is not `backup`.
-    servers: usize,
-    primary: bool,
-    /// Where the `proxy_pass` that made it ends (file, byte offset).
-    at: (usize, usize),
 }
 
 /// A `location`'s name as `ngx_http_core_location` records it.
@@ -558,7 +537,7 @@ impl Walker<'_> {
                         Context::Http => {
                             self.http_listens = Default::default();
                             self.location_tree = Default::default();
-                            self.upstream_names.clear();
+                            self.upstreams_by_name = Default::default();
                         }
                         Context::Stream => self.stream_listens = Default::default(),
                         Context::HttpUpstream => self.upstream_backup = true,
@@ -689,7 +668,9 @@ impl Walker<'_> {
                 }
                 if http {
                     let name = args_of(d).first().cloned().unwrap_or_default();
-                    self.upstream_block(&name, here)?;
+                    self.upstreams_by_name
+                        .block(&name, here)
+                        .map_err(|((file, at), message)| Refusal::At(file, at, message))?;
                 }
                 self.upstreams.push(key);
             }
@@ -760,18 +741,12 @@ impl Walker<'_> {
         };
         let u = listen::parse_url(url.as_bytes(), kind)
             .map_err(|e| format!("{e} in upstream \"{url}\""))?;
-        if let Some(block) = self
-            .current_upstream
-            .and_then(|i| self.upstream_names.get_mut(i))
-        {
-            block.servers += 1;
-            block.primary |= !params.iter().any(|p| p == "backup");
-        }
+        self.upstreams_by_name.server(params);
         // ngx_parse_url resolves the name right away (not with `resolve`).
         let later = params.iter().any(|p| p == "resolve");
         if self.options.resolve && !later && !u.host.is_empty() {
             let host = String::from_utf8_lossy(&u.host).into_owned();
-            if !self.resolves(&host) {
+            if !self.resolver.resolves(&host) {
                 return Err(format!("host not found in upstream \"{url}\""));
             }
         }
@@ -801,88 +776,14 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// `ngx_http_upstream_add` for an `upstream NAME` block: a `proxy_pass`
-    /// that named it earlier with a port is refused (at that line).
-    fn upstream_block(&mut self, name: &str, here: (usize, usize)) -> Result<(), Refusal> {
-        let mut upgraded = false;
-        for u in &mut self.upstream_names {
-            if u.block || !u.host.eq_ignore_ascii_case(name) {
-                continue;
-            }
-            if !u.no_port {
-                // (nginx stops here; the name is not looked up again)
-                u.block = true;
-                return Err(Refusal::At(
-                    u.at.0,
-                    u.at.1,
-                    format!("upstream \"{}\" may not have port {}", u.host, u.port),
-                ));
-            }
-            u.block = true;
-            u.at = here;
-            upgraded = true;
-            break;
-        }
-        if !upgraded {
-            self.upstream_names.push(UpstreamName {
-                host: name.to_string(),
-                port: 0,
-                no_port: true,
-                block: true,
-                servers: 0,
-                primary: false,
-                at: here,
-            });
-        }
-        self.current_upstream = self
-            .upstream_names
-            .iter()
-            .position(|u| u.block && u.host.eq_ignore_ascii_case(name));
-        Ok(())
-    }
-
-    /// After an http block, `ngx_http_upstream_init_round_robin` for each
-    /// upstream in order: a block whose servers are all `backup`, an
-    /// upstream a `proxy_pass` made whose host does not resolve.
+    /// After an http block (or a snippet): what nginx refuses as it sets
+    /// the upstreams up.
     fn upstreams_init(&mut self) {
         let lookups = self.options.resolve && self.from_main;
-        for u in std::mem::take(&mut self.upstream_names) {
-            let (file, at) = u.at;
-            if u.block && u.servers > 0 && !u.primary {
-                self.error(file, at, format!("no servers in upstream \"{}\"", u.host));
-                return;
-            }
-            if !u.block && lookups && !self.resolves(&u.host) {
-                self.error(
-                    file,
-                    at,
-                    format!("host not found in upstream \"{}\"", u.host),
-                );
-                return;
-            }
+        let list = std::mem::take(&mut self.upstreams_by_name);
+        if let Some(((file, at), message)) = list.init(lookups.then_some(&self.resolver)) {
+            self.error(file, at, message);
         }
-    }
-
-    /// Whether this machine's resolver knows `host` (as nginx's
-    /// `getaddrinfo` asks it), remembered per name and bounded in time.
-    fn resolves(&self, host: &str) -> bool {
-        if let Some(&found) = self.lookups.borrow().get(host) {
-            return found;
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let name = host.to_string();
-        std::thread::spawn(move || {
-            use std::net::ToSocketAddrs;
-            let found = (name.as_str(), 0u16)
-                .to_socket_addrs()
-                .is_ok_and(|mut a| a.next().is_some());
-            let _ = tx.send(found);
-        });
-        let found = rx
-            .recv_timeout(std::time::Duration::from_secs(5))
-            .unwrap_or(false);
-        self.lookups.borrow_mut().insert(host.to_string(), found);
-        found
     }
 
     /// `ngx_http_proxy_pass` for a URL without variables: its scheme, its
@@ -930,28 +831,9 @@ impl Walker<'_> {
         if !u.host.is_empty() {
             // ngx_http_upstream_add: an upstream of that name, else a new
             // one resolved once the http block is read.
-            let host = String::from_utf8_lossy(&u.host).into_owned();
-            for e in &self.upstream_names {
-                if !e.host.eq_ignore_ascii_case(&host) {
-                    continue;
-                }
-                if e.block && !u.no_port {
-                    return Err(format!("upstream \"{host}\" may not have port {}", u.port));
-                }
-                if e.port != 0 && u.port != 0 && e.port != u.port {
-                    continue;
-                }
-                return Ok(());
-            }
-            self.upstream_names.push(UpstreamName {
-                host,
-                port: u.port,
-                no_port: u.no_port,
-                block: false,
-                servers: 0,
-                primary: false,
-                at: here,
-            });
+            let host = String::from_utf8_lossy(&u.host);
+            self.upstreams_by_name
+                .proxy_pass(&host, u.port, u.no_port, here)?;
         }
         Ok(())
     }

@@ -1,0 +1,165 @@
+//! The upstreams of an http block by name, as `ngx_http_upstream_add`
+//! keeps them (`src/http/ngx_http_upstream.c`, nginx 1.22.1): `upstream`
+//! blocks and the implicit ones a `proxy_pass` to a name makes; then what
+//! `ngx_http_upstream_init_round_robin` refuses once the block is read.
+//! Host names are looked up with this machine's resolver, as `nginx -t`
+//! does.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Where a directive ends: (file index, byte offset).
+pub type At = (usize, usize);
+
+/// An upstream nginx knows by name (`ngx_http_upstream_srv_conf_t`).
+#[derive(Debug)]
+struct Upstream {
+    /// The name as first written.
+    host: String,
+    /// The `proxy_pass` port (the scheme's default when none is written);
+    /// 0 for a block.
+    port: u16,
+    no_port: bool,
+    /// An `upstream { }` block, not one a `proxy_pass` made.
+    block: bool,
+    /// A block's `server`s, and whether one is not `backup`.
+    servers: usize,
+    primary: bool,
+    /// Where its `upstream {` or `proxy_pass` ends.
+    at: At,
+}
+
+/// The upstreams of one http block, in the order nginx creates them.
+#[derive(Debug, Default)]
+pub struct Upstreams {
+    list: Vec<Upstream>,
+    /// The block whose `server`s are being read.
+    current: Option<usize>,
+}
+
+impl Upstreams {
+    /// `upstream NAME {`: an implicit upstream of that name becomes the
+    /// block, unless its `proxy_pass` wrote a port: then nginx refuses, at
+    /// the `proxy_pass` line (returned).
+    pub fn block(&mut self, name: &str, at: At) -> Result<(), (At, String)> {
+        let found = self
+            .list
+            .iter()
+            .position(|u| !u.block && u.host.eq_ignore_ascii_case(name));
+        let index = match found {
+            Some(i) => {
+                let u = &mut self.list[i];
+                u.block = true; // (when refused, nginx stops: no lookup)
+                if !u.no_port {
+                    let message = format!("upstream \"{}\" may not have port {}", u.host, u.port);
+                    return Err((u.at, message));
+                }
+                u.at = at;
+                i
+            }
+            None => {
+                self.list.push(Upstream {
+                    host: name.to_string(),
+                    port: 0,
+                    no_port: true,
+                    block: true,
+                    servers: 0,
+                    primary: false,
+                    at,
+                });
+                self.list.len() - 1
+            }
+        };
+        self.current = Some(index);
+        Ok(())
+    }
+
+    /// A `server` of the block being read.
+    pub fn server(&mut self, params: &[String]) {
+        if let Some(u) = self.current.and_then(|i| self.list.get_mut(i)) {
+            u.servers += 1;
+            u.primary |= !params.iter().any(|p| p == "backup");
+        }
+    }
+
+    /// `proxy_pass http://HOST[:PORT]`: the upstream of that name (a block
+    /// may not be given a port), or a new implicit one.
+    pub fn proxy_pass(
+        &mut self,
+        host: &str,
+        port: u16,
+        no_port: bool,
+        at: At,
+    ) -> Result<(), String> {
+        for u in &self.list {
+            if !u.host.eq_ignore_ascii_case(host) {
+                continue;
+            }
+            if u.block && !no_port {
+                return Err(format!("upstream \"{host}\" may not have port {port}"));
+            }
+            if u.port != 0 && port != 0 && u.port != port {
+                continue;
+            }
+            return Ok(());
+        }
+        self.list.push(Upstream {
+            host: host.to_string(),
+            port,
+            no_port,
+            block: false,
+            servers: 0,
+            primary: false,
+            at,
+        });
+        Ok(())
+    }
+
+    /// Once the http block is read, each upstream in order: a block whose
+    /// servers are all `backup`, or (with `lookups`) an implicit one whose
+    /// host does not resolve. The first refusal, as nginx stops there.
+    pub fn init(self, resolver: Option<&Resolver>) -> Option<(At, String)> {
+        for u in self.list {
+            if u.block && u.servers > 0 && !u.primary {
+                return Some((u.at, format!("no servers in upstream \"{}\"", u.host)));
+            }
+            if let Some(r) = resolver.filter(|_| !u.block) {
+                if !r.resolves(&u.host) {
+                    return Some((u.at, format!("host not found in upstream \"{}\"", u.host)));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Host name lookups as nginx's `getaddrinfo` makes them, remembered per
+/// name and bounded in time (the system resolver has no timeout of its own).
+#[derive(Debug, Default)]
+pub struct Resolver {
+    found: RefCell<HashMap<String, bool>>,
+}
+
+impl Resolver {
+    /// How long one lookup may take before the name counts as not found.
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    pub fn resolves(&self, host: &str) -> bool {
+        if let Some(&found) = self.found.borrow().get(host) {
+            return found;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let name = host.to_string();
+        std::thread::spawn(move || {
+            use std::net::ToSocketAddrs;
+            let found = (name.as_str(), 0u16)
+                .to_socket_addrs()
+                .is_ok_and(|mut a| a.next().is_some());
+            let _ = tx.send(found);
+        });
+        let found = rx.recv_timeout(Self::TIMEOUT).unwrap_or(false);
+        self.found.borrow_mut().insert(host.to_string(), found);
+        found
+    }
+}
