@@ -78,6 +78,7 @@ fn modelled(message: &str) -> bool {
         "host not found in upstream",
         "may not have port",
         "no servers in upstream",
+        "no port in upstream",
         // enum and bitmask slots, error_page, *_store_access, keepalive
         "invalid value \"",
         "must be between 300 and 599",

@@ -475,10 +475,11 @@ impl Walker<'_> {
             }
         }
         let may_use_variables = || {
-            d.args().any(|a| {
-                let raw = a.raw();
-                raw.contains(&b'$') || raw.windows(2).any(|w| w == b"(?")
-            })
+            variables::IMPLIED.iter().any(|(n, _)| *n == name)
+                || d.args().any(|a| {
+                    let raw = a.raw();
+                    raw.contains(&b'$') || raw.windows(2).any(|w| w == b"(?")
+                })
         };
         if let Some(vars) = self.variables.as_mut().filter(|_| may_use_variables()) {
             if spec.source == Source::Nginx {
@@ -641,6 +642,11 @@ impl Walker<'_> {
             "proxy_pass" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
                 self.proxy_pass(d, ctx, here)?;
             }
+            "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" | "memcached_pass"
+                if ctx.module_kind() == crate::directives::ModuleKind::Http =>
+            {
+                self.upstream_pass(d, name, here)?;
+            }
             "location" if matches!(ctx, Context::HttpServer | Context::HttpLocation) => {
                 let loc = Location::from_args(&args_of(d))?;
                 if ctx == Context::HttpLocation {
@@ -779,9 +785,13 @@ impl Walker<'_> {
     /// After an http block (or a snippet): what nginx refuses as it sets
     /// the upstreams up.
     fn upstreams_init(&mut self) {
-        let lookups = self.options.resolve && self.from_main;
+        // A snippet's `*_pass` names may be upstreams of the config that
+        // includes it: only a whole config's are judged.
+        let implicit = self.from_main;
+        let lookups = implicit && self.options.resolve;
         let list = std::mem::take(&mut self.upstreams_by_name);
-        if let Some(((file, at), message)) = list.init(lookups.then_some(&self.resolver)) {
+        if let Some(((file, at), message)) = list.init(implicit, lookups.then_some(&self.resolver))
+        {
             self.error(file, at, message);
         }
     }
@@ -833,7 +843,46 @@ impl Walker<'_> {
             // one resolved once the http block is read.
             let host = String::from_utf8_lossy(&u.host);
             self.upstreams_by_name
-                .proxy_pass(&host, u.port, u.no_port, here)?;
+                .pass(&host, u.port, u.no_port, here)?;
+        }
+        Ok(())
+    }
+
+    /// `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass` and
+    /// `memcached_pass` without variables: an address with no default port
+    /// (after an optional `grpc://`, `uwsgi://` ... scheme) that names an
+    /// upstream, as their handlers give it to `ngx_http_upstream_add`.
+    fn upstream_pass(
+        &mut self,
+        d: Directive<'_>,
+        name: &str,
+        here: (usize, usize),
+    ) -> Result<(), String> {
+        let Some(arg) = d.arg(0).filter(|a| !a.raw().contains(&b'$')) else {
+            return Ok(());
+        };
+        let value: &[u8] = &arg.value();
+        let schemes: &[&[u8]] = match name {
+            "grpc_pass" => &[b"grpc://", b"grpcs://"],
+            "uwsgi_pass" => &[b"uwsgi://", b"suwsgi://"],
+            _ => &[],
+        };
+        let skip = schemes
+            .iter()
+            .find(|s| value.len() >= s.len() && value[..s.len()].eq_ignore_ascii_case(s))
+            .map_or(0, |s| s.len());
+        let rest = &value[skip..];
+        let kind = listen::UrlKind {
+            listen: false,
+            uri_part: false,
+            default_port: 0,
+        };
+        let u = listen::parse_url(rest, kind)
+            .map_err(|e| format!("{e} in upstream \"{}\"", String::from_utf8_lossy(rest)))?;
+        if !u.host.is_empty() {
+            let host = String::from_utf8_lossy(&u.host);
+            self.upstreams_by_name
+                .pass(&host, u.port, u.no_port, here)?;
         }
         Ok(())
     }
@@ -1197,6 +1246,19 @@ mod tests {
         assert_eq!(
             findings_resolving(&http("server { location / {\n proxy_pass http://app:8080; } }\nupstream app { server 127.0.0.1:1; }")),
             one(4, "upstream \"app\" may not have port 8080")
+        );
+        // the other *_pass: an address without a default port
+        assert_eq!(
+            findings(&http("server { location / {\n fastcgi_pass php; } }")),
+            one(4, "no port in upstream \"php\"")
+        );
+        assert_eq!(
+            findings(&http("server { location / { grpc_pass grpc://app; uwsgi_pass unix:/x.sock; } }\nupstream app { server 127.0.0.1:1; }")),
+            vec![]
+        );
+        assert_eq!(
+            findings(&http("server { location / { fastcgi_pass http://x:1; } }")),
+            one(3, "invalid host in upstream \"http://x:1\"")
         );
         // only backup servers: found when the upstreams are set up
         assert_eq!(

@@ -83,15 +83,10 @@ impl Upstreams {
         }
     }
 
-    /// `proxy_pass http://HOST[:PORT]`: the upstream of that name (a block
-    /// may not be given a port), or a new implicit one.
-    pub fn proxy_pass(
-        &mut self,
-        host: &str,
-        port: u16,
-        no_port: bool,
-        at: At,
-    ) -> Result<(), String> {
+    /// `proxy_pass http://HOST[:PORT]` (or `fastcgi_pass HOST:PORT` ...):
+    /// the upstream of that name (a block may not be given a port), or a
+    /// new implicit one.
+    pub fn pass(&mut self, host: &str, port: u16, no_port: bool, at: At) -> Result<(), String> {
         for u in &self.list {
             if !u.host.eq_ignore_ascii_case(host) {
                 continue;
@@ -117,14 +112,21 @@ impl Upstreams {
     }
 
     /// Once the http block is read, each upstream in order: a block whose
-    /// servers are all `backup`, or (with `lookups`) an implicit one whose
-    /// host does not resolve. The first refusal, as nginx stops there.
-    pub fn init(self, resolver: Option<&Resolver>) -> Option<(At, String)> {
+    /// servers are all `backup`; with `implicit`, one a `*_pass` made that
+    /// has no port (`fastcgi_pass php;`) or, with a resolver, whose host
+    /// does not resolve. The first refusal, as nginx stops there.
+    pub fn init(self, implicit: bool, resolver: Option<&Resolver>) -> Option<(At, String)> {
         for u in self.list {
             if u.block && u.servers > 0 && !u.primary {
                 return Some((u.at, format!("no servers in upstream \"{}\"", u.host)));
             }
-            if let Some(r) = resolver.filter(|_| !u.block) {
+            if u.block || !implicit {
+                continue;
+            }
+            if u.port == 0 {
+                return Some((u.at, format!("no port in upstream \"{}\"", u.host)));
+            }
+            if let Some(r) = resolver {
                 if !r.resolves(&u.host) {
                     return Some((u.at, format!("host not found in upstream \"{}\"", u.host)));
                 }

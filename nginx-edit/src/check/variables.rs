@@ -41,6 +41,10 @@ const LITERAL_ARGS: &[&str] = &[
     "valid_referers",
 ];
 
+/// Directives whose handler indexes a variable of its own, which the
+/// configuration must then define (`set $memcached_key ...`).
+pub const IMPLIED: &[(&str, &str)] = &[("memcached_pass", "memcached_key")];
+
 /// Directives that define a variable, and which argument names it.
 fn defined_by(name: &str, args: usize) -> Option<usize> {
     match name {
@@ -64,6 +68,10 @@ impl HttpVariables {
     /// Records a directive of nginx's own modules: its definitions, and the
     /// variables its compiled arguments use. `args` are (text, offset).
     pub fn directive(&mut self, file: usize, name: &str, args: &[(String, usize)]) {
+        if let Some((_, var)) = IMPLIED.iter().find(|(n, _)| *n == name) {
+            let offset = args.first().map_or(0, |(_, o)| *o);
+            self.uses.push((var.to_string(), file, offset));
+        }
         for (text, _) in args {
             self.captures(text);
         }
