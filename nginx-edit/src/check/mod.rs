@@ -632,6 +632,9 @@ impl Walker<'_> {
     ) -> Result<(), Refusal> {
         match name {
             "listen" if ctx == Context::HttpServer => self.http_listen(&args_of(d))?,
+            "user" if ctx == Context::Main && self.options.resolve => {
+                upstreams::user_exists(&args_of(d))?;
+            }
             "server" if ctx == Context::HttpUpstream => self.upstream_server(&args_of(d))?,
             // The balancing methods that drop NGX_HTTP_UPSTREAM_BACKUP.
             "hash" | "ip_hash" | "random" if ctx == Context::HttpUpstream => {

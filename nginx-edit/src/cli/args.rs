@@ -45,9 +45,10 @@ pub struct CheckArgs {
     /// Accept directives the table does not know (third-party modules).
     #[arg(long)]
     pub allow_unknown: bool,
-    /// Do not look up host names of upstream servers and `proxy_pass`
-    /// (nginx -t does, and fails with `host not found in upstream` on this
-    /// machine's resolver; a name only a deploy network knows needs this).
+    /// Do not look up host names (upstream servers, `proxy_pass` ...) or
+    /// the `user` on this machine, as nginx -t does (`host not found in
+    /// upstream`, `getpwnam("nginx") failed`): for a laptop that does not
+    /// know the deploy network's names or the server's users.
     #[arg(long)]
     pub no_resolve: bool,
     /// The nginx release to check against.
