@@ -13,6 +13,7 @@
 mod handlers;
 mod listen;
 mod locations;
+mod machine;
 mod upstreams;
 mod variables;
 
@@ -205,7 +206,7 @@ struct Walker<'a> {
     /// The http block's upstreams by name, as `ngx_http_upstream_add`
     /// keeps them: `upstream` blocks and those a `proxy_pass` made.
     upstreams_by_name: upstreams::Upstreams,
-    resolver: upstreams::Resolver,
+    resolver: machine::Resolver,
     /// Each server's locations, for `duplicate location`.
     location_tree: locations::Tree,
     /// Nodes of `location_tree` we are inside, innermost last.
@@ -633,7 +634,7 @@ impl Walker<'_> {
         match name {
             "listen" if ctx == Context::HttpServer => self.http_listen(&args_of(d))?,
             "user" if ctx == Context::Main && self.options.resolve => {
-                upstreams::user_exists(&args_of(d))?;
+                machine::user_exists(&args_of(d))?;
             }
             "server" if ctx == Context::HttpUpstream => self.upstream_server(&args_of(d))?,
             // The balancing methods that drop NGX_HTTP_UPSTREAM_BACKUP.
