@@ -7,9 +7,12 @@
 //! that list against the real nginx.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nginx_edit::Document;
+
+mod support;
+use support::{corpus, files, read};
 
 /// Corpus files nginx rejects at the token level: (path suffix, line,
 /// message), from `fixtures/corpus-rejected.tsv`.
@@ -25,36 +28,6 @@ fn rejected() -> Vec<(String, usize, String)> {
             (p.to_string(), n.parse().unwrap(), m.to_string())
         })
         .collect()
-}
-
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    p.is_dir().then_some(p)
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "md")) {
-            out.push(p);
-        }
-    }
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    if p.extension().is_some_and(|e| e == "bz2") {
-        let out = std::process::Command::new("bzip2")
-            .args(["-dc"])
-            .arg(p)
-            .output()
-            .expect("bzip2 is needed to read the compressed corpus config");
-        assert!(out.status.success());
-        out.stdout
-    } else {
-        std::fs::read(p).unwrap()
-    }
 }
 
 #[test]
