@@ -592,3 +592,21 @@ fn verify_by_json_field_and_a_drain_not_waited_for() {
     assert_eq!(read(&lab.site), before);
     assert_eq!(serving(&lab), "green");
 }
+
+#[test]
+fn a_soak_log_that_cannot_be_read_exits_2_before_anything_changes() {
+    let Some(lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    let config = std::fs::read_to_string(&lab.config).unwrap().replace(
+        "access_log = \"logs/access.log\"",
+        "access_log = \"logs/nope.log\"",
+    );
+    std::fs::write(&lab.config, config).unwrap();
+    let before = read(&lab.site);
+    let o = bgswitch(&lab, &["switch", "--soak", "2s", "--json"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("soak.access_log"), "{}", text(&o));
+    assert_eq!(read(&lab.site), before);
+    assert_eq!(serving(&lab), "blue");
+}

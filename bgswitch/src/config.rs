@@ -582,6 +582,27 @@ timeout = "500ms"
     }
 
     #[test]
+    fn pid_file_unset_is_no_proof_and_script_paths_are_relative_to_the_file() {
+        let text = GOOD.replace("pid_file = \"\"\n", "").replace(
+            "[switch]",
+            "reload_command = [\"./reload.sh\", \"now\"]\ntest_command = [\"nginx\", \"-t\"]\n[switch]",
+        );
+        let c = parse(&text, Path::new("/etc/bgswitch/bgswitch.toml")).unwrap();
+        assert_eq!(c.nginx.pid_file, None);
+        assert_eq!(c.nginx.reload_command, ["/etc/bgswitch/./reload.sh", "now"]);
+        assert_eq!(c.nginx.test_command, ["nginx", "-t"]);
+        let c = parse(
+            &GOOD.replace("pid_file = \"\"", "pid_file = \"run/nginx.pid\""),
+            Path::new("/etc/bgswitch/bgswitch.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.nginx.pid_file.as_deref(),
+            Some(Path::new("/etc/bgswitch/run/nginx.pid"))
+        );
+    }
+
+    #[test]
     fn drain_token_file_is_read_and_a_missing_one_named() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("token"), "s3cret\n").unwrap();
