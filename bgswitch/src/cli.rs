@@ -70,6 +70,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a commented bgswitch.toml for the switch an nginx file uses.
+    Init(crate::init::InitArgs),
     /// Run a real nginx and two pools on loopback and switch them under load.
     Demo {
         /// Switches to run (blue to green and back counts two).
@@ -109,6 +111,7 @@ pub fn main() -> u8 {
 pub fn run(cli: Cli) -> u8 {
     match &cli.command {
         Command::Demo { switches } => return crate::demo::run(*switches),
+        Command::Init(args) => return crate::init::run(args),
         Command::LabUp => return crate::demo::lab_up(),
         Command::LabApp { listen, pool } => {
             return match crate::lab::app::serve(listen, pool) {
@@ -148,7 +151,9 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Rollback { json } => rollback(&cfg, json),
         Command::History { json } => history(&cfg, json),
-        Command::Demo { .. } | Command::LabApp { .. } | Command::LabUp => exit::OK,
+        Command::Demo { .. } | Command::Init(_) | Command::LabApp { .. } | Command::LabUp => {
+            exit::OK
+        }
     }
 }
 
