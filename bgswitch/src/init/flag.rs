@@ -4,7 +4,8 @@
 
 use nginx_edit::includes::ConfigSet;
 
-use super::detect::{proxying_servers, Candidate, Kind, PoolGuess, Servers};
+use super::detect::{Candidate, Kind, PoolGuess, Servers};
+use super::servers::proxying_servers;
 
 /// The flag candidate for `base`, and the steps that install its selector.
 pub fn plan(set: &ConfigSet, base: &Candidate) -> (Candidate, Vec<String>) {

@@ -9,6 +9,7 @@
 mod detect;
 mod flag;
 mod render;
+mod servers;
 mod site;
 #[cfg(test)]
 mod tests;
@@ -214,7 +215,7 @@ pub fn generate(
     let file_path = &set.files[chosen.file].path;
     let config = path_for(file_path, out_dir);
     let main = (chosen.file != 0).then(|| path_for(nginx_file, out_dir));
-    let front = detect::proxying_servers(&set, |t| {
+    let front = servers::proxying_servers(&set, |t| {
         t == chosen.name || chosen.selects.iter().any(|s| s == t)
     })
     .first()
@@ -284,7 +285,7 @@ fn not_found(set: &ConfigSet, file: &Path, kind: Option<Kind>) -> InitError {
             u.reason
         ));
     }
-    let missing: Vec<String> = detect::proxying_servers(set, |t| !t.starts_with('$'))
+    let missing: Vec<String> = servers::proxying_servers(set, |t| !t.starts_with('$'))
         .iter()
         .flat_map(|s| {
             let doc = set.files[s.file].doc();
@@ -294,7 +295,7 @@ fn not_found(set: &ConfigSet, file: &Path, kind: Option<Kind>) -> InitError {
                     doc.walk()
                         .find(|d| d.is("proxy_pass") && d.line() == l)
                         .and_then(|d| d.arg(0))
-                        .and_then(|a| detect::proxy_target(&a.text()))
+                        .and_then(|a| servers::proxy_target(&a.text()))
                 })
                 .collect::<Vec<_>>()
         })

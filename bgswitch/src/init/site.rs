@@ -4,7 +4,7 @@
 use nginx_edit::includes::ConfigSet;
 use nginx_edit::Directive;
 
-use super::detect::{descendants, virtual_servers};
+use super::servers::{descendants, virtual_servers};
 
 /// A guessed `[verify] url`, and where to connect when the URL's host is
 /// a name (curl's `--connect-to`).
