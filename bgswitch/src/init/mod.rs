@@ -28,6 +28,10 @@ pub const NOT_FOUND: u8 = 4;
 
 /// `bgswitch init` arguments.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 written, 2 usage or I/O error (or -o names a file that exists: \
+                  never overwritten), 4 no switch found (the message says what was looked for)."
+)]
 pub struct InitArgs {
     /// The switch kind to write (default: the one the file uses). `flag` on
     /// a map or upstream setup prints the selector that installs it.
