@@ -12,6 +12,7 @@ pub mod demo;
 /// The HTTP client bgswitch shares with `health-sidecar drain`.
 pub use health_sidecar::http_client as http;
 pub mod lab;
+pub mod listeners;
 pub mod nginx;
 pub mod pools;
 pub mod report;

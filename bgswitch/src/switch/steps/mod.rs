@@ -1,0 +1,13 @@
+//! The steps of a switch, one function each: from the run's context to
+//! what it did ([`Ended`](super::context::Ended)) or why it failed
+//! ([`Failed`](super::context::Failed)). A step records each change it
+//! makes in `run.record`; it never reports itself or undoes anything.
+
+pub mod drain;
+pub mod edit;
+pub mod gate;
+pub mod journal;
+pub mod prepare;
+pub mod reload;
+pub mod soak;
+pub mod verify;
