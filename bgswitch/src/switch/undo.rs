@@ -7,6 +7,11 @@
 //! [`decide`] reads why it failed ([`Cause`]) and the record, and returns
 //! the undo, newest change first, and the exit code; [`walk_back`] carries
 //! it out through [`Effects`], so both are tested without an nginx.
+//!
+//! A new kind of change (a flag file moved, a pool started) is a new
+//! [`Change`] and the [`Undo`] it maps to; a new kind of failure is a new
+//! [`Cause`] with its exit code and whether it comes before or after the
+//! reload.
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,8 @@
 //! The steps of a switch, one function each: from the run's context to
 //! what it did ([`Ended`](super::context::Ended)) or why it failed
 //! ([`Failed`](super::context::Failed)). A step records each change it
-//! makes in `run.record`; it never reports itself or undoes anything.
+//! makes in `run.record`; it may add notes and progress, but its own
+//! line is written by the runner, and it never undoes anything.
 
 pub mod drain;
 pub mod edit;
