@@ -13,6 +13,7 @@ pub mod demo;
 pub use health_sidecar::http_client as http;
 pub mod init;
 pub mod lab;
+pub mod listeners;
 pub mod nginx;
 pub mod pools;
 pub mod report;

@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod lab;
+
 /// The nginx binary: `$NGINX`, then `PATH`, then `/usr/sbin/nginx`.
 pub fn nginx_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NGINX") {

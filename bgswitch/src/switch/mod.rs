@@ -1,0 +1,174 @@
+//! The switch as a list of steps: lock, read, gate, smoke, edit (+ nginx
+//! test), reload (+ proof), verify, smoke-lb, soak, drain, journal.
+//!
+//! Each step is one function (in [`steps`]) that returns what it did or
+//! why it failed and records the changes it makes; [`run_steps`] alone
+//! reports steps; [`undo::decide`] alone decides what a failure undoes and
+//! which exit code follows.
+
+mod backup;
+mod context;
+mod dry_run;
+mod requests;
+mod steps;
+pub mod undo;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use context::{Done, Ended, Failed, Run, StepResult};
+use undo::Decision;
+
+use crate::config::Config;
+use crate::report::Reporter;
+
+pub use requests::sidecar_status;
+
+/// What the command asked for.
+#[derive(Debug, Clone, Default)]
+pub struct SwitchOptions {
+    /// Target pool; default: the pool that is not live.
+    pub to: Option<String>,
+    pub dry_run: bool,
+    pub no_drain: bool,
+    /// Overrides `[soak] duration`.
+    pub soak: Option<Duration>,
+    /// Recorded in the journal: `switch` or `rollback`.
+    pub command: String,
+}
+
+/// How a run ended: the result word of the last line and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: &'static str,
+    pub code: u8,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub detail: String,
+}
+
+/// Exit codes of `switch` and `rollback` (DESIGN.md).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const GATE: u8 = 1;
+    pub const CONFIG: u8 = 2;
+    pub const NGINX_TEST: u8 = 3;
+    pub const RELOAD_OR_VERIFY: u8 = 4;
+    pub const SOAK: u8 = 5;
+    pub const LOCKED: u8 = 6;
+    pub const ROLLBACK_FAILED: u8 = 7;
+}
+
+/// A step: its reported name and the function that does it.
+type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
+
+/// The switch, in order. A name may repeat: `already_live` belongs to
+/// `read`, and `plan` fails as `edit` (it is reported only when it fails).
+const SWITCH: &[Step] = &[
+    ("lock", steps::prepare::lock),
+    ("read", steps::prepare::read),
+    ("read", steps::prepare::already_live),
+    ("edit", steps::prepare::plan),
+    ("gate", steps::gate::gate),
+    ("smoke", steps::gate::smoke),
+    ("edit", steps::edit::edit),
+    ("reload", steps::reload::reload),
+    ("verify", steps::verify::verify),
+    ("smoke-lb", steps::verify::smoke_lb),
+    ("soak", steps::soak::soak),
+    ("drain", steps::drain::drain),
+];
+
+/// Runs a switch (or a rollback, which is a switch to the previous pool).
+pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
+    let started = Instant::now();
+    let mut run = Run::new(cfg, opts, out);
+    let outcome = run_steps(&mut run, SWITCH);
+    let took = started.elapsed();
+    // The journal records every run that touched the nginx file and got
+    // past its test (an aborted run changed nothing).
+    if let (Some(file), "switched" | "rolled_back" | "failed") =
+        (run.record.file().map(ToOwned::to_owned), outcome.result)
+    {
+        let t = Instant::now();
+        let journaled = steps::journal::journal(&run, &outcome, &file, took);
+        report(&mut run, "journal", t, &journaled);
+    }
+    run.out.result(
+        outcome.result,
+        outcome.from.as_deref(),
+        outcome.to.as_deref(),
+        took,
+        &outcome.detail,
+    );
+    outcome
+}
+
+/// Runs `steps` in order, reports each as it ends, and on a failure
+/// carries out what [`undo::decide`] says.
+fn run_steps(run: &mut Run, steps: &[Step]) -> Outcome {
+    for &(name, step) in steps {
+        let t = Instant::now();
+        let failed = match step(run) {
+            Ok(Ended::Done(done)) => {
+                report(run, name, t, &Ok(done));
+                continue;
+            }
+            Ok(Ended::Skipped) => continue,
+            Ok(Ended::Finish { done, detail }) => {
+                if let Some(done) = done {
+                    report(run, name, t, &Ok(done));
+                }
+                return run.outcome("unchanged", exit::OK, detail);
+            }
+            Err(failed) => failed,
+        };
+        match undo::decide(failed.cause, &run.record, run.from.as_deref()) {
+            Decision::Keep => report(run, name, t, &Err(failed)),
+            Decision::Abort { code, undo } => {
+                // Said in the failed step's own detail: nothing switched.
+                let restored = undo::restore(&undo, run);
+                let mut failed = failed;
+                for r in restored {
+                    failed.detail = format!("{}; {r}", failed.detail);
+                }
+                let detail = failed.detail.clone();
+                report(run, name, t, &Err(failed));
+                return run.outcome("aborted", code, detail);
+            }
+            Decision::RollBack { code, undo } => {
+                let detail = failed.detail.clone();
+                report(run, name, t, &Err(failed));
+                let t = Instant::now();
+                return match undo::walk_back(&undo, run) {
+                    Ok(done) => {
+                        report(run, "rollback", t, &Ok(Done::new(done)));
+                        run.outcome("rolled_back", code, detail)
+                    }
+                    Err(e) => {
+                        run.out.step("rollback", false, t.elapsed(), &e, json!({}));
+                        run.outcome("failed", exit::ROLLBACK_FAILED, e)
+                    }
+                };
+            }
+            Decision::CannotRollBack { code, message } => {
+                report(run, name, t, &Err(failed));
+                run.out
+                    .step("rollback", false, Duration::ZERO, &message, json!({}));
+                return run.outcome("failed", code, message);
+            }
+        }
+    }
+    run.outcome("switched", exit::OK, "")
+}
+
+/// The one place a step is reported: a line, a JSON event, the end of
+/// its progress line.
+fn report(run: &mut Run, name: &str, started: Instant, result: &Result<Done, Failed>) {
+    let took = started.elapsed();
+    match result {
+        Ok(d) => run.out.step(name, true, took, &d.detail, d.extra.clone()),
+        Err(f) => run.out.step(name, false, took, &f.detail, f.extra.clone()),
+    }
+}

@@ -1,0 +1,51 @@
+//! The edit: the planned bytes written (the old ones recorded for the
+//! undo), then the nginx test command.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::switch::backup::{changed_lines, write_with_backup};
+use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
+use crate::switch::undo::{Cause, Change};
+
+/// Writes the edit and runs `nginx -t`. The write is recorded before the
+/// test runs, so a failed test puts the exact old bytes back.
+pub fn edit(run: &mut Run) -> StepResult {
+    let files = run.files()?;
+    let path = files.path();
+    let old = files.doc().as_bytes().to_vec();
+    let new = run.planned.clone().unwrap_or_else(|| old.clone());
+    if run.repair {
+        // The file already holds the target's version.
+        run.record.push(Change::Adopted {
+            path: path.clone(),
+            old: old.clone(),
+            target: run.target().to_string(),
+        });
+    } else {
+        let note = write_with_backup(run.cfg, &path, &old, &new)
+            .map_err(|e| Failed::new(Cause::Config, e))?;
+        run.record.push(Change::Wrote {
+            path: path.clone(),
+            old: old.clone(),
+        });
+        if let Some(note) = note {
+            run.out.note(&note);
+        }
+    }
+    let test_started = Instant::now();
+    let tested = run.nginx.test();
+    let test_ms = test_started.elapsed().as_millis() as u64;
+    if let Err(e) = tested {
+        return Err(Failed::new(Cause::NginxTest, e.to_string()).with(json!({ "file": path })));
+    }
+    let changed = changed_lines(&old, &new);
+    Ok(Ended::Done(
+        Done::new(format!(
+            "{}: {changed} line(s) changed, nginx -t passed",
+            path.display()
+        ))
+        .with(json!({ "file": path, "lines_changed": changed, "test_ms": test_ms })),
+    ))
+}

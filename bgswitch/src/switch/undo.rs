@@ -1,0 +1,291 @@
+//! What a switch changed, and the one place that decides what a failure
+//! undoes and which exit code follows.
+//!
+//! The shape of rustup's transaction: steps push each change onto the
+//! [`Record`] as they make it (a file written with its old bytes, nginx
+//! reloaded); no step decides rollback on its own. When a step fails,
+//! [`decide`] reads why it failed ([`Cause`]) and the record, and returns
+//! the undo, newest change first, and the exit code; [`walk_back`] carries
+//! it out through [`Effects`], so both are tested without an nginx.
+//!
+//! A new kind of change (a flag file moved, a pool started) is a new
+//! [`Change`] and the [`Undo`] it maps to; a new kind of failure is a new
+//! [`Cause`] with its exit code and whether it comes before or after the
+//! reload.
+
+use std::path::{Path, PathBuf};
+
+use super::exit;
+
+/// A change made by the run, recorded as it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// `path` was written; `old` is what it held.
+    Wrote { path: PathBuf, old: Vec<u8> },
+    /// `path` already held the target's version (finishing an interrupted
+    /// switch): this run wrote nothing, so there is no older version of
+    /// its own to go back to.
+    Adopted {
+        path: PathBuf,
+        old: Vec<u8>,
+        target: String,
+    },
+    /// nginx was reloaded and may run what is on disk now.
+    Reloaded,
+}
+
+/// The changes so far, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    changes: Vec<Change>,
+}
+
+impl Record {
+    pub fn push(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+
+    /// The nginx file this run wrote (or adopted), for the journal.
+    pub fn file(&self) -> Option<&Path> {
+        self.changes.iter().find_map(|c| match c {
+            Change::Wrote { path, .. } | Change::Adopted { path, .. } => Some(path.as_path()),
+            Change::Reloaded => None,
+        })
+    }
+
+    fn reloaded(&self) -> bool {
+        self.changes.contains(&Change::Reloaded)
+    }
+}
+
+/// Why a step failed, as far as the decision is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Another run holds the lock.
+    Locked,
+    /// A config value, a file that cannot be read or written, a plan that
+    /// cannot be made.
+    Config,
+    /// The target pool is not ready (gate) or fails its smoke requests.
+    NotReady,
+    /// The nginx test command rejects the new bytes.
+    NginxTest,
+    /// The reload did not take, or cannot be proven.
+    Reload,
+    /// The load balancer does not answer from the target (verify, smoke
+    /// requests through it).
+    Verify,
+    /// The soak saw a breach.
+    Soak,
+    /// A step after the switch stands (drain): reported as failed, nothing
+    /// is undone, the run goes on.
+    AfterSwitch,
+}
+
+impl Cause {
+    /// The exit code of a run that ends with this failure (DESIGN.md).
+    pub fn code(self) -> u8 {
+        match self {
+            Cause::Locked => exit::LOCKED,
+            Cause::Config => exit::CONFIG,
+            Cause::NotReady => exit::GATE,
+            Cause::NginxTest => exit::NGINX_TEST,
+            Cause::Reload | Cause::Verify => exit::RELOAD_OR_VERIFY,
+            Cause::Soak => exit::SOAK,
+            Cause::AfterSwitch => exit::OK,
+        }
+    }
+
+    /// Whether nginx may have been given the new version: then the undo
+    /// is a `rollback` step that reloads and verifies the old pool; before
+    /// that, putting the bytes back is all it takes.
+    fn after_reload(self) -> bool {
+        matches!(self, Cause::Reload | Cause::Verify | Cause::Soak)
+    }
+}
+
+/// One action of an undo, in the order it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// Put the old bytes back.
+    Restore { path: PathBuf, old: Vec<u8> },
+    /// Reload nginx with what is on disk and prove it took.
+    Reload,
+    /// The load balancer answers from the old pool.
+    VerifyOld { pool: String },
+}
+
+/// What follows a failed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing was switched: run `undo` (said in the failed step's own
+    /// detail), result `aborted`, exit `code`.
+    Abort { code: u8, undo: Vec<Undo> },
+    /// Traffic may have moved: a `rollback` step runs `undo`; result
+    /// `rolled_back` and exit `code` when it works, `failed` and exit 7
+    /// when it does not.
+    RollBack { code: u8, undo: Vec<Undo> },
+    /// Traffic may have moved and there is nothing to go back to (the file
+    /// already named the target): a failed `rollback` step saying so,
+    /// result `failed`, exit `code`.
+    CannotRollBack { code: u8, message: String },
+    /// The switch stands: the failed step is reported and the run goes on.
+    Keep,
+}
+
+/// The one decision: from why a step failed and what the run changed so
+/// far, what to undo (newest change first) and the exit code. `old_pool`
+/// is the pool that was live before; it must answer again after a
+/// rollback.
+///
+/// Undo order: changes are walked back newest first, except that nginx is
+/// reloaded once, after every file is back (a reload loads what is on
+/// disk), and the old pool is verified last.
+pub fn decide(cause: Cause, record: &Record, old_pool: Option<&str>) -> Decision {
+    let code = cause.code();
+    if cause == Cause::AfterSwitch {
+        return Decision::Keep;
+    }
+    let restores: Vec<Undo> = record
+        .changes
+        .iter()
+        .rev()
+        .filter_map(|c| match c {
+            Change::Wrote { path, old } | Change::Adopted { path, old, .. } => {
+                Some(Undo::Restore {
+                    path: path.clone(),
+                    old: old.clone(),
+                })
+            }
+            Change::Reloaded => None,
+        })
+        .collect();
+    if !cause.after_reload() {
+        return Decision::Abort {
+            code,
+            undo: restores,
+        };
+    }
+    let adopted = record.changes.iter().find_map(|c| match c {
+        Change::Adopted { path, target, .. } => Some((path, target)),
+        _ => None,
+    });
+    if let Some((path, target)) = adopted {
+        return Decision::CannotRollBack {
+            code: exit::RELOAD_OR_VERIFY,
+            message: format!(
+                "{} is unchanged (it already said {target}); nginx {} it",
+                path.display(),
+                if record.reloaded() {
+                    "was reloaded with"
+                } else {
+                    "did not load"
+                }
+            ),
+        };
+    }
+    let mut undo = restores;
+    if record.reloaded() {
+        undo.push(Undo::Reload);
+    }
+    if let Some(pool) = old_pool {
+        undo.push(Undo::VerifyOld {
+            pool: pool.to_string(),
+        });
+    }
+    Decision::RollBack { code, undo }
+}
+
+/// What undoing does to the world; the switch does it for real, the tests
+/// with a script.
+pub trait Effects {
+    /// Writes `bytes` to `path` the way the switch writes.
+    fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), String>;
+    /// Reloads nginx and proves the reload took.
+    fn reload(&mut self) -> Result<(), String>;
+    /// The load balancer answers from `pool`.
+    fn verify(&mut self, pool: &str) -> Result<(), String>;
+    /// A line for the user that is not a step.
+    fn note(&mut self, text: &str);
+}
+
+/// Runs an [`Decision::Abort`]'s undo; returns what it did, to be said in
+/// the failed step's detail.
+pub fn restore(undo: &[Undo], fx: &mut impl Effects) -> Vec<String> {
+    undo.iter()
+        .filter_map(|u| match u {
+            Undo::Restore { path, old } => Some(match fx.write(path, old) {
+                Ok(()) => format!("{} restored to its exact old bytes", path.display()),
+                Err(e) => format!("COULD NOT RESTORE {}: {e}", path.display()),
+            }),
+            Undo::Reload | Undo::VerifyOld { .. } => None,
+        })
+        .collect()
+}
+
+/// Runs a [`Decision::RollBack`]'s undo in order. `Ok`: the `rollback`
+/// step's detail. `Err`: the ROLLBACK FAILED message, saying exactly what
+/// state the file and nginx are in (exit 7).
+///
+/// A failed reload is not the last word: what the load balancer answers
+/// is (nginx may not have taken the new version either).
+pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String> {
+    let reloading = undo.contains(&Undo::Reload);
+    let files: Vec<String> = undo
+        .iter()
+        .filter_map(|u| match u {
+            Undo::Restore { path, .. } => Some(path.display().to_string()),
+            _ => None,
+        })
+        .collect();
+    let files = files.join(", ");
+    let mut reload_failed = None;
+    let mut verified = None;
+    for u in undo {
+        match u {
+            Undo::Restore { path, old } => {
+                if let Err(e) = fx.write(path, old) {
+                    return Err(format!(
+                        "ROLLBACK FAILED: could not write the old bytes back to {} ({e}); the file holds the NEW version; nginx is running the {} configuration",
+                        path.display(),
+                        if reloading { "new" } else { "old (its reload did not take)" }
+                    ));
+                }
+            }
+            Undo::Reload => reload_failed = fx.reload().err(),
+            Undo::VerifyOld { pool } => {
+                if let Err(e) = fx.verify(pool) {
+                    return Err(match &reload_failed {
+                        Some(r) => format!(
+                            "ROLLBACK FAILED: {files} holds the exact old bytes again, but reloading nginx with them failed ({r}) and the load balancer does not answer from {pool}: {e}; nginx may still run the new configuration"
+                        ),
+                        None => format!(
+                            "ROLLBACK FAILED: {files} holds the exact old bytes and nginx reloaded them, but the load balancer does not answer from {pool}: {e}"
+                        ),
+                    });
+                }
+                verified = Some(pool);
+            }
+        }
+    }
+    if let Some(r) = &reload_failed {
+        if verified.is_none() {
+            return Err(format!(
+                "ROLLBACK FAILED: {files} holds the exact old bytes again, but reloading nginx with them failed ({r}); nginx may still run the new configuration"
+            ));
+        }
+        fx.note(&format!(
+            "reloading the old bytes failed ({r}), but the load balancer answers from the old pool"
+        ));
+    }
+    Ok(format!(
+        "{files} restored to its exact old bytes and reloaded{}",
+        verified
+            .map(|p| format!("; {p} verified"))
+            .unwrap_or_default()
+    ))
+}
+
+#[cfg(test)]
+#[path = "undo_tests.rs"]
+mod tests;

@@ -1,0 +1,109 @@
+//! The bgswitch lab as the end-to-end tests drive it: a real nginx on
+//! loopback with two pools behind real health-sidecars (bgswitch's
+//! `lab`), the `bgswitch` binary run as a user runs it, and what its
+//! output and the load balancer say.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use bgswitch::config::SwitchKind;
+use bgswitch::lab::load::{Load, LoadOptions, LoadStats};
+use bgswitch::lab::{Lab, LabOptions};
+
+use crate::{require_nginx, workspace_binaries};
+
+/// A lab of `kind` with two nginx workers, changed by `tweak`; `None`
+/// when nginx is missing outside CI.
+pub fn lab_with(kind: SwitchKind, tweak: impl FnOnce(&mut LabOptions)) -> Option<Lab> {
+    let nginx = require_nginx()?;
+    let (bgswitch, sidecar) = workspace_binaries();
+    let mut opts = LabOptions {
+        kind,
+        nginx,
+        sidecar,
+        bgswitch,
+        green_app_delay: None,
+        green_answers_as: None,
+        worker_processes: 2,
+    };
+    tweak(&mut opts);
+    Some(Lab::start(&opts).unwrap())
+}
+
+/// A lab of `kind` as [`lab_with`] builds it by default.
+pub fn lab(kind: SwitchKind) -> Option<Lab> {
+    lab_with(kind, |_| {})
+}
+
+/// Runs `bgswitch -c <lab config> ARGS`.
+pub fn bgswitch(lab: &Lab, args: &[&str]) -> Output {
+    let (bin, _) = workspace_binaries();
+    Command::new(bin)
+        .arg("-c")
+        .arg(&lab.config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The exit code (-1 for a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// stdout and stderr together.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The JSON events of a `--json` run.
+pub fn events(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+pub fn last_result(o: &Output) -> String {
+    events(o)
+        .last()
+        .and_then(|e| e["result"].as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Which pool answers through the load balancer now.
+pub fn serving(lab: &Lab) -> String {
+    let url = bgswitch::http::Url::parse(&lab.lb_url("/")).unwrap();
+    let r = bgswitch::http::request("GET", &url, &[], Duration::from_secs(5)).unwrap();
+    r.header("x-pool").unwrap_or("").to_string()
+}
+
+/// Traffic through the load balancer: fresh, keep-alive and slow clients.
+pub fn load(lab: &Lab) -> Load {
+    Load::start(&LoadOptions {
+        url: lab.lb_url("/"),
+        fresh_clients: 2,
+        keepalive_clients: 2,
+        slow_clients: 2,
+        slow_ms: 2500,
+        pause: Duration::from_millis(3),
+    })
+    .unwrap()
+}
+
+/// No request failed, and there was traffic.
+pub fn assert_no_failures(stats: &LoadStats) {
+    assert_eq!(stats.failed, 0, "failures: {:#?}", stats.failures);
+    assert!(stats.total > 100, "too little traffic: {stats:?}");
+}
+
+/// The bytes of a file.
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
