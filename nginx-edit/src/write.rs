@@ -6,6 +6,18 @@
 //! A symlink (`sites-enabled/app.conf -> ../sites-available/app.conf`) is
 //! written through: the link's target is replaced and the link stays a
 //! link, where `sed -i` would have replaced the link by a plain file.
+//!
+//! A rename gives the file a new inode, which a file bind-mounted on its
+//! own into a container never sees (moby/moby#15793). [`in_place`] writes
+//! into the same inode instead, made safe by a backup and a record of the
+//! write under way.
+
+pub mod in_place;
+
+pub use in_place::{
+    find_intents, intent_path, repair, write_in_place, write_in_place_guarded, Fingerprint, Intent,
+    Repair,
+};
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -38,11 +50,10 @@ pub fn backup_path(path: &Path, suffix: &str) -> io::Result<PathBuf> {
     Ok(target.with_file_name(name))
 }
 
+/// Writes `bytes` to `target` by temporary file and rename, with `meta`'s
+/// mode and owner (the file `target` replaces, or the one it backs up).
 fn replace_file(target: &Path, bytes: &[u8], meta: &fs::Metadata) -> io::Result<()> {
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(target);
     remove_stale_temps(&dir, target);
     let (tmp, mut file) = create_temp(&dir, target, meta.mode() & 0o7777)?;
     let result = (|| {
@@ -56,12 +67,25 @@ fn replace_file(target: &Path, bytes: &[u8], meta: &fs::Metadata) -> io::Result<
         drop(file);
         fs::rename(&tmp, target)?;
         // The rename is durable once the directory entry is.
-        File::open(&dir)?.sync_all()
+        sync_dir(&dir)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The directory `path` sits in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Makes a rename, create or unlink in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 /// Removes temporary files for `target` left by writers that were killed

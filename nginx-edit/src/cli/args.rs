@@ -129,6 +129,18 @@ pub struct EditOutput {
     /// With --in-place, keep the old file as FILE+SUFFIX (next to a symlink's target).
     #[arg(long, value_name = "SUFFIX", requires = "in_place")]
     pub backup: Option<String>,
+    /// With --in-place, write into the file's own inode (no rename): for a
+    /// file bind-mounted on its own into a container.
+    ///
+    /// A container that has one file bind-mounted on its own keeps that
+    /// file's inode and never sees a rename (moby/moby#15793). This write
+    /// is not atomic, so the old bytes are kept first (FILE+SUFFIX with
+    /// --backup, else a hidden `.FILE.nginx-edit-backup`, removed after a
+    /// good write) with a record `.BACKUP.intent` of the write under way;
+    /// the next --keep-inode run that finds the record puts the old bytes
+    /// back before it edits. Mode, owner and hard links are untouched.
+    #[arg(long, requires = "in_place")]
+    pub keep_inode: bool,
     /// Print a unified diff and write nothing.
     #[arg(long, group = "output")]
     pub diff: bool,

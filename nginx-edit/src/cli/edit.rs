@@ -10,6 +10,7 @@ use crate::{Document, EditError};
 use serde_json::json;
 
 use super::args::{EditOutput, Source};
+use super::keep_inode;
 use super::{load, Exit, Failure};
 
 /// What an edit looks for, to find the file that holds it.
@@ -42,6 +43,9 @@ pub fn run_edit(
     target: Target<'_>,
     op: impl FnOnce(&Document) -> Result<Document, EditError>,
 ) -> Result<Exit, Failure> {
+    if output.keep_inode {
+        keep_inode::repair_before_load(file, output.backup.as_deref())?;
+    }
     let mut set = load(file, &output.source)?;
     let index = locate(&set, target)?;
     let edited = op(set.files[index].doc())?;
@@ -61,6 +65,10 @@ pub fn run_edit(
                 crate::edit::unified_diff(&f.path, f.original(), f.doc().as_bytes()).as_bytes(),
             )?;
         }
+        return Ok(Exit::Done);
+    }
+    if output.in_place && output.keep_inode {
+        keep_inode::write_all(&set, output.backup.as_deref())?;
         return Ok(Exit::Done);
     }
     if output.in_place {

@@ -6,6 +6,7 @@
 mod args;
 mod diag;
 mod edit;
+mod keep_inode;
 
 use std::io::{self, Write};
 use std::path::Path;
