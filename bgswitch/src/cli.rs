@@ -1,5 +1,5 @@
-//! The `bgswitch` command line: `status`, `switch`, `rollback`, `history`,
-//! `demo`. `main` returns the exit code; each command says what it did.
+//! The `bgswitch` command line: `status`, `switch`, `deploy`, `rollback`,
+//! `history`, `init`, `demo`. `main` returns the exit code; each command says what it did.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,7 +21,9 @@ use crate::switch::{self, exit, SwitchOptions};
     after_help = "Exit codes: 0 switched or nothing to do, 1 target pool not ready (nothing changed), \
                   2 configuration or usage error, 3 nginx -t failed (old bytes restored), \
                   4 reload did not take or verify failed (rolled back), 5 soak breach (rolled back), \
-                  6 another run holds the lock, 7 a rollback failed (the message says what state nginx is in)."
+                  6 another run holds the lock, 7 a rollback failed (the message says what state nginx is in), \
+                  8 deploy switched but the old pool's stop failed (traffic is on the new version). \
+                  deploy: a start that fails or times out is exit 1 (nothing switched)."
 )]
 pub struct Cli {
     /// The configuration file.
@@ -60,7 +62,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Switch back to the pool that was live before the last switch.
+    /// The whole job: start VERSION in the idle pool, gate (with the
+    /// version), switch, verify, soak, drain, stop the old pool.
+    Deploy {
+        /// The version to start (`{version}`, `BGSWITCH_VERSION`).
+        version: String,
+        /// The pool to deploy to (default: the one that is not live).
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the plan, the commands it would run and the config diff;
+        /// change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave the old pool running (no `stop`).
+        #[arg(long)]
+        no_stop: bool,
+        /// Watch errors this long after the switch (overrides [soak] duration).
+        #[arg(long, value_parser = health_sidecar::duration::parse)]
+        soak: Option<Duration>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Switch back to the pool that was live before the last switch
+    /// (starting it again first when deploy stopped it).
     Rollback {
         #[arg(long)]
         json: bool,
@@ -89,6 +113,17 @@ pub enum Command {
         listen: String,
         #[arg(long)]
         pool: String,
+        /// The version it reports (JSON `version`, header `X-Version`).
+        #[arg(long, default_value = "dev")]
+        version: String,
+        /// `sidecar` (any path answers 200), `bare` (`/health`: 200, no
+        /// body), `healthy` (`/health`: 503 `{"status":"starting"}` for
+        /// `--starting`, then 200 `{"status":"healthy"}`; `POST
+        /// /health/drain`).
+        #[arg(long, default_value = "sidecar")]
+        health: String,
+        #[arg(long, value_parser = health_sidecar::duration::parse, default_value = "0s")]
+        starting: Duration,
     },
 }
 
@@ -113,14 +148,31 @@ pub fn run(cli: Cli) -> u8 {
         Command::Demo { switches } => return crate::demo::run(*switches),
         Command::Init(args) => return crate::init::run(args),
         Command::LabUp => return crate::demo::lab_up(),
-        Command::LabApp { listen, pool } => {
-            return match crate::lab::app::serve(listen, pool) {
+        Command::LabApp {
+            listen,
+            pool,
+            version,
+            health,
+            starting,
+        } => {
+            let app = crate::lab::app::App {
+                pool: pool.clone(),
+                version: version.clone(),
+                health: health.clone(),
+                starting: *starting,
+            };
+            return match crate::lab::app::serve(listen, app) {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     eprintln!("lab-app: {listen}: {e}");
                     exit::CONFIG
                 }
-            }
+            };
+        }
+        // Checked before the config is read: nothing runs.
+        Command::Deploy { version, .. } if version.trim().is_empty() => {
+            eprintln!("error: VERSION is empty: say which version to deploy");
+            return exit::CONFIG;
         }
         _ => {}
     }
@@ -146,6 +198,26 @@ pub fn run(cli: Cli) -> u8 {
                 no_drain,
                 soak,
                 command: "switch".into(),
+                ..SwitchOptions::default()
+            };
+            switch::run(&cfg, &opts, &mut Reporter::new(json)).code
+        }
+        Command::Deploy {
+            version,
+            to,
+            dry_run,
+            no_stop,
+            soak,
+            json,
+        } => {
+            let opts = SwitchOptions {
+                to,
+                dry_run,
+                soak,
+                no_stop,
+                version: Some(version),
+                command: "deploy".into(),
+                ..SwitchOptions::default()
             };
             switch::run(&cfg, &opts, &mut Reporter::new(json)).code
         }
@@ -172,16 +244,38 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
             return exit::CONFIG;
         }
     };
+    let deployed = crate::state::read(&cfg.state.journal)
+        .map(|e| crate::state::known_versions(&e))
+        .unwrap_or_default();
+    let field = cfg.gate.version_field.as_deref();
     let mut pools = serde_json::Map::new();
     for (name, pool) in &cfg.pools {
-        let health: Vec<_> = pool
+        let healths: Vec<_> = pool
             .health
             .iter()
-            .map(|u| json!({ "url": u, "status": switch::sidecar_status(u, Duration::from_secs(2)) }))
+            .map(|u| crate::health::probe(u, Duration::from_secs(2), field))
+            .collect();
+        let health: Vec<_> = healths
+            .iter()
+            .map(|h| {
+                json!({
+                    "url": h.entry,
+                    "status": h.shown_status(),
+                    "ready": h.ready,
+                    "http": h.http,
+                    "version": h.version,
+                })
+            })
             .collect();
         pools.insert(
             name.clone(),
-            json!({ "servers": files.pool_addresses(cfg, name), "health": health }),
+            json!({
+                "servers": files.pool_addresses(cfg, name),
+                "health": health,
+                "ready": !healths.is_empty() && healths.iter().all(|h| h.ready),
+                "version": crate::health::pool_version(&healths),
+                "deployed_version": deployed.get(name),
+            }),
         );
     }
     let serving = serving_pool(cfg);
@@ -213,13 +307,25 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
                         .collect()
                 })
                 .unwrap_or_default();
-            let _ = writeln!(out, "{mark} {name}: servers {}", servers.join(", "));
+            let version = |k: &str| p[k].as_str().unwrap_or("-").to_string();
+            let _ = writeln!(
+                out,
+                "{mark} {name}: servers {}  version {} (last deployed: {})",
+                servers.join(", "),
+                version("version"),
+                version("deployed_version")
+            );
             for h in p["health"].as_array().into_iter().flatten() {
                 let _ = writeln!(
                     out,
-                    "    {}  {}",
+                    "    {}  {}{}",
                     h["url"].as_str().unwrap_or(""),
-                    h["status"].as_str().unwrap_or("")
+                    h["status"].as_str().unwrap_or(""),
+                    if h["ready"].as_bool() == Some(true) && h["status"] != "ready" {
+                        " (ready)"
+                    } else {
+                        ""
+                    }
                 );
             }
         }
@@ -264,9 +370,26 @@ fn rollback(cfg: &Config, as_json: bool) -> u8 {
         eprintln!("error: the last switch had no previous pool to go back to");
         return exit::CONFIG;
     };
+    // A deploy that stopped the old pool: start it again with the version
+    // the journal recorded for it, then gate (on that version) and switch.
+    let version = match &last.stopped {
+        Some(stopped) if *stopped == previous => match last.versions.get(&previous) {
+            Some(v) => Some(v.clone()),
+            None => {
+                eprintln!(
+                    "error: {}: the last deploy stopped {previous}, but the journal has no version for it: start it by hand (pools.{previous}.start), then run rollback again",
+                    cfg.state.journal.display()
+                );
+                return exit::CONFIG;
+            }
+        },
+        _ => None,
+    };
     let opts = SwitchOptions {
         to: Some(previous),
         command: "rollback".into(),
+        no_stop: true,
+        version,
         ..SwitchOptions::default()
     };
     let outcome = switch::run(cfg, &opts, &mut Reporter::new(as_json));
@@ -291,9 +414,19 @@ fn history(cfg: &Config, as_json: bool) -> u8 {
         if as_json {
             let _ = writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
         } else {
+            let version = e
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            let stopped = e
+                .stopped
+                .as_deref()
+                .map(|p| format!("  stopped {p}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{}  {:<8} {} -> {}  {}  {} ms  {}",
+                "{}  {:<8}{version} {} -> {}  {}  {} ms  {}{stopped}",
                 e.time,
                 e.command,
                 e.from.as_deref().unwrap_or("-"),

@@ -31,6 +31,8 @@ pub struct Config {
     pub soak: SoakConfig,
     pub drain: DrainConfig,
     pub state: StateConfig,
+    // deploy (config_deploy.rs)
+    pub deploy: DeployConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -74,12 +76,19 @@ pub struct Pool {
     pub health: Vec<String>,
     /// What verify must see through the load balancer.
     pub expect: String,
+    // deploy (config_deploy.rs): argv run without a shell, `{pool}` and
+    // `{version}` replaced; `None` when not configured.
+    pub start: Option<Vec<String>>,
+    pub stop: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct GateConfig {
     pub timeout: Duration,
     pub interval: Duration,
+    // deploy (config_deploy.rs): the top-level JSON field of a health
+    // answer that reports the running version.
+    pub version_field: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,13 +105,8 @@ pub struct SmokeConfig {
     pub requests: Vec<SmokeRequest>,
 }
 
-/// `GET /api/status 200`: a request and the status it must get.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmokeRequest {
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-}
+// deploy (config_deploy.rs): the smoke request, in its line and table forms.
+pub use crate::config_deploy::{DeployConfig, SmokeRequest, StopOld};
 
 #[derive(Debug, Clone)]
 pub struct SoakConfig {
@@ -142,6 +146,8 @@ struct RawFile {
     soak: Option<RawSoak>,
     drain: Option<RawDrain>,
     state: Option<RawState>,
+    // deploy (config_deploy.rs)
+    deploy: Option<crate::config_deploy::RawDeploy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +176,9 @@ struct RawPool {
     servers: Option<Vec<String>>,
     health: Option<Vec<String>>,
     expect: Option<String>,
+    // deploy (config_deploy.rs)
+    start: Option<Vec<String>>,
+    stop: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +186,8 @@ struct RawPool {
 struct RawGate {
     timeout: Option<String>,
     interval: Option<String>,
+    // deploy (config_deploy.rs)
+    version_field: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -192,7 +203,8 @@ struct RawVerify {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSmoke {
-    requests: Option<Vec<String>>,
+    // deploy (config_deploy.rs): strings or tables
+    requests: Option<Vec<toml::Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -372,6 +384,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             health: p.health.unwrap_or_default(),
             expect: p.expect.unwrap_or_else(|| name.clone()),
             name: name.clone(),
+            // deploy (config_deploy.rs)
+            start: crate::config_deploy::argv(p.start).map_err(|m| err(&key("start"), m))?,
+            stop: crate::config_deploy::argv(p.stop).map_err(|m| err(&key("stop"), m))?,
         };
         match kind {
             SwitchKind::Map if pool.target.as_deref().is_none_or(str::is_empty) => {
@@ -388,9 +403,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
             _ => {}
         }
-        for url in &pool.health {
-            crate::http::Url::parse(url)
-                .map_err(|e| err(&key("health"), format!("\"{url}\": {e}")))?;
+        // deploy (config_deploy.rs): http(s) URLs and exec: probes
+        for entry in &pool.health {
+            crate::config_deploy::health_entry(entry, |u| crate::http::Url::parse(u).map(|_| ()))
+                .map_err(|m| err(&key("health"), m))?;
         }
         pools.insert(name, pool);
     }
@@ -409,6 +425,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let gate = GateConfig {
         timeout: duration("gate.timeout", g.timeout.as_ref(), "60s")?,
         interval: duration("gate.interval", g.interval.as_ref(), "1s")?,
+        // deploy (config_deploy.rs)
+        version_field: crate::config_deploy::version_field(g.version_field)
+            .map_err(|m| err("gate.version_field", m))?,
     };
     if gate.interval.is_zero() {
         return Err(err("gate.interval", "must be more than 0".into()));
@@ -449,7 +468,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         .unwrap_or_default()
         .iter()
         .enumerate()
-        .map(|(i, r)| parse_smoke(r).map_err(|m| err(&format!("smoke.requests[{i}]"), m)))
+        // deploy (config_deploy.rs): the line form and the table form
+        .map(|(i, r)| {
+            crate::config_deploy::smoke_request(r)
+                .map_err(|(k, m)| err(&format!("smoke.requests[{i}]{k}"), m))
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     let so = raw.soak.unwrap_or_default();
@@ -495,6 +518,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         lock: resolve(st.lock.as_deref().unwrap_or("/run/bgswitch.lock")),
     };
 
+    // deploy (config_deploy.rs)
+    let deploy = crate::config_deploy::deploy(raw.deploy, |k, v, d| {
+        duration(k, v, d).map_err(|e| (e.key, e.message))
+    })
+    .map_err(|(k, m)| err(&k, m))?;
+
     Ok(Config {
         path: path.to_path_buf(),
         nginx,
@@ -506,29 +535,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         soak,
         drain,
         state,
-    })
-}
-
-/// `GET /api/status 200`.
-fn parse_smoke(text: &str) -> Result<SmokeRequest, String> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [method, path, status] = parts.as_slice() else {
-        return Err(format!(
-            "\"{text}\": write METHOD PATH STATUS, e.g. \"GET /api/status 200\""
-        ));
-    };
-    if !path.starts_with('/') {
-        return Err(format!("\"{text}\": the path must start with /"));
-    }
-    let status: u16 = status
-        .parse()
-        .ok()
-        .filter(|s| (100..=599).contains(s))
-        .ok_or_else(|| format!("\"{text}\": \"{status}\" is not an HTTP status"))?;
-    Ok(SmokeRequest {
-        method: method.to_ascii_uppercase(),
-        path: path.to_string(),
-        status,
+        deploy,
     })
 }
 

@@ -7,8 +7,11 @@
 //! workers have finished their requests.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod config_deploy;
 pub mod demo;
+pub mod health;
 /// The HTTP client bgswitch shares with `health-sidecar drain`.
 pub use health_sidecar::http_client as http;
 pub mod init;

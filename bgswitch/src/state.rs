@@ -2,6 +2,7 @@
 //! (`history`, `rollback`). Neither decides which pool is live: the nginx
 //! config does.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -65,6 +66,30 @@ pub struct Entry {
     pub file: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// `deploy`: the version deployed to `to` (`rollback`: the version
+    /// its `start` brought back). Absent in entries older than deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Each pool's version after this run, as far as the journal knows:
+    /// carried over from the entry before, with `to` set to `version`
+    /// when the run switched.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub versions: BTreeMap<String, String>,
+    /// The pool whose `stop` this run ran (a later `rollback` to it runs
+    /// its `start` first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// The version the journal last deployed to each pool (from the newest
+/// entry that says).
+pub fn known_versions(entries: &[Entry]) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| !e.versions.is_empty())
+        .map(|e| e.versions.clone())
+        .unwrap_or_default()
 }
 
 /// Appends an entry (one JSON line, fsynced).
@@ -74,11 +99,31 @@ pub fn append(journal: &Path, entry: &Entry) -> io::Result<()> {
             std::fs::create_dir_all(dir)?;
         }
     }
-    let mut f = OpenOptions::new().create(true).append(true).open(journal)?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(journal)?;
     let mut line = serde_json::to_string(entry).map_err(io::Error::other)?;
     line.push('\n');
+    // A torn last line (a crash mid-write) must not swallow this entry.
+    if torn_end(&mut f)? {
+        line.insert(0, '\n');
+    }
     f.write_all(line.as_bytes())?;
     f.sync_all()
+}
+
+/// Whether the file's last byte is not a newline (and it is not empty).
+fn torn_end(f: &mut File) -> io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if f.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// Every entry, oldest first; a missing journal is empty. Lines that do
@@ -127,6 +172,9 @@ mod tests {
             ms: 12,
             file: "/etc/nginx/app.conf".into(),
             detail: String::new(),
+            version: None,
+            versions: BTreeMap::new(),
+            stopped: None,
         };
         append(&path, &e).unwrap();
         std::fs::OpenOptions::new()
@@ -135,6 +183,26 @@ mod tests {
             .unwrap()
             .write_all(b"{\"time\": \"torn")
             .unwrap();
-        assert_eq!(read(&path).unwrap(), vec![e]);
+        assert_eq!(read(&path).unwrap(), vec![e.clone()]);
+        // an entry written before deploy existed has no version fields;
+        // a deploy's entry carries them and a reader without them skips them
+        let old = r#"{"time":"t","command":"switch","from":"blue","to":"green","result":"switched","ms":1,"file":"f"}"#;
+        let parsed: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(parsed.version, None);
+        assert!(parsed.versions.is_empty());
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), old);
+        let mut d = e;
+        d.command = "deploy".into();
+        d.version = Some("v2".into());
+        d.versions = [
+            ("blue".to_string(), "v1".to_string()),
+            ("green".into(), "v2".into()),
+        ]
+        .into();
+        d.stopped = Some("blue".into());
+        append(&path, &d).unwrap();
+        let all = read(&path).unwrap();
+        assert_eq!(all.last(), Some(&d));
+        assert_eq!(known_versions(&all)["green"], "v2");
     }
 }

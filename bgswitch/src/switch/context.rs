@@ -91,6 +91,16 @@ pub struct Run<'a> {
     pub planned: Option<Vec<u8>>,
     /// nginx's processes before the reload: the old workers.
     pub before: Option<Generation>,
+    /// `deploy`: whether the drain of the old pool finished (`None`: no
+    /// drain ran); `stop` runs only on a drained pool.
+    pub drained: Option<bool>,
+    /// The version the old pool ran (from `version_field`), for the
+    /// journal.
+    pub from_version: Option<String>,
+    /// The pool whose `stop` ran, for the journal.
+    pub stopped: Option<String>,
+    /// The run's log (start and stop output), created when first used.
+    pub log: Option<std::path::PathBuf>,
 }
 
 impl<'a> Run<'a> {
@@ -108,6 +118,10 @@ impl<'a> Run<'a> {
             files: None,
             planned: None,
             before: None,
+            drained: None,
+            from_version: None,
+            stopped: None,
+            log: None,
         }
     }
 

@@ -10,9 +10,33 @@ pub fn print(run: &mut Run, path: &Path, old: &[u8], new: &[u8]) {
     let cfg = run.cfg;
     let target = run.target().to_string();
     let health = cfg.pools[&target].health.len();
-    let mut plan = vec![
+    let from = run.from.clone().unwrap_or_default();
+    let version = run.opts.version.clone();
+    let shown = |argv: &[String], pool: &str| {
+        let vars = crate::commands::Vars {
+            pool,
+            version: version.as_deref().unwrap_or_default(),
+            from: &from,
+        };
+        crate::commands::shell_words(&crate::commands::substitute(argv, &vars))
+    };
+    let dir = super::steps::start::config_dir(cfg);
+    let mut plan = Vec::new();
+    if let (Some(v), Some(start)) = (&version, &cfg.pools[&target].start) {
+        plan.push(format!(
+            "start: `{}` in {} (BGSWITCH_POOL={target} BGSWITCH_VERSION={v} BGSWITCH_FROM={from}; at most {:?})",
+            shown(start, &target),
+            dir.display(),
+            cfg.deploy.start_timeout
+        ));
+    }
+    let version_check = match (&version, &cfg.gate.version_field) {
+        (Some(v), Some(f)) => format!(" and report {f} \"{v}\""),
+        _ => String::new(),
+    };
+    plan.extend([
         format!(
-            "gate: {health} sidecar(s) of {target} must report ready (timeout {:?})",
+            "gate: {health} health URL(s) of {target} must be ready{version_check} (timeout {:?})",
             cfg.gate.timeout
         ),
         format!(
@@ -30,7 +54,7 @@ pub fn print(run: &mut Run, path: &Path, old: &[u8], new: &[u8]) {
                 "[verify] alone"
             }
         ),
-    ];
+    ]);
     if let Some(url) = &cfg.verify.url {
         plan.push(format!(
             "verify: {url} answers from {} {} times in a row",
@@ -39,9 +63,19 @@ pub fn print(run: &mut Run, path: &Path, old: &[u8], new: &[u8]) {
     }
     if let (Some(old_pool), true) = (&run.from, cfg.drain.enabled && !run.opts.no_drain) {
         plan.push(format!(
-            "drain: {} sidecar(s) of {old_pool} after the old workers exit",
-            cfg.pools[old_pool].health.len()
+            "drain: the health URLs of {old_pool} that take a drain, after the old workers exit"
         ));
+    }
+    if version.is_some() && run.opts.command != "rollback" {
+        if let Some(old_pool) = &run.from {
+            plan.push(match super::steps::start::stop_command(run) {
+                Some(stop) => format!(
+                    "stop: `{}` once {old_pool} is drained and no old nginx worker runs",
+                    shown(&stop, old_pool)
+                ),
+                None => format!("stop: none ({old_pool} left running)"),
+            });
+        }
     }
     for p in &plan {
         run.out.note(p);

@@ -1,5 +1,7 @@
 //! The switch as a list of steps: lock, read, gate, smoke, edit (+ nginx
-//! test), reload (+ proof), verify, smoke-lb, soak, drain, journal.
+//! test), reload (+ proof), verify, smoke-lb, soak, drain, journal; and
+//! `deploy` as another list over the same runner: start before the gate
+//! (which then checks the version too), stop after the drain.
 //!
 //! Each step is one function (in [`steps`]) that returns what it did or
 //! why it failed and records the changes it makes; [`run_steps`] alone
@@ -9,7 +11,7 @@
 mod backup;
 mod context;
 mod dry_run;
-mod requests;
+pub(crate) mod requests;
 mod steps;
 pub mod undo;
 
@@ -34,8 +36,14 @@ pub struct SwitchOptions {
     pub no_drain: bool,
     /// Overrides `[soak] duration`.
     pub soak: Option<Duration>,
-    /// Recorded in the journal: `switch` or `rollback`.
+    /// Recorded in the journal: `switch`, `rollback` or `deploy`.
     pub command: String,
+    /// `deploy VERSION` (or a `rollback` that starts the old pool again
+    /// with the version the journal recorded): run the target's `start`
+    /// with it, and gate and verify on it.
+    pub version: Option<String>,
+    /// `--no-stop`: leave the old pool running.
+    pub no_stop: bool,
 }
 
 /// How a run ended: the result word of the last line and the exit code.
@@ -58,6 +66,8 @@ pub mod exit {
     pub const SOAK: u8 = 5;
     pub const LOCKED: u8 = 6;
     pub const ROLLBACK_FAILED: u8 = 7;
+    /// `deploy`: switched, but the old pool's `stop` failed.
+    pub const STOP_FAILED: u8 = 8;
 }
 
 /// A step: its reported name and the function that does it.
@@ -80,18 +90,49 @@ const SWITCH: &[Step] = &[
     ("drain", steps::drain::drain),
 ];
 
+/// `deploy`: the switch with the target's `start` before the gate and the
+/// old pool's `stop` after the drain. `start`'s check (no live target, the
+/// commands can run) fails before anything runs; it is reported only when
+/// it fails.
+const DEPLOY: &[Step] = &[
+    ("lock", steps::prepare::lock),
+    ("read", steps::prepare::read),
+    ("start", steps::start::check),
+    ("edit", steps::prepare::plan),
+    ("start", steps::start::start),
+    ("gate", steps::gate::gate),
+    ("smoke", steps::gate::smoke),
+    ("edit", steps::edit::edit),
+    ("reload", steps::reload::reload),
+    ("verify", steps::verify::verify),
+    ("smoke-lb", steps::verify::smoke_lb),
+    ("soak", steps::soak::soak),
+    ("drain", steps::drain::drain),
+    ("stop", steps::stop::stop),
+];
+
 /// Runs a switch (or a rollback, which is a switch to the previous pool).
 pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
     let started = Instant::now();
     let mut run = Run::new(cfg, opts, out);
-    let outcome = run_steps(&mut run, SWITCH);
+    let steps = if opts.version.is_some() {
+        DEPLOY
+    } else {
+        SWITCH
+    };
+    let outcome = run_steps(&mut run, steps);
     let took = started.elapsed();
     // The journal records every run that touched the nginx file and got
-    // past its test (an aborted run changed nothing).
-    if let (Some(file), "switched" | "rolled_back" | "failed") =
-        (run.record.file().map(ToOwned::to_owned), outcome.result)
-    {
+    // past its test (an aborted switch changed nothing), and every deploy
+    // that ran a `start` (the pool it started changed).
+    let file = run.record.file().map(ToOwned::to_owned);
+    let journaled = match outcome.result {
+        "switched" | "rolled_back" | "failed" => file.is_some(),
+        _ => run.record.started().is_some(),
+    };
+    if journaled {
         let t = Instant::now();
+        let file = file.unwrap_or_default();
         let journaled = steps::journal::journal(&run, &outcome, &file, took);
         report(&mut run, "journal", t, &journaled);
     }
@@ -108,6 +149,8 @@ pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
 /// Runs `steps` in order, reports each as it ends, and on a failure
 /// carries out what [`undo::decide`] says.
 fn run_steps(run: &mut Run, steps: &[Step]) -> Outcome {
+    // A failed step the switch survives (a stop: exit 8) sets the code.
+    let (mut kept_code, mut kept_detail) = (exit::OK, String::new());
     for &(name, step) in steps {
         let t = Instant::now();
         let failed = match step(run) {
@@ -125,7 +168,13 @@ fn run_steps(run: &mut Run, steps: &[Step]) -> Outcome {
             Err(failed) => failed,
         };
         match undo::decide(failed.cause, &run.record, run.from.as_deref()) {
-            Decision::Keep => report(run, name, t, &Err(failed)),
+            Decision::Keep { code } => {
+                if code > kept_code {
+                    kept_code = code;
+                    kept_detail = format!("{name} failed: {}", failed.detail);
+                }
+                report(run, name, t, &Err(failed));
+            }
             Decision::Abort { code, undo } => {
                 // Said in the failed step's own detail: nothing switched.
                 let restored = undo::restore(&undo, run);
@@ -160,7 +209,7 @@ fn run_steps(run: &mut Run, steps: &[Step]) -> Outcome {
             }
         }
     }
-    run.outcome("switched", exit::OK, "")
+    run.outcome("switched", kept_code, kept_detail)
 }
 
 /// The one place a step is reported: a line, a JSON event, the end of

@@ -32,6 +32,10 @@ pub enum Change {
     },
     /// nginx was reloaded and may run what is on disk now.
     Reloaded,
+    /// `deploy` ran the pool's `start` (recorded before it runs: a start
+    /// that fails may have started something). Not undone: bgswitch does
+    /// not know what "unstarting" means; the undo says it was left so.
+    Started { pool: String },
 }
 
 /// The changes so far, oldest first.
@@ -49,7 +53,15 @@ impl Record {
     pub fn file(&self) -> Option<&Path> {
         self.changes.iter().find_map(|c| match c {
             Change::Wrote { path, .. } | Change::Adopted { path, .. } => Some(path.as_path()),
-            Change::Reloaded => None,
+            Change::Reloaded | Change::Started { .. } => None,
+        })
+    }
+
+    /// The pool `deploy` started, if it ran a `start`.
+    pub fn started(&self) -> Option<&str> {
+        self.changes.iter().find_map(|c| match c {
+            Change::Started { pool } => Some(pool.as_str()),
+            _ => None,
         })
     }
 
@@ -80,6 +92,12 @@ pub enum Cause {
     /// A step after the switch stands (drain): reported as failed, nothing
     /// is undone, the run goes on.
     AfterSwitch,
+    /// The target pool's `start` failed or timed out (before anything
+    /// else changed): exit 1, nothing switched.
+    Start,
+    /// The old pool's `stop` failed (or was not run: not drained, old
+    /// workers left) after a good switch: the switch stands, exit 8.
+    Stopped,
 }
 
 impl Cause {
@@ -93,6 +111,8 @@ impl Cause {
             Cause::Reload | Cause::Verify => exit::RELOAD_OR_VERIFY,
             Cause::Soak => exit::SOAK,
             Cause::AfterSwitch => exit::OK,
+            Cause::Start => exit::GATE,
+            Cause::Stopped => exit::STOP_FAILED,
         }
     }
 
@@ -113,6 +133,9 @@ pub enum Undo {
     Reload,
     /// The load balancer answers from the old pool.
     VerifyOld { pool: String },
+    /// Nothing to do but say it: the pool `start` ran on is left as
+    /// `start` left it.
+    LeftStarted { pool: String },
 }
 
 /// What follows a failed step.
@@ -129,8 +152,9 @@ pub enum Decision {
     /// already named the target): a failed `rollback` step saying so,
     /// result `failed`, exit `code`.
     CannotRollBack { code: u8, message: String },
-    /// The switch stands: the failed step is reported and the run goes on.
-    Keep,
+    /// The switch stands: the failed step is reported and the run goes
+    /// on; the run's exit code is at least `code` (0, or 8 for a stop).
+    Keep { code: u8 },
 }
 
 /// The one decision: from why a step failed and what the run changed so
@@ -143,9 +167,13 @@ pub enum Decision {
 /// disk), and the old pool is verified last.
 pub fn decide(cause: Cause, record: &Record, old_pool: Option<&str>) -> Decision {
     let code = cause.code();
-    if cause == Cause::AfterSwitch {
-        return Decision::Keep;
+    if matches!(cause, Cause::AfterSwitch | Cause::Stopped) {
+        return Decision::Keep { code };
     }
+    // Said last, whatever else is undone.
+    let left: Option<Undo> = record.started().map(|pool| Undo::LeftStarted {
+        pool: pool.to_string(),
+    });
     let restores: Vec<Undo> = record
         .changes
         .iter()
@@ -157,14 +185,13 @@ pub fn decide(cause: Cause, record: &Record, old_pool: Option<&str>) -> Decision
                     old: old.clone(),
                 })
             }
-            Change::Reloaded => None,
+            Change::Reloaded | Change::Started { .. } => None,
         })
         .collect();
     if !cause.after_reload() {
-        return Decision::Abort {
-            code,
-            undo: restores,
-        };
+        let mut undo = restores;
+        undo.extend(left);
+        return Decision::Abort { code, undo };
     }
     let adopted = record.changes.iter().find_map(|c| match c {
         Change::Adopted { path, target, .. } => Some((path, target)),
@@ -174,13 +201,17 @@ pub fn decide(cause: Cause, record: &Record, old_pool: Option<&str>) -> Decision
         return Decision::CannotRollBack {
             code: exit::RELOAD_OR_VERIFY,
             message: format!(
-                "{} is unchanged (it already said {target}); nginx {} it",
+                "{} is unchanged (it already said {target}); nginx {} it{}",
                 path.display(),
                 if record.reloaded() {
                     "was reloaded with"
                 } else {
                     "did not load"
-                }
+                },
+                left.as_ref()
+                    .map(left_note)
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default()
             ),
         };
     }
@@ -193,7 +224,16 @@ pub fn decide(cause: Cause, record: &Record, old_pool: Option<&str>) -> Decision
             pool: pool.to_string(),
         });
     }
+    undo.extend(left);
     Decision::RollBack { code, undo }
+}
+
+/// What an [`Undo::LeftStarted`] says.
+fn left_note(u: &Undo) -> String {
+    match u {
+        Undo::LeftStarted { pool } => format!("pool {pool} left as start left it"),
+        _ => String::new(),
+    }
 }
 
 /// What undoing does to the world; the switch does it for real, the tests
@@ -218,6 +258,7 @@ pub fn restore(undo: &[Undo], fx: &mut impl Effects) -> Vec<String> {
                 Ok(()) => format!("{} restored to its exact old bytes", path.display()),
                 Err(e) => format!("COULD NOT RESTORE {}: {e}", path.display()),
             }),
+            Undo::LeftStarted { .. } => Some(left_note(u)),
             Undo::Reload | Undo::VerifyOld { .. } => None,
         })
         .collect()
@@ -241,8 +282,10 @@ pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String>
     let files = files.join(", ");
     let mut reload_failed = None;
     let mut verified = None;
+    let mut left = String::new();
     for u in undo {
         match u {
+            Undo::LeftStarted { .. } => left = format!("; {}", left_note(u)),
             Undo::Restore { path, old } => {
                 if let Err(e) = fx.write(path, old) {
                     return Err(format!(
@@ -279,7 +322,7 @@ pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String>
         ));
     }
     Ok(format!(
-        "{files} restored to its exact old bytes and reloaded{}",
+        "{files} restored to its exact old bytes and reloaded{}{left}",
         verified
             .map(|p| format!("; {p} verified"))
             .unwrap_or_default()

@@ -155,7 +155,112 @@ fn finishing_an_interrupted_switch_has_nothing_to_go_back_to() {
 #[test]
 fn a_step_after_the_switch_undoes_nothing() {
     let r = record(&[wrote("app.conf"), Change::Reloaded]);
-    assert_eq!(decide(Cause::AfterSwitch, &r, Some("blue")), Decision::Keep);
+    assert_eq!(
+        decide(Cause::AfterSwitch, &r, Some("blue")),
+        Decision::Keep { code: 0 }
+    );
+}
+
+fn started(pool: &str) -> Change {
+    Change::Started { pool: pool.into() }
+}
+
+fn left(pool: &str) -> Undo {
+    Undo::LeftStarted { pool: pool.into() }
+}
+
+#[test]
+fn a_start_that_fails_aborts_with_1_and_leaves_the_pool_as_start_left_it() {
+    let r = record(&[started("green")]);
+    assert_eq!(
+        decide(Cause::Start, &r, Some("blue")),
+        Decision::Abort {
+            code: 1,
+            undo: vec![left("green")]
+        }
+    );
+    assert_eq!(r.file(), None);
+    assert_eq!(r.started(), Some("green"));
+}
+
+#[test]
+fn a_deploy_whose_gate_or_test_fails_after_start_restores_and_says_so_last() {
+    // a wrong version at the gate: nothing written, the started pool said
+    let r = record(&[started("green")]);
+    assert_eq!(
+        decide(Cause::NotReady, &r, Some("blue")),
+        Decision::Abort {
+            code: 1,
+            undo: vec![left("green")]
+        }
+    );
+    // nginx -t fails after start: the bytes go back, then the note
+    let r = record(&[started("green"), wrote("app.conf")]);
+    assert_eq!(
+        decide(Cause::NginxTest, &r, Some("blue")),
+        Decision::Abort {
+            code: 3,
+            undo: vec![restore_of("app.conf"), left("green")]
+        }
+    );
+    let mut s = Script::default();
+    assert_eq!(
+        restore(&[restore_of("app.conf"), left("green")], &mut s),
+        [
+            "app.conf restored to its exact old bytes",
+            "pool green left as start left it"
+        ]
+    );
+}
+
+#[test]
+fn a_deploy_that_fails_after_the_reload_rolls_back_and_leaves_the_started_pool() {
+    let r = record(&[started("green"), wrote("app.conf"), Change::Reloaded]);
+    for (cause, code) in [(Cause::Verify, 4), (Cause::Soak, 5)] {
+        assert_eq!(
+            decide(cause, &r, Some("blue")),
+            Decision::RollBack {
+                code,
+                undo: vec![
+                    restore_of("app.conf"),
+                    Undo::Reload,
+                    verify_blue(),
+                    left("green")
+                ]
+            },
+            "{cause:?}"
+        );
+    }
+    let mut s = Script::default();
+    let done = walk_back(
+        &[
+            restore_of("app.conf"),
+            Undo::Reload,
+            verify_blue(),
+            left("green"),
+        ],
+        &mut s,
+    )
+    .unwrap();
+    assert_eq!(s.log, ["write app.conf", "reload", "verify blue"]);
+    assert_eq!(
+        done,
+        "app.conf restored to its exact old bytes and reloaded; blue verified; pool green left as start left it"
+    );
+}
+
+#[test]
+fn a_stop_that_fails_keeps_the_switch_with_exit_8() {
+    let r = record(&[started("green"), wrote("app.conf"), Change::Reloaded]);
+    assert_eq!(
+        decide(Cause::Stopped, &r, Some("blue")),
+        Decision::Keep { code: 8 }
+    );
+    // a drain that fails in a deploy keeps the switch with 0, as in a switch
+    assert_eq!(
+        decide(Cause::AfterSwitch, &r, Some("blue")),
+        Decision::Keep { code: 0 }
+    );
 }
 
 /// A world that logs what is done to it and fails what it is told to.

@@ -1,12 +1,15 @@
 //! The drain: once nginx's old workers have exited (their in-flight
-//! requests done), the old pool's sidecars are told to drain. The switch
-//! stands whatever happens here.
+//! requests done), the old pool's health URLs that take a drain (a
+//! health-sidecar, or an app with its own `POST /health/drain`: those
+//! that answer JSON with a `status`) are told to drain. The switch stands
+//! whatever happens here.
 
 use std::time::{Duration, Instant};
 
+use crate::health::{self, Health};
 use crate::nginx;
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
-use crate::switch::requests::{sidecar_post, sidecar_status};
+use crate::switch::requests::sidecar_post;
 use crate::switch::undo::Cause;
 
 /// Drains the pool traffic left (in a finished interrupted switch, the
@@ -18,13 +21,23 @@ pub fn drain(run: &mut Run) -> StepResult {
     let Some(old_pool) = run.from.clone() else {
         return Ok(Ended::Skipped);
     };
-    match drain_pool(run, &old_pool) {
-        (true, detail) => Ok(Ended::Done(Done::new(detail))),
-        (false, detail) => Err(Failed::new(Cause::AfterSwitch, detail)),
+    let (ok, detail) = drain_pool(run, &old_pool);
+    run.drained = Some(ok);
+    if ok {
+        Ok(Ended::Done(Done::new(detail)))
+    } else {
+        Err(Failed::new(Cause::AfterSwitch, detail))
     }
 }
 
-/// Waits for the old workers, then drains the old pool's sidecars.
+/// Whether a drained entry is done: `drained`, or (an app that exits
+/// once drained, seed 004) no longer answering.
+fn done_draining(h: &Health) -> bool {
+    h.status.as_deref() == Some("drained") || (h.http.is_none() && h.error.is_some())
+}
+
+/// Waits for the old workers, then drains the old pool's health URLs
+/// that take a drain.
 fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
     let cfg = run.cfg;
     let mut notes = Vec::new();
@@ -34,6 +47,7 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
         if left.is_empty() {
             notes.push(format!("{} old worker(s) exited", gen.workers.len()));
         } else {
+            ok = false;
             notes.push(format!(
                 "{} old worker(s) still running after {:?}: draining anyway",
                 left.len(),
@@ -43,10 +57,16 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
     } else {
         notes.push("no pid_file: cannot wait for the old workers".into());
     }
-    let urls = &cfg.pools[old_pool].health;
-    for u in urls {
+    let mut urls: Vec<String> = Vec::new();
+    let mut skipped = 0;
+    for u in &cfg.pools[old_pool].health {
+        let h = health::probe(u, Duration::from_secs(2), None);
+        if !h.takes_drain() {
+            skipped += 1;
+            continue;
+        }
         match sidecar_post(cfg, u, "drain") {
-            Ok((202 | 200, _)) => {}
+            Ok((202 | 200, _)) => urls.push(u.clone()),
             Ok((status, url)) => {
                 ok = false;
                 notes.push(format!("{url} answered {status}"));
@@ -57,17 +77,25 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
             }
         }
     }
+    if skipped > 0 {
+        notes.push(format!(
+            "{skipped} health URL(s) of {old_pool} take no drain (no JSON status)"
+        ));
+    }
     let wait = cfg.drain.wait_drained;
     if !wait.is_zero() && !urls.is_empty() {
         let deadline = Instant::now() + wait;
         loop {
             let pending: Vec<&str> = urls
                 .iter()
-                .filter(|u| sidecar_status(u, Duration::from_secs(1)) != "drained")
+                .filter(|u| !done_draining(&health::probe(u, Duration::from_secs(1), None)))
                 .map(String::as_str)
                 .collect();
             if pending.is_empty() {
-                notes.push(format!("{} sidecar(s) of {old_pool} drained", urls.len()));
+                notes.push(format!(
+                    "{} health URL(s) of {old_pool} drained",
+                    urls.len()
+                ));
                 break;
             }
             if Instant::now() >= deadline {
@@ -79,14 +107,14 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
                 break;
             }
             run.out.progress(&format!(
-                "drain: {} sidecar(s) still draining",
+                "drain: {} health URL(s) still draining",
                 pending.len()
             ));
             std::thread::sleep(Duration::from_millis(100));
         }
     } else if !urls.is_empty() {
         notes.push(format!(
-            "drain requested from {} sidecar(s) of {old_pool}",
+            "drain requested from {} health URL(s) of {old_pool}",
             urls.len()
         ));
     }

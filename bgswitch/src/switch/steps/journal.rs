@@ -12,7 +12,21 @@ use crate::switch::Outcome;
 /// Appends the run's entry. A journal that cannot be written is reported
 /// and changes nothing else.
 pub fn journal(run: &Run, outcome: &Outcome, file: &Path, took: Duration) -> Result<Done, Failed> {
+    // Each pool's version as far as the journal knows: the last entry's,
+    // the old pool's as it reported it, the target's if it switched.
+    let mut versions = state::read(&run.cfg.state.journal)
+        .map(|e| state::known_versions(&e))
+        .unwrap_or_default();
+    if let (Some(from), Some(v)) = (&outcome.from, &run.from_version) {
+        versions.insert(from.clone(), v.clone());
+    }
+    if let (Some(to), Some(v), "switched") = (&outcome.to, &run.opts.version, outcome.result) {
+        versions.insert(to.clone(), v.clone());
+    }
     let entry = state::Entry {
+        version: run.opts.version.clone(),
+        versions,
+        stopped: run.stopped.clone(),
         time: health_sidecar::timefmt::rfc3339(std::time::SystemTime::now()),
         command: if run.opts.command.is_empty() {
             "switch".into()

@@ -11,4 +11,6 @@ pub mod journal;
 pub mod prepare;
 pub mod reload;
 pub mod soak;
+pub mod start;
+pub mod stop;
 pub mod verify;

@@ -5,10 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::soak::LogTail;
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
-use crate::switch::requests::sidecar_status;
 use crate::switch::undo::Cause;
 
-/// Watches the access log's 5xx ratio and the target's sidecars for
+/// Watches the access log's 5xx ratio and the target's health URLs for
 /// `--soak` (or `[soak] duration`); nothing to do when that is zero.
 pub fn soak(run: &mut Run) -> StepResult {
     let duration = run.opts.soak.unwrap_or(run.cfg.soak.duration);
@@ -51,9 +50,9 @@ fn watch(run: &mut Run, target: &str, duration: Duration) -> Result<(), String> 
             }
         }
         for url in &cfg.pools[target].health {
-            let s = sidecar_status(url, Duration::from_secs(1));
-            if s != "ready" {
-                return Err(format!("{url} reports {s}"));
+            let h = crate::health::probe(url, Duration::from_secs(1), None);
+            if !h.ready {
+                return Err(format!("{url}: {}", h.describe()));
             }
         }
         if Instant::now() >= deadline {

@@ -22,9 +22,33 @@ pub fn verify(run: &mut Run) -> StepResult {
     let (answered, handover_ms) = run.verify_within(&expect, timeout).map_err(fail)?;
     let (accepting, mut extra) = run.old_workers_stop_accepting(t + timeout).map_err(fail)?;
     extra["handover_ms"] = json!(handover_ms);
+    let version = version_through_lb(run).map_err(fail)?;
     Ok(Ended::Done(
-        Done::new(format!("{answered}; {accepting}")).with(extra),
+        Done::new(format!("{answered}; {accepting}{version}")).with(extra),
     ))
+}
+
+/// `deploy` with `[gate] version_field`: when the verify URL answers JSON
+/// with that field, it must be the version deployed.
+fn version_through_lb(run: &mut Run) -> Result<String, String> {
+    let (Some(want), Some(field)) = (&run.opts.version, &run.cfg.gate.version_field) else {
+        return Ok(String::new());
+    };
+    let Some(url) = requests::verify_url(run.cfg)? else {
+        return Ok(String::new());
+    };
+    match requests::version_through(&url, field)? {
+        Some(v) if v == *want => Ok(format!("; {url} reports {field} \"{v}\"")),
+        Some(v) => Err(format!(
+            "{url} reports {field} \"{v}\" through the load balancer, expected \"{want}\""
+        )),
+        None => {
+            run.out.note(&format!(
+                "{url} answers no JSON \"{field}\": the version is not checked through the load balancer"
+            ));
+            Ok(String::new())
+        }
+    }
 }
 
 /// The smoke requests again, through the load balancer.
