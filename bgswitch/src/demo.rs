@@ -29,6 +29,8 @@ fn lab_options() -> Result<LabOptions, String> {
         green_app_delay: None,
         green_answers_as: None,
         worker_processes: 2,
+        app_health: None,
+        scripted_apps: false,
     })
 }
 

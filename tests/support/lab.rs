@@ -27,6 +27,8 @@ pub fn lab_with(kind: SwitchKind, tweak: impl FnOnce(&mut LabOptions)) -> Option
         green_app_delay: None,
         green_answers_as: None,
         worker_processes: 2,
+        app_health: None,
+        scripted_apps: false,
     };
     tweak(&mut opts);
     Some(Lab::start(&opts).unwrap())

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod deploy;
 pub mod lab;
 
 /// The nginx binary: `$NGINX`, then `PATH`, then `/usr/sbin/nginx`.

@@ -29,6 +29,13 @@ pub struct LabOptions {
     /// The green app answers as this pool (a pool wired to the wrong app).
     pub green_answers_as: Option<String>,
     pub worker_processes: u32,
+    /// `Some(mode)`: no sidecars; the apps answer their own `/health`
+    /// (`lab-app --health MODE`: `bare`, `healthy`) and the pools'
+    /// `health` are those URLs.
+    pub app_health: Option<String>,
+    /// The lab starts no app: the test's `start` commands do (and record
+    /// their pids in `DIR/pids/`, killed when the lab is dropped).
+    pub scripted_apps: bool,
 }
 
 /// Ports of one pool.
@@ -92,22 +99,31 @@ impl Lab {
             cancel: Default::default(),
         };
         lab.write_files(opts)?;
-        lab.start_pool(opts, "blue", blue, None, None)?;
-        lab.start_pool(
-            opts,
-            "green",
-            green,
-            opts.green_app_delay,
-            opts.green_answers_as.clone(),
-        )?;
+        if !opts.scripted_apps {
+            lab.start_pool(opts, "blue", blue, None, None)?;
+            lab.start_pool(
+                opts,
+                "green",
+                green,
+                opts.green_app_delay,
+                opts.green_answers_as.clone(),
+            )?;
+        }
         lab.start_nginx()?;
-        lab.wait_ready(Duration::from_secs(20))?;
+        lab.wait_ready(Duration::from_secs(20), opts)?;
         Ok(lab)
     }
 
     fn write_files(&self, opts: &LabOptions) -> Result<(), LabError> {
         let d = &self.dir;
-        for sub in ["logs", "sites-available", "sites-enabled", "state", "tmp"] {
+        for sub in [
+            "logs",
+            "pids",
+            "sites-available",
+            "sites-enabled",
+            "state",
+            "tmp",
+        ] {
             std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
         }
         let main = format!(
@@ -160,21 +176,22 @@ impl Lab {
 
         let n = opts.nginx.display();
         let c = self.nginx_conf.display();
+        // Sidecars in front of the apps, or the apps' own /health.
+        let (bs, gs) = match opts.app_health {
+            None => (self.blue.sidecar, self.green.sidecar),
+            Some(_) => (self.blue.app, self.green.app),
+        };
         let pools = match opts.kind {
             SwitchKind::Map => format!(
                 "[switch]\nkind = \"map\"\nmap = \"$backend\"\n\n\
                  [pools.blue]\ntarget = \"app_blue\"\nhealth = [\"http://127.0.0.1:{bs}/health\"]\n\n\
                  [pools.green]\ntarget = \"app_green\"\nhealth = [\"http://127.0.0.1:{gs}/health\"]\n",
-                bs = self.blue.sidecar,
-                gs = self.green.sidecar
             ),
             SwitchKind::Upstream | SwitchKind::Replace => format!(
                 "[switch]\nkind = \"{kind}\"\nupstream = \"app\"\n\n\
                  [pools.blue]\nservers = [\"127.0.0.1:{b}\"]\nhealth = [\"http://127.0.0.1:{bs}/health\"]\n\n\
                  [pools.green]\nservers = [\"127.0.0.1:{g}\"]\nhealth = [\"http://127.0.0.1:{gs}/health\"]\n",
                 kind = if opts.kind == SwitchKind::Upstream { "upstream" } else { "replace" },
-                bs = self.blue.sidecar,
-                gs = self.green.sidecar
             ),
         };
         let toml = format!(
@@ -203,6 +220,29 @@ impl Lab {
         delay: Option<Duration>,
         answers_as: Option<String>,
     ) -> Result<(), LabError> {
+        if opts.app_health.is_none() {
+            self.start_sidecar(opts, name, ports)?;
+        }
+        let log = |what: &str| -> Result<Stdio, LabError> {
+            let f = std::fs::File::create(self.dir.join(format!("logs/{name}-{what}.log")))
+                .map_err(|e| e.to_string())?;
+            Ok(Stdio::from(f))
+        };
+        let mut app = Command::new(&opts.bgswitch);
+        app.args(["lab-app", "--listen", &format!("127.0.0.1:{}", ports.app)])
+            .args(["--pool", answers_as.as_deref().unwrap_or(name)])
+            .args(["--health", opts.app_health.as_deref().unwrap_or("sidecar")])
+            .stdout(log("app")?)
+            .stderr(log("app-err")?);
+        self.spawn_app(name, app, delay)
+    }
+
+    fn start_sidecar(
+        &mut self,
+        opts: &LabOptions,
+        name: &str,
+        ports: PoolPorts,
+    ) -> Result<(), LabError> {
         let log = |what: &str| -> Result<Stdio, LabError> {
             let f = std::fs::File::create(self.dir.join(format!("logs/{name}-{what}.log")))
                 .map_err(|e| e.to_string())?;
@@ -219,11 +259,17 @@ impl Lab {
             .spawn()
             .map_err(|e| format!("starting {}: {e}", opts.sidecar.display()))?;
         self.children.push(sidecar);
-        let mut app = Command::new(&opts.bgswitch);
-        app.args(["lab-app", "--listen", &format!("127.0.0.1:{}", ports.app)])
-            .args(["--pool", answers_as.as_deref().unwrap_or(name)])
-            .stdout(log("app")?)
-            .stderr(log("app-err")?);
+        Ok(())
+    }
+
+    /// Starts an app now, or after `delay` from a thread (killed through
+    /// its pid file).
+    fn spawn_app(
+        &mut self,
+        name: &str,
+        mut app: Command,
+        delay: Option<Duration>,
+    ) -> Result<(), LabError> {
         match delay {
             None => {
                 let child = app
@@ -232,7 +278,6 @@ impl Lab {
                 self.apps.push((name.to_string(), child));
             }
             Some(d) => {
-                // Started later by a thread; killed through the pid file.
                 let pid_file = self.dir.join(format!("{name}-app.pid"));
                 let cancel = self.cancel.clone();
                 self.delayed_green = Some(std::thread::spawn(move || {
@@ -269,16 +314,24 @@ impl Lab {
         Ok(())
     }
 
-    /// Waits until nginx answers and blue's sidecar reports ready.
-    fn wait_ready(&self, timeout: Duration) -> Result<(), LabError> {
+    /// Waits until nginx answers and blue is ready (its sidecar or its
+    /// own /health); with scripted apps, until nginx answers at all.
+    fn wait_ready(&self, timeout: Duration, opts: &LabOptions) -> Result<(), LabError> {
         let deadline = Instant::now() + timeout;
-        let sidecar = format!("http://127.0.0.1:{}/health", self.blue.sidecar);
+        let blue_health = match opts.app_health {
+            None => self.blue.sidecar,
+            Some(_) => self.blue.app,
+        };
+        let sidecar = format!("http://127.0.0.1:{blue_health}/health");
         let lb = crate::http::Url::parse(&format!("http://127.0.0.1:{}/", self.lb_port))
             .map_err(|e| e.to_string())?;
         loop {
-            let lb_ok = crate::http::request("GET", &lb, &[], Duration::from_secs(1))
-                .is_ok_and(|r| r.status == 200);
-            let ready = crate::switch::sidecar_status(&sidecar, Duration::from_secs(1)) == "ready";
+            let answer = crate::http::request("GET", &lb, &[], Duration::from_secs(1));
+            if opts.scripted_apps && answer.is_ok() {
+                return Ok(());
+            }
+            let lb_ok = answer.is_ok_and(|r| r.status == 200);
+            let ready = crate::health::probe(&sidecar, Duration::from_secs(1), None).ready;
             if lb_ok && ready {
                 return Ok(());
             }
@@ -378,9 +431,16 @@ impl Drop for Lab {
         if let Some(h) = self.delayed_green.take() {
             let _ = h.join();
         }
-        if let Ok(pid) = std::fs::read_to_string(self.dir.join("green-app.pid")) {
-            if let Ok(pid) = pid.trim().parse::<i32>() {
-                let _ = Command::new("kill").arg(pid.to_string()).status();
+        let scripted = std::fs::read_dir(self.dir.join("pids"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path());
+        for pid_file in std::iter::once(self.dir.join("green-app.pid")).chain(scripted) {
+            if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                if let Ok(pid) = pid.trim().parse::<i32>() {
+                    let _ = Command::new("kill").arg(pid.to_string()).status();
+                }
             }
         }
         for c in self
