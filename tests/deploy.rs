@@ -234,7 +234,7 @@ fn gates_on_a_bare_200_health_and_on_an_exec_probe() {
         .unwrap()
         .to_string();
     assert!(
-        gate.contains("1/1 health URLs of green ready (HTTP 200)"),
+        gate.contains("1/1 health URLs of green ready: HTTP 200"),
         "{gate}"
     );
     // a bare 200 takes no drain; the stop still waited for the old workers
@@ -263,7 +263,7 @@ fn gates_on_a_bare_200_health_and_on_an_exec_probe() {
         .unwrap()
         .to_string();
     assert!(
-        gate.contains("1/1 health URLs of blue ready (exit 0)"),
+        gate.contains("1/1 health URLs of blue ready: exit 0"),
         "{gate}"
     );
     assert_eq!(serving(&lab), "blue");

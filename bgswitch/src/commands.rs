@@ -112,7 +112,7 @@ pub fn run_logged(argv: &[String], dir: &Path, vars: &Vars, timeout: Duration, l
         .stdout(out)
         .stderr(err);
     let (result, took) = bounded(cmd, timeout);
-    let result = result.and_then(|status| exit_ok(status));
+    let result = result.and_then(exit_ok);
     if let Err(e) = &result {
         let _ = writeln!(file, "# {e}");
     }

@@ -72,7 +72,7 @@ pub struct Pool {
     pub target: Option<String>,
     /// `upstream` / `replace`: the pool's addresses as written in nginx.
     pub servers: Vec<String>,
-    /// The pool's sidecars (`http://HOST:PORT/health`).
+    /// The pool's health: sidecars or the app's own `/health` (http(s)), or `exec:COMMAND`.
     pub health: Vec<String>,
     /// What verify must see through the load balancer.
     pub expect: String,

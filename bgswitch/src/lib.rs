@@ -1,6 +1,6 @@
 //! bgswitch: the deploy step of a blue-green switch on plain nginx.
 //!
-//! `switch` gates on the target pool's health sidecars, edits the nginx
+//! `switch` gates on the target pool's health URLs, edits the nginx
 //! config through `nginx-edit`, runs `nginx -t`, reloads, proves that the
 //! reload took (new worker processes), verifies through the load balancer,
 //! rolls back on any failure, and drains the old pool once nginx's old

@@ -112,7 +112,7 @@ fn verify_by_json_field_and_a_drain_not_waited_for() {
     assert_eq!(last_result(&o), "switched", "{}", text(&o));
     assert_eq!(serving(&lab), "green");
     assert!(
-        text(&o).contains("drain requested from 1 sidecar(s) of blue"),
+        text(&o).contains("drain requested from 1 health URL(s) of blue"),
         "{}",
         text(&o)
     );

@@ -73,7 +73,7 @@ pub fn gate(run: &mut Run) -> StepResult {
                 .map(|v| format!(", reporting version {v}"))
                 .unwrap_or_default();
             return Ok(Ended::Done(Done::new(format!(
-                "{ready}/{n} health URLs of {target} ready{version} ({})",
+                "{ready}/{n} health URLs of {target} ready{version}: {}",
                 dedup(answers).join(", ")
             ))));
         }
