@@ -405,3 +405,37 @@ fn bad_input_is_exit_2_before_anything_runs() {
         running_pid(&lab, "blue").is_some()
     });
 }
+
+#[test]
+fn smoke_requests_with_a_body_and_an_error_budget_as_seed_003_sends_them() {
+    let Some(lab) = deploy_lab(&Apps::default()) else {
+        return;
+    };
+    let predict = r#"{ method = "POST", path = "/predict", headers = { "Content-Type" = "application/json" }, body = '{"text":"test input"}', status = 200, repeat = 50, max_failure_ratio = 0.05 }"#;
+    edit_config(
+        &lab,
+        "requests = [\"GET /health 200\"]",
+        &format!("requests = [\"GET /health 200\", {predict}]"),
+    );
+    let o = bgswitch(&lab, &["deploy", "v2", "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let ev = json_events(&o);
+    assert!(step(&ev, "smoke")["ok"].as_bool().unwrap());
+    assert!(step(&ev, "smoke-lb")["ok"].as_bool().unwrap());
+    // the same 50 requests expecting another status: all fail, over budget
+    edit_config(
+        &lab,
+        "status = 200, repeat = 50",
+        "status = 201, repeat = 50",
+    );
+    let o = bgswitch(&lab, &["deploy", "v3"]);
+    let t = text(&o);
+    assert_eq!(code(&o), 1, "{t}");
+    assert!(
+        t.contains(
+            "/predict: 50/50 failed (100.0% > 5.0% allowed); first: answered 200, expected 201"
+        ),
+        "{t}"
+    );
+    assert_eq!(serving(&lab), "green");
+}

@@ -652,6 +652,25 @@ timeout = "500ms"
             error_of(&GOOD.replace("\"get /api/status 200\"", "\"GET /x 2000\""))
                 .starts_with("b.toml: smoke.requests[0]:")
         );
+        // deploy (config_deploy.rs): the table form and the new keys
+        assert!(error_of(&GOOD.replace(
+            "\"get /api/status 200\"",
+            "{ method = \"POST\", body = \"x\" }"
+        ))
+        .starts_with("b.toml: smoke.requests[0].path: missing"));
+        assert!(
+            error_of(&GOOD.replace("[pools.green]", "[pools.green]\nstart = []"))
+                .starts_with("b.toml: pools.green.start: must be a non-empty list")
+        );
+        assert!(
+            error_of(&format!("{GOOD}\n[deploy]\nstop_old = \"later\"\n"))
+                .starts_with("b.toml: deploy.stop_old:")
+        );
+        assert!(error_of(&GOOD.replace(
+            "health = [\"http://127.0.0.1:9901/health\"]",
+            "health = [\"exec:\"]"
+        ))
+        .starts_with("b.toml: pools.blue.health:"));
         assert!(error_of(&GOOD.replace("config = \"sites/app.conf\"", ""))
             .starts_with("b.toml: nginx.config: missing"));
         assert!(error_of(&GOOD.replace("header = \"X-Pool\"", ""))
