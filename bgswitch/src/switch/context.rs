@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::undo::{Cause, Effects, Record};
+use super::writer::Writer;
 use super::{Outcome, SwitchOptions};
 use crate::config::Config;
 use crate::nginx::{Generation, Nginx};
@@ -91,6 +92,8 @@ pub struct Run<'a> {
     pub planned: Option<Vec<u8>>,
     /// nginx's processes before the reload: the old workers.
     pub before: Option<Generation>,
+    /// Writes the nginx file (the edit and every restore), per `[nginx] write`.
+    pub writer: Writer,
 }
 
 impl<'a> Run<'a> {
@@ -108,6 +111,7 @@ impl<'a> Run<'a> {
             files: None,
             planned: None,
             before: None,
+            writer: Writer::new(cfg),
         }
     }
 
@@ -137,7 +141,7 @@ impl<'a> Run<'a> {
 /// The undo, carried out for real.
 impl Effects for Run<'_> {
     fn write(&mut self, path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-        super::backup::write(path, bytes)
+        self.writer.restore(path, bytes)
     }
 
     fn reload(&mut self) -> Result<(), String> {

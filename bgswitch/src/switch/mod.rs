@@ -12,6 +12,7 @@ mod dry_run;
 mod requests;
 mod steps;
 pub mod undo;
+mod writer;
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,7 @@ type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
 /// `read`, and `plan` fails as `edit` (it is reported only when it fails).
 const SWITCH: &[Step] = &[
     ("lock", steps::prepare::lock),
+    ("repair", steps::repair::repair),
     ("read", steps::prepare::read),
     ("read", steps::prepare::already_live),
     ("edit", steps::prepare::plan),

@@ -10,5 +10,7 @@ pub mod gate;
 pub mod journal;
 pub mod prepare;
 pub mod reload;
+pub mod repair;
+pub mod sees;
 pub mod soak;
 pub mod verify;
