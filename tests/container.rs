@@ -5,6 +5,8 @@
 //! seen inside such a mount (moby/moby#15793); `[nginx] write =
 //! "in-place"` is. Also the bad input of in-place writes.
 
+#![allow(clippy::unwrap_used)]
+
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
