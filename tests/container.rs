@@ -310,3 +310,62 @@ fn an_unknown_write_mode_is_exit_2_naming_the_key() {
     assert!(text(&o).contains("nginx.write"), "{}", text(&o));
     assert_eq!(read(&lab.site), blue);
 }
+
+#[test]
+fn a_test_command_without_a_dump_says_the_check_was_skipped_and_goes_on() {
+    let Some(lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    // a wrapper script: no `-t` to make `-T` of
+    let toml = std::fs::read_to_string(&lab.config).unwrap();
+    let test = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("test_command = "))
+        .unwrap()
+        .to_string();
+    let argv: Vec<String> = toml::from_str::<toml::Value>(&format!("a = {test}")).unwrap()["a"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| format!("'{}'", v.as_str().unwrap()))
+        .collect();
+    let script = lab.dir.join("test-nginx.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nexec {}\n", argv.join(" "))).unwrap();
+    Command::new("chmod")
+        .arg("755")
+        .arg(&script)
+        .status()
+        .unwrap();
+    std::fs::write(
+        &lab.config,
+        toml.replace(
+            &format!("test_command = {test}"),
+            "test_command = [\"./test-nginx.sh\"]",
+        ),
+    )
+    .unwrap();
+    let o = bgswitch(&lab, &["switch", "--to", "green"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(
+        text(&o).contains("not checked that nginx sees the new bytes"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("set [nginx] dump_command"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(serving(&lab), "green");
+    // with a dump_command the check runs again
+    let toml = std::fs::read_to_string(&lab.config).unwrap();
+    let dump = test.replacen("\"-t\"", "\"-T\"", 1);
+    std::fs::write(
+        &lab.config,
+        toml.replacen("[nginx]\n", &format!("[nginx]\ndump_command = {dump}\n"), 1),
+    )
+    .unwrap();
+    let o = bgswitch(&lab, &["switch", "--to", "blue"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("shows the new bytes"), "{}", text(&o));
+}
