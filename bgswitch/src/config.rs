@@ -47,6 +47,35 @@ pub struct NginxConfig {
     pub pid_file: Option<PathBuf>,
     /// How long to wait for new workers after a reload.
     pub reload_timeout: Duration,
+    // --- [nginx] write and dump_command (issue 10: nginx in a container) ---
+    /// How the nginx file is written (`write`).
+    pub write: WriteMode,
+    /// The command that prints the configuration nginx reads (`nginx -T`),
+    /// to check that it sees the bytes written. `None`: derived from
+    /// `test_command` (its `-t` made `-T`); `Some([])`: no check.
+    pub dump_command: Option<Vec<String>>,
+    // --- end of [nginx] write and dump_command ---
+}
+
+/// `[nginx] write`: how the new bytes reach the nginx file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Temporary file, fsync, rename (atomic; a new inode).
+    #[default]
+    Replace,
+    /// Into the same inode, after a backup and a record of the write under
+    /// way: a file bind-mounted on its own into a container sees it.
+    InPlace,
+}
+
+impl WriteMode {
+    /// The value as written in `bgswitch.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WriteMode::Replace => "replace",
+            WriteMode::InPlace => "in-place",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +188,9 @@ struct RawNginx {
     reload_command: Option<Vec<String>>,
     pid_file: Option<String>,
     reload_timeout: Option<String>,
+    // [nginx] write and dump_command (issue 10)
+    write: Option<String>,
+    dump_command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -333,6 +365,23 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             Some(p) => Some(resolve(p)),
         },
         reload_timeout: duration("nginx.reload_timeout", n.reload_timeout.as_ref(), "10s")?,
+        // --- [nginx] write and dump_command (issue 10) ---
+        write: match n.write.as_deref() {
+            None | Some("replace") => WriteMode::Replace,
+            Some("in-place") => WriteMode::InPlace,
+            Some(other) => {
+                return Err(err(
+                    "nginx.write",
+                    format!("\"{other}\" is not one of replace, in-place"),
+                ))
+            }
+        },
+        dump_command: match n.dump_command {
+            None => None,
+            Some(v) if v.is_empty() => Some(v),
+            Some(v) => Some(command("nginx.dump_command", Some(v), &[])?),
+        },
+        // --- end of [nginx] write and dump_command ---
     };
 
     let s = raw.switch.unwrap_or_default();
@@ -675,5 +724,32 @@ timeout = "500ms"
             .starts_with("b.toml: nginx.config: missing"));
         assert!(error_of(&GOOD.replace("header = \"X-Pool\"", ""))
             .starts_with("b.toml: verify.header:"));
+    }
+
+    // [nginx] write and dump_command (issue 10)
+    #[test]
+    fn write_mode_and_dump_command() {
+        let c = parse(GOOD, Path::new("/etc/bgswitch/bgswitch.toml")).unwrap();
+        assert_eq!(c.nginx.write, WriteMode::Replace);
+        assert_eq!(c.nginx.dump_command, None);
+        let with =
+            |extra: &str| GOOD.replace("pid_file = \"\"", &format!("pid_file = \"\"\n{extra}"));
+        let c = parse(
+            &with("write = \"in-place\"\ndump_command = [\"./dump.sh\"]"),
+            Path::new("/etc/bgswitch/bgswitch.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.nginx.write, WriteMode::InPlace);
+        assert_eq!(
+            c.nginx.dump_command,
+            Some(vec!["/etc/bgswitch/./dump.sh".to_string()])
+        );
+        let c = parse(&with("dump_command = []"), Path::new("b.toml")).unwrap();
+        assert_eq!(c.nginx.dump_command, Some(vec![]));
+        assert_eq!(
+            error_of(&with("write = \"inplace\"")),
+            "b.toml: nginx.write: \"inplace\" is not one of replace, in-place"
+        );
+        assert!(error_of(&with("dump_command = [\"\"]")).starts_with("b.toml: nginx.dump_command:"));
     }
 }

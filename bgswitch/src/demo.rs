@@ -31,6 +31,7 @@ fn lab_options() -> Result<LabOptions, String> {
         worker_processes: 2,
         app_health: None,
         scripted_apps: false,
+        namespace: false,
     })
 }
 

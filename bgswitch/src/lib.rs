@@ -18,6 +18,7 @@ pub mod init;
 pub mod lab;
 pub mod listeners;
 pub mod nginx;
+pub mod nginx_sees;
 pub mod pools;
 pub mod report;
 pub mod soak;

@@ -92,7 +92,7 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<String, Command
 
 /// A new file in the temporary directory, already removed from it (it
 /// lives as long as its handles).
-fn unlinked_file() -> std::io::Result<std::fs::File> {
+pub(crate) fn unlinked_file() -> std::io::Result<std::fs::File> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     let path = std::env::temp_dir().join(format!(

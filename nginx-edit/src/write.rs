@@ -15,8 +15,8 @@
 pub mod in_place;
 
 pub use in_place::{
-    find_intents, intent_path, repair, write_in_place, write_in_place_guarded, Fingerprint, Intent,
-    Repair,
+    find_intents, intent_path, repair, restore_in_place_guarded, write_in_place,
+    write_in_place_guarded, Fingerprint, Intent, Repair,
 };
 
 use std::fs::{self, File, OpenOptions};

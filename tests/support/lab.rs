@@ -29,6 +29,7 @@ pub fn lab_with(kind: SwitchKind, tweak: impl FnOnce(&mut LabOptions)) -> Option
         worker_processes: 2,
         app_health: None,
         scripted_apps: false,
+        namespace: false,
     };
     tweak(&mut opts);
     Some(Lab::start(&opts).unwrap())
@@ -108,4 +109,34 @@ pub fn assert_no_failures(stats: &LoadStats) {
 /// The bytes of a file.
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap()
+}
+
+/// A lab whose nginx runs as in a container ([`LabOptions::namespace`]:
+/// its own mount namespace, single-file bind mounts, `nsenter`, no
+/// `pid_file`); `None` when nginx or the privilege is missing outside CI.
+///
+/// # Panics
+/// Under `CI=true` when the machine cannot make a mount namespace.
+pub fn lab_in_namespace(kind: SwitchKind) -> Option<Lab> {
+    require_nginx()?;
+    if let Err(e) = bgswitch::lab::namespace::available() {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("this test needs a mount namespace (root or CAP_SYS_ADMIN): {e}");
+        }
+        eprintln!("{e}: skipping (set CI=true to make this a failure)");
+        return None;
+    }
+    lab_with(kind, |o| o.namespace = true)
+}
+
+/// Sets `[nginx] write` in the lab's `bgswitch.toml`.
+pub fn set_write(lab: &Lab, mode: &str) {
+    let toml = std::fs::read_to_string(&lab.config).unwrap();
+    let toml: String = toml
+        .lines()
+        .filter(|l| !l.starts_with("write ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let toml = toml.replacen("[nginx]\n", &format!("[nginx]\nwrite = \"{mode}\"\n"), 1);
+    std::fs::write(&lab.config, toml).unwrap();
 }

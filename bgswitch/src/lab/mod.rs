@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod load;
+pub mod namespace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -36,6 +37,10 @@ pub struct LabOptions {
     /// The lab starts no app: the test's `start` commands do (and record
     /// their pids in `DIR/pids/`, killed when the lab is dropped).
     pub scripted_apps: bool,
+    /// nginx as in a container (see [`namespace`]): in its own mount
+    /// namespace, the site file and `nginx.conf` bind-mounted one by one,
+    /// test and reload through `nsenter`, no `pid_file`.
+    pub namespace: bool,
 }
 
 /// Ports of one pool.
@@ -58,6 +63,9 @@ pub struct Lab {
     pub config: PathBuf,
     pub nginx_conf: PathBuf,
     pub nginx: PathBuf,
+    /// With [`LabOptions::namespace`]: the namespace and where nginx sees
+    /// the files.
+    pub namespace: Option<namespace::Namespace>,
     children: Vec<Child>,
     /// The app processes by pool name.
     apps: Vec<(String, Child)>,
@@ -84,11 +92,17 @@ impl Lab {
                 sidecar: ports[4],
             },
         );
+        let (site, nginx_conf) = if opts.namespace {
+            (dir.join("host/app.conf"), dir.join("host/nginx.conf"))
+        } else {
+            (dir.join("sites-available/app.conf"), dir.join("nginx.conf"))
+        };
         let mut lab = Lab {
-            site: dir.join("sites-available/app.conf"),
+            site,
             config: dir.join("bgswitch.toml"),
-            nginx_conf: dir.join("nginx.conf"),
+            nginx_conf,
             nginx: opts.nginx.clone(),
+            namespace: None,
             dir,
             lb_port,
             blue,
@@ -109,7 +123,11 @@ impl Lab {
                 opts.green_answers_as.clone(),
             )?;
         }
-        lab.start_nginx()?;
+        if opts.namespace {
+            lab.namespace = Some(namespace::start(&mut lab)?);
+        } else {
+            lab.start_nginx()?;
+        }
         lab.wait_ready(Duration::from_secs(20), opts)?;
         Ok(lab)
     }
@@ -123,6 +141,8 @@ impl Lab {
             "sites-enabled",
             "state",
             "tmp",
+            "host",
+            "container/conf.d",
         ] {
             std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
         }
@@ -140,10 +160,15 @@ impl Lab {
              \x20   uwsgi_temp_path {d}/tmp/uwsgi;\n\
              \x20   scgi_temp_path {d}/tmp/scgi;\n\
              \x20   keepalive_timeout 30s;\n\
-             \x20   include {d}/sites-enabled/*.conf;\n\
+             \x20   include {include};\n\
              }}\n",
             workers = opts.worker_processes.max(1),
-            d = d.display()
+            d = d.display(),
+            include = if opts.namespace {
+                namespace::site_inside(d).display().to_string()
+            } else {
+                format!("{}/sites-enabled/*.conf", d.display())
+            }
         );
         std::fs::write(&self.nginx_conf, main).map_err(|e| e.to_string())?;
         let (b, g, lb) = (self.blue.app, self.green.app, self.lb_port);
@@ -167,15 +192,26 @@ impl Lab {
             ),
         };
         std::fs::write(&self.site, site).map_err(|e| e.to_string())?;
-        // sites-enabled holds a symlink, as on Debian.
-        std::os::unix::fs::symlink(
-            "../sites-available/app.conf",
-            d.join("sites-enabled/app.conf"),
-        )
-        .map_err(|e| e.to_string())?;
-
-        let n = opts.nginx.display();
-        let c = self.nginx_conf.display();
+        let commands = if opts.namespace {
+            namespace::write_mount_points(d)?;
+            namespace::commands_placeholder(&opts.nginx, d)
+        } else {
+            // sites-enabled holds a symlink, as on Debian.
+            std::os::unix::fs::symlink(
+                "../sites-available/app.conf",
+                d.join("sites-enabled/app.conf"),
+            )
+            .map_err(|e| e.to_string())?;
+            let n = opts.nginx.display();
+            let c = self.nginx_conf.display();
+            format!(
+                "config = \"sites-enabled/app.conf\"\n\
+                 test_command = [\"{n}\", \"-q\", \"-t\", \"-p\", \"{d}\", \"-c\", \"{c}\"]\n\
+                 reload_command = [\"{n}\", \"-p\", \"{d}\", \"-c\", \"{c}\", \"-s\", \"reload\"]\n\
+                 pid_file = \"nginx.pid\"\n",
+                d = d.display()
+            )
+        };
         // Sidecars in front of the apps, or the apps' own /health.
         let (bs, gs) = match opts.app_health {
             None => (self.blue.sidecar, self.green.sidecar),
@@ -196,10 +232,7 @@ impl Lab {
         };
         let toml = format!(
             "# bgswitch for the lab in {d}\n\
-             [nginx]\nconfig = \"sites-enabled/app.conf\"\n\
-             test_command = [\"{n}\", \"-q\", \"-t\", \"-p\", \"{d}\", \"-c\", \"{c}\"]\n\
-             reload_command = [\"{n}\", \"-p\", \"{d}\", \"-c\", \"{c}\", \"-s\", \"reload\"]\n\
-             pid_file = \"nginx.pid\"\nreload_timeout = \"5s\"\n\n\
+             [nginx]\n{commands}reload_timeout = \"5s\"\n\n\
              {pools}\n\
              [gate]\ntimeout = \"10s\"\ninterval = \"100ms\"\n\n\
              [verify]\nurl = \"http://127.0.0.1:{lb}/\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"5s\"\n\n\

@@ -1,6 +1,5 @@
-//! Writing the nginx file: the old bytes kept first in the state
-//! directory (never next to the file, where an include glob could load
-//! them), then the new bytes atomically.
+//! The backups of the nginx file: kept in the state directory (never next
+//! to the file, where an include glob could load them), the newest few.
 
 use std::path::{Path, PathBuf};
 
@@ -9,40 +8,33 @@ use crate::config::Config;
 /// Backups kept per site file in `<journal dir>/backups`.
 const KEEP_BACKUPS: usize = 50;
 
-/// Keeps `old` as a backup of `path` (best effort: a failure is returned
-/// as a note), then writes `new` atomically. The backup comes first: a
-/// run killed right after the edit still left one.
-pub fn write_with_backup(
-    cfg: &Config,
-    path: &Path,
-    old: &[u8],
-    new: &[u8],
-) -> Result<Option<String>, String> {
-    let backup_dir = cfg
-        .state
+/// Where the backups live: `<journal dir>/backups` (created), never next
+/// to the nginx file, where an include glob could load them.
+pub fn backup_dir(cfg: &Config) -> PathBuf {
+    cfg.state
         .journal
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        .join("backups");
-    std::fs::create_dir_all(&backup_dir).map_err(|e| format!("{}: {e}", backup_dir.display()))?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let backup = backup_dir.join(format!("{name}.{stamp}"));
-    let note = std::fs::write(&backup, old)
-        .err()
-        .map(|e| format!("could not keep a backup at {}: {e}", backup.display()));
-    prune_backups(&backup_dir, &name, KEEP_BACKUPS);
-    write(path, new).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Ok(note)
+        .join("backups")
 }
 
-/// Writes `bytes` to `path` atomically (a symlink stays a link).
-pub fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    nginx_edit::write::write_atomic(path, bytes, None)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// A new backup path for the file `path` in `dir` (created):
+/// `NAME.MILLIS`, a later stamp when that one is taken, and the older
+/// backups of the file pruned to the newest [`KEEP_BACKUPS`].
+pub fn new_backup_path(dir: &Path, path: &Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    prune_backups(dir, &name, KEEP_BACKUPS);
+    let mut stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    loop {
+        let backup = dir.join(format!("{name}.{stamp}"));
+        if !backup.exists() {
+            return Ok(backup);
+        }
+        stamp += 1;
+    }
 }
 
 /// Removes all but the newest `keep` backups of the file called `name`

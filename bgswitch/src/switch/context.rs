@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::undo::{Cause, Effects, Record};
+use super::writer::Writer;
 use super::{Outcome, SwitchOptions};
 use crate::config::Config;
 use crate::nginx::{Generation, Nginx};
@@ -101,6 +102,8 @@ pub struct Run<'a> {
     pub stopped: Option<String>,
     /// The run's log (start and stop output), created when first used.
     pub log: Option<std::path::PathBuf>,
+    /// Writes the nginx file (the edit and every restore), per `[nginx] write`.
+    pub writer: Writer,
 }
 
 impl<'a> Run<'a> {
@@ -122,6 +125,7 @@ impl<'a> Run<'a> {
             from_version: None,
             stopped: None,
             log: None,
+            writer: Writer::new(cfg),
         }
     }
 
@@ -151,7 +155,7 @@ impl<'a> Run<'a> {
 /// The undo, carried out for real.
 impl Effects for Run<'_> {
     fn write(&mut self, path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-        super::backup::write(path, bytes)
+        self.writer.restore(path, bytes)
     }
 
     fn reload(&mut self) -> Result<(), String> {

@@ -14,6 +14,7 @@ mod dry_run;
 pub(crate) mod requests;
 mod steps;
 pub mod undo;
+mod writer;
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +78,7 @@ type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
 /// `read`, and `plan` fails as `edit` (it is reported only when it fails).
 const SWITCH: &[Step] = &[
     ("lock", steps::prepare::lock),
+    ("repair", steps::repair::repair),
     ("read", steps::prepare::read),
     ("read", steps::prepare::already_live),
     ("edit", steps::prepare::plan),
@@ -96,6 +98,7 @@ const SWITCH: &[Step] = &[
 /// it fails.
 const DEPLOY: &[Step] = &[
     ("lock", steps::prepare::lock),
+    ("repair", steps::repair::repair),
     ("read", steps::prepare::read),
     ("start", steps::start::check),
     ("edit", steps::prepare::plan),

@@ -163,6 +163,32 @@ pub fn write_in_place_guarded(path: &Path, bytes: &[u8], backup: &Path) -> io::R
     }
 }
 
+/// Puts `bytes` (a file's earlier version) back into `path` in place, so
+/// that a kill in the middle is finished, not undone, by [`repair`]: the
+/// backup at `backup` holds `bytes` and the record names them as the ones
+/// to return to. (A restore that [`write_in_place_guarded`] did would be
+/// repaired back to the version being undone.) A file that cannot be
+/// opened for writing fails before anything is written.
+pub fn restore_in_place_guarded(path: &Path, bytes: &[u8], backup: &Path) -> io::Result<PathBuf> {
+    drop(OpenOptions::new().write(true).open(path)?);
+    let target = fs::canonicalize(path)?;
+    let meta = fs::metadata(&target)?;
+    let now = fs::read(&target)?;
+    replace_file(backup, bytes, &meta)?;
+    let intent = Intent {
+        target,
+        backup: backup.to_path_buf(),
+        old: Fingerprint::of(bytes),
+        new: Fingerprint::of(&now),
+        record: intent_path(backup),
+    };
+    let json = serde_json::to_vec_pretty(&intent).map_err(io::Error::other)?;
+    replace_file(&intent.record, &json, &meta)?;
+    let target = write_in_place(&intent.target, bytes)?;
+    intent.finish()?;
+    Ok(target)
+}
+
 /// What [`repair`] found in the target, and so what it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repair {

@@ -165,3 +165,29 @@ fn record_names_stay_out_of_include_globs() {
         Path::new("/var/lib/bgswitch/backups/.app.conf.17.intent")
     );
 }
+
+#[test]
+fn a_restore_keeps_the_inode_and_its_backup_is_what_repair_returns_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.conf");
+    fs::write(&path, NEW).unwrap();
+    let ino = fs::metadata(&path).unwrap().ino();
+    let backup = dir.path().join("app.conf.restore");
+    restore_in_place_guarded(&path, OLD, &backup).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), OLD);
+    assert_eq!(fs::metadata(&path).unwrap().ino(), ino);
+    assert_eq!(fs::read(&backup).unwrap(), OLD);
+    assert!(find_intents(dir.path()).unwrap().is_empty());
+    // killed mid-restore (the file cut short): repair finishes the restore
+    write_in_place(&path, &NEW[..5]).unwrap();
+    let intent = Intent {
+        target: fs::canonicalize(&path).unwrap(),
+        backup: backup.clone(),
+        old: Fingerprint::of(OLD),
+        new: Fingerprint::of(NEW),
+        record: intent_path(&backup),
+    };
+    fs::write(&intent.record, serde_json::to_vec(&intent).unwrap()).unwrap();
+    assert_eq!(repair(&intent.record).unwrap(), Repair::RestoredFromPartial);
+    assert_eq!(fs::read(&path).unwrap(), OLD);
+}

@@ -1,11 +1,12 @@
 //! The edit: the planned bytes written (the old ones recorded for the
-//! undo), then the nginx test command.
+//! undo), then the nginx test command, then the check that the nginx it
+//! tests sees the bytes written ([`super::sees`]).
 
 use std::time::Instant;
 
 use serde_json::json;
 
-use crate::switch::backup::{changed_lines, write_with_backup};
+use crate::switch::backup::changed_lines;
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
 use crate::switch::undo::{Cause, Change};
 
@@ -24,7 +25,9 @@ pub fn edit(run: &mut Run) -> StepResult {
             target: run.target().to_string(),
         });
     } else {
-        let note = write_with_backup(run.cfg, &path, &old, &new)
+        let note = run
+            .writer
+            .write_new(&path, &old, &new)
             .map_err(|e| Failed::new(Cause::Config, e))?;
         run.record.push(Change::Wrote {
             path: path.clone(),
@@ -40,12 +43,21 @@ pub fn edit(run: &mut Run) -> StepResult {
     if let Err(e) = tested {
         return Err(Failed::new(Cause::NginxTest, e.to_string()).with(json!({ "file": path })));
     }
+    let sees = super::sees::check(run, &path, &old, &new)
+        .map_err(|f| f.with(json!({ "file": path, "test_ms": test_ms })))?;
     let changed = changed_lines(&old, &new);
     Ok(Ended::Done(
         Done::new(format!(
-            "{}: {changed} line(s) changed, nginx -t passed",
-            path.display()
+            "{}: {changed} line(s) changed, nginx -t passed; {}",
+            path.display(),
+            sees.detail
         ))
-        .with(json!({ "file": path, "lines_changed": changed, "test_ms": test_ms })),
+        .with(json!({
+            "file": path,
+            "lines_changed": changed,
+            "test_ms": test_ms,
+            "write": run.cfg.nginx.write.name(),
+            "nginx_sees": sees.seen,
+        })),
     ))
 }

@@ -10,6 +10,8 @@ pub mod gate;
 pub mod journal;
 pub mod prepare;
 pub mod reload;
+pub mod repair;
+pub mod sees;
 pub mod soak;
 pub mod start;
 pub mod stop;

@@ -80,6 +80,8 @@ fn load(run: &Run) -> Result<NginxFiles, String> {
         // A pid file that cannot be read would make the proof impossible:
         // say so before anything changes.
         run.nginx.generation()?;
+        // In-place: a file that cannot be opened for writing fails here.
+        run.writer.check_writable(&files.path())?;
     }
     // A soak that cannot read its log would fail after the switch.
     let soak = run.opts.soak.unwrap_or(run.cfg.soak.duration);
