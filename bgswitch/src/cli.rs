@@ -81,7 +81,11 @@ pub enum Command {
     /// Start a lab (nginx, two pools, sidecars) on loopback, print its
     /// bgswitch.toml path, and keep it until stdin closes (benchmarks).
     #[command(hide = true)]
-    LabUp,
+    LabUp {
+        /// The lab's switch kind: map, upstream, replace or flag.
+        #[arg(long, default_value = "map")]
+        kind: String,
+    },
     /// The lab's app (used by `demo` and the tests).
     #[command(hide = true)]
     LabApp {
@@ -112,7 +116,7 @@ pub fn run(cli: Cli) -> u8 {
     match &cli.command {
         Command::Demo { switches } => return crate::demo::run(*switches),
         Command::Init(args) => return crate::init::run(args),
-        Command::LabUp => return crate::demo::lab_up(),
+        Command::LabUp { kind } => return crate::demo::lab_up(kind),
         Command::LabApp { listen, pool } => {
             return match crate::lab::app::serve(listen, pool) {
                 Ok(()) => exit::OK,
@@ -151,9 +155,10 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Rollback { json } => rollback(&cfg, json),
         Command::History { json } => history(&cfg, json),
-        Command::Demo { .. } | Command::Init(_) | Command::LabApp { .. } | Command::LabUp => {
-            exit::OK
-        }
+        Command::Demo { .. }
+        | Command::Init(_)
+        | Command::LabApp { .. }
+        | Command::LabUp { .. } => exit::OK,
     }
 }
 

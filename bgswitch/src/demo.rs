@@ -33,8 +33,18 @@ fn lab_options() -> Result<LabOptions, String> {
 }
 
 /// `bgswitch lab-up`: a lab that lives until stdin closes (for benchmarks).
-pub fn lab_up() -> u8 {
-    let lab = match lab_options().and_then(|o| Lab::start(&o)) {
+pub fn lab_up(kind: &str) -> u8 {
+    let kind = match kind {
+        "map" => SwitchKind::Map,
+        "upstream" => SwitchKind::Upstream,
+        "replace" => SwitchKind::Replace,
+        "flag" => SwitchKind::Flag,
+        other => {
+            eprintln!("lab-up: --kind {other}: not one of map, upstream, replace, flag");
+            return 2;
+        }
+    };
+    let lab = match lab_options().and_then(|o| Lab::start(&LabOptions { kind, ..o })) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("lab-up: {e}");

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod flag;
 /// The HTTP client bgswitch shares with `health-sidecar drain`.
 pub use health_sidecar::http_client as http;
 pub mod init;

@@ -20,7 +20,7 @@ use serde_json::json;
 use context::{Done, Ended, Failed, Run, StepResult};
 use undo::Decision;
 
-use crate::config::Config;
+use crate::config::{Config, SwitchKind};
 use crate::report::Reporter;
 
 pub use requests::sidecar_status;
@@ -61,33 +61,68 @@ pub mod exit {
 }
 
 /// A step: its reported name and the function that does it.
-type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
+pub(crate) type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
 
-/// The switch, in order. A name may repeat: `already_live` belongs to
-/// `read`, and `plan` fails as `edit` (it is reported only when it fails).
-const SWITCH: &[Step] = &[
+/// Before anything changes. A name may repeat: `already_live` belongs
+/// to `read`.
+const PREPARE: &[Step] = &[
     ("lock", steps::prepare::lock),
     ("read", steps::prepare::read),
     ("read", steps::prepare::already_live),
-    ("edit", steps::prepare::plan),
-    ("gate", steps::gate::gate),
-    ("smoke", steps::gate::smoke),
-    ("edit", steps::edit::edit),
-    ("reload", steps::reload::reload),
+];
+
+/// The target is ready.
+const GATE: &[Step] = &[("gate", steps::gate::gate), ("smoke", steps::gate::smoke)];
+
+/// After traffic moved: the proof, the soak, the drain.
+const AFTER: &[Step] = &[
     ("verify", steps::verify::verify),
     ("smoke-lb", steps::verify::smoke_lb),
     ("soak", steps::soak::soak),
     ("drain", steps::drain::drain),
 ];
 
+/// How the switch kind plans its change before the gate: the edit (`plan`
+/// fails as `edit`; it is reported only when it fails) or the flag moves.
+/// A dry run ends here.
+pub(crate) fn plan_step(kind: SwitchKind) -> Step {
+    match kind {
+        SwitchKind::Flag => ("flag", steps::flag::plan),
+        _ => ("edit", steps::prepare::plan),
+    }
+}
+
+/// The switch mechanism: what moves traffic to the target. An edit of the
+/// nginx file, its test and a reload; or, for `kind = "flag"`, one flag
+/// file created or removed, nothing reloaded.
+pub(crate) fn mechanism(kind: SwitchKind) -> &'static [Step] {
+    match kind {
+        SwitchKind::Flag => &[("flag", steps::flag::flag)],
+        _ => &[
+            ("edit", steps::edit::edit),
+            ("reload", steps::reload::reload),
+        ],
+    }
+}
+
+/// The switch, in order: prepare, plan, gate, the mechanism, after.
+fn switch_steps(kind: SwitchKind) -> Vec<Step> {
+    let mut steps = PREPARE.to_vec();
+    steps.push(plan_step(kind));
+    steps.extend_from_slice(GATE);
+    steps.extend_from_slice(mechanism(kind));
+    steps.extend_from_slice(AFTER);
+    steps
+}
+
 /// Runs a switch (or a rollback, which is a switch to the previous pool).
 pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
     let started = Instant::now();
     let mut run = Run::new(cfg, opts, out);
-    let outcome = run_steps(&mut run, SWITCH);
+    let outcome = run_steps(&mut run, &switch_steps(cfg.switch.kind));
     let took = started.elapsed();
-    // The journal records every run that touched the nginx file and got
-    // past its test (an aborted run changed nothing).
+    // The journal records every run that touched the nginx file (or a
+    // flag file) and got past its test (an aborted run changed nothing).
     if let (Some(file), "switched" | "rolled_back" | "failed") =
         (run.record.file().map(ToOwned::to_owned), outcome.result)
     {
