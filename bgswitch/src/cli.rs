@@ -77,6 +77,10 @@ pub enum Command {
         /// Switches to run (blue to green and back counts two).
         #[arg(long, default_value_t = 2)]
         switches: u32,
+        /// Run the same traffic through a map switch (reload) and a flag
+        /// switch (no reload) and show side by side what each client saw.
+        #[arg(long)]
+        compare: bool,
     },
     /// Start a lab (nginx, two pools, sidecars) on loopback, print its
     /// bgswitch.toml path, and keep it until stdin closes (benchmarks).
@@ -114,7 +118,7 @@ pub fn main() -> u8 {
 
 pub fn run(cli: Cli) -> u8 {
     match &cli.command {
-        Command::Demo { switches } => return crate::demo::run(*switches),
+        Command::Demo { switches, compare } => return crate::demo::run(*switches, *compare),
         Command::Init(args) => return crate::init::run(args),
         Command::LabUp { kind } => return crate::demo::lab_up(kind),
         Command::LabApp { listen, pool } => {

@@ -285,13 +285,15 @@ impl Selector {
                 }
                 match read_server(set, i, server, var)? {
                     Some(s) => servers.push(s),
-                    None => return Err(SelectorError {
-                        file: f.path.clone(),
-                        line: server.line(),
-                        message: format!(
+                    None => {
+                        return Err(SelectorError {
+                            file: f.path.clone(),
+                            line: server.line(),
+                            message: format!(
                             "this server proxies with {var} but has no flag selector; {EXPECTED}"
                         ),
-                    }),
+                        })
+                    }
                 }
             }
         }
