@@ -48,6 +48,23 @@ impl FlagSwitch {
         let selector = Selector::read(set, var).map_err(|e| e.to_string())?;
         let at = |file: &Path, line: usize| format!("{}:{line}", file.display());
         let first = &selector.servers[0];
+        for p in cfg.pools.values() {
+            let target = p.target.as_deref().unwrap_or_default();
+            if target != selector.default && !selector.tests.iter().any(|t| t.value == target) {
+                return Err(format!(
+                    "pools.{}.target: no selector sets \"{target}\" ({}: default {}, flags select {})",
+                    p.name,
+                    selector.at(),
+                    selector.default,
+                    selector
+                        .tests
+                        .iter()
+                        .map(|t| t.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
         for t in &selector.tests {
             let (dir, _) = t.dir_and_name();
             if !same_dir(Path::new(dir), &flag.dir) {
@@ -66,23 +83,6 @@ impl FlagSwitch {
                     "{}: the flag selects \"{}\", which is no pool's target",
                     at(&first.path, t.line),
                     t.value
-                ));
-            }
-        }
-        for p in cfg.pools.values() {
-            let target = p.target.as_deref().unwrap_or_default();
-            if target != selector.default && !selector.tests.iter().any(|t| t.value == target) {
-                return Err(format!(
-                    "pools.{}.target: no selector sets \"{target}\" ({}: default {}, flags select {})",
-                    p.name,
-                    selector.at(),
-                    selector.default,
-                    selector
-                        .tests
-                        .iter()
-                        .map(|t| t.value.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 ));
             }
         }
@@ -165,4 +165,62 @@ pub fn note(pool: &str) -> String {
         "written by bgswitch: {pool} is live while this file exists ({})\n",
         health_sidecar::timefmt::rfc3339(std::time::SystemTime::now())
     )
+}
+
+/// nginx's upstream `keepalive_timeout` when none is set.
+pub const NGINX_DEFAULT_UPSTREAM_KEEPALIVE: std::time::Duration =
+    std::time::Duration::from_secs(60);
+
+/// Nothing reloads in a flag switch, so nginx keeps its idle keep-alive
+/// connections to the old pool until the upstream's `keepalive_timeout`
+/// closes them; the old pool's sidecar counts them and reports `drained`
+/// only after that. Says so for each pool whose upstream keeps idle
+/// connections longer than `[drain] wait_drained`.
+pub fn keepalive_notes(set: &ConfigSet, cfg: &Config) -> Vec<String> {
+    let wait = cfg.drain.wait_drained;
+    let mut notes = Vec::new();
+    for pool in cfg.pools.values() {
+        let Some(target) = pool.target.as_deref() else {
+            continue;
+        };
+        for f in &set.files {
+            for up in f
+                .doc()
+                .walk()
+                .filter(|d| d.is("upstream") && d.arg(0).is_some_and(|a| a.text() == target))
+            {
+                if !up.children().any(|c| c.is("keepalive")) {
+                    continue;
+                }
+                let timeout = up
+                    .children()
+                    .find(|c| c.is("keepalive_timeout"))
+                    .and_then(|c| c.arg(0))
+                    .map(|a| nginx_seconds(&a.text()));
+                let idle = match timeout {
+                    Some(Some(t)) => t,
+                    Some(None) => continue,
+                    None => NGINX_DEFAULT_UPSTREAM_KEEPALIVE,
+                };
+                if wait.is_zero() || idle <= wait {
+                    continue;
+                }
+                notes.push(format!(
+                    "{}:{}: upstream {target} keeps idle connections for {idle:?}{}: nothing reloads, so the old pool reports drained only after they close, later than [drain] wait_drained ({wait:?}); add `keepalive_timeout 5s;` to it",
+                    f.path.display(),
+                    up.line(),
+                    if timeout.is_none() { " (nginx's default)" } else { "" }
+                ));
+            }
+        }
+    }
+    notes
+}
+
+/// An nginx time (`5s`, `1m`, `500ms`, `60`: seconds without a unit).
+fn nginx_seconds(text: &str) -> Option<std::time::Duration> {
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(n));
+    }
+    health_sidecar::duration::parse(text).ok()
 }

@@ -86,6 +86,9 @@ fn load(run: &mut Run) -> Result<NginxFiles, String> {
                 unknown.join(", ")
             ));
         }
+        for note in crate::flag::keepalive_notes(&files.set, run.cfg) {
+            run.out.note(&note);
+        }
     }
     if !run.opts.dry_run && run.cfg.switch.kind != SwitchKind::Flag {
         // A pid file that cannot be read would make the proof impossible:
