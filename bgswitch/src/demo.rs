@@ -109,8 +109,8 @@ fn kind_name(kind: SwitchKind) -> &'static str {
 fn print_compare(map: &Seen, flag: &Seen, switches: u32) {
     println!("\n== the same traffic through {switches} switches each");
     println!(
-        "  {:<34} {:<30} {}",
-        "", "kind = \"map\" (edit + reload)", "kind = \"flag\" (no reload)"
+        "  {:<34} {:<30} kind = \"flag\" (no reload)",
+        "", "kind = \"map\" (edit + reload)"
     );
     let rows = [
         ("keep-alive, never retries", "keepalive-noretry"),

@@ -110,7 +110,7 @@ pub fn read_server(
             ))
         }
     };
-    let block = parent_of(&default);
+    let block = parent_of(default);
     let mut tests = Vec::new();
     for s in sets.iter().filter(|s| parent_of(s).is("if")) {
         let cond = parent_of(s);
@@ -177,7 +177,7 @@ pub fn read_server(
     }
     Ok(Some(ServerSelector {
         file,
-        open_file_cache: open_file_cache(set, file, doc, &default),
+        open_file_cache: open_file_cache(set, file, doc, default),
         path,
         server_line: server.line(),
         default: default_value,
@@ -348,8 +348,7 @@ impl Selector {
     pub fn value(&self) -> &str {
         self.tests
             .iter()
-            .filter(|t| Path::new(&t.path).is_file())
-            .next_back()
+            .rfind(|t| Path::new(&t.path).is_file())
             .map_or(self.default.as_str(), |t| t.value.as_str())
     }
 
