@@ -101,11 +101,19 @@ pub enum Command {
         /// Switches to run (blue to green and back counts two).
         #[arg(long, default_value_t = 2)]
         switches: u32,
+        /// Run the same traffic through a map switch (reload) and a flag
+        /// switch (no reload) and show side by side what each client saw.
+        #[arg(long)]
+        compare: bool,
     },
     /// Start a lab (nginx, two pools, sidecars) on loopback, print its
     /// bgswitch.toml path, and keep it until stdin closes (benchmarks).
     #[command(hide = true)]
-    LabUp,
+    LabUp {
+        /// The lab's switch kind: map, upstream, replace or flag.
+        #[arg(long, default_value = "map")]
+        kind: String,
+    },
     /// The lab's app (used by `demo` and the tests).
     #[command(hide = true)]
     LabApp {
@@ -145,9 +153,9 @@ pub fn main() -> u8 {
 
 pub fn run(cli: Cli) -> u8 {
     match &cli.command {
-        Command::Demo { switches } => return crate::demo::run(*switches),
+        Command::Demo { switches, compare } => return crate::demo::run(*switches, *compare),
         Command::Init(args) => return crate::init::run(args),
-        Command::LabUp => return crate::demo::lab_up(),
+        Command::LabUp { kind } => return crate::demo::lab_up(kind),
         Command::LabApp {
             listen,
             pool,
@@ -223,9 +231,10 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Rollback { json } => rollback(&cfg, json),
         Command::History { json } => history(&cfg, json),
-        Command::Demo { .. } | Command::Init(_) | Command::LabApp { .. } | Command::LabUp => {
-            exit::OK
-        }
+        Command::Demo { .. }
+        | Command::Init(_)
+        | Command::LabApp { .. }
+        | Command::LabUp { .. } => exit::OK,
     }
 }
 

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod flag;
+pub use flag::FlagConfig;
+
 /// A configuration error, naming the file and the key.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {key}: {message}")]
@@ -83,6 +86,8 @@ pub enum SwitchKind {
     Map,
     Upstream,
     Replace,
+    /// No edit, no reload: nginx tests a flag file on every request.
+    Flag,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +97,8 @@ pub struct SwitchConfig {
     pub map: Option<String>,
     /// `upstream` / `replace`: the upstream's name.
     pub upstream: Option<String>,
+    /// `flag`: where the flag files live, and whether it may be volatile.
+    pub flag: Option<flag::FlagConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +206,9 @@ struct RawSwitch {
     kind: Option<String>,
     map: Option<String>,
     upstream: Option<String>,
+    // kind = "flag" (config/flag.rs)
+    flag_dir: Option<String>,
+    flag_dir_volatile: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -389,20 +399,24 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         Some("map") | None => SwitchKind::Map,
         Some("upstream") => SwitchKind::Upstream,
         Some("replace") => SwitchKind::Replace,
+        Some("flag") => SwitchKind::Flag,
         Some(other) => {
             return Err(err(
                 "switch.kind",
-                format!("\"{other}\" is not one of map, upstream, replace"),
+                format!("\"{other}\" is not one of map, upstream, replace, flag"),
             ))
         }
     };
+    let flag = flag::parse(kind, s.flag_dir.as_deref(), s.flag_dir_volatile, &resolve)
+        .map_err(|(key, message)| err(key, message))?;
     let switch = SwitchConfig {
         kind,
         map: s.map,
         upstream: s.upstream,
+        flag,
     };
     match kind {
-        SwitchKind::Map if switch.map.is_none() => {
+        SwitchKind::Map | SwitchKind::Flag if switch.map.is_none() => {
             return Err(err(
                 "switch.map",
                 "missing: the map's result variable, e.g. \"$backend\"".into(),
@@ -438,10 +452,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             stop: crate::config_deploy::argv(p.stop).map_err(|m| err(&key("stop"), m))?,
         };
         match kind {
-            SwitchKind::Map if pool.target.as_deref().is_none_or(str::is_empty) => {
+            SwitchKind::Map | SwitchKind::Flag
+                if pool.target.as_deref().is_none_or(str::is_empty) =>
+            {
                 return Err(err(
                     &key("target"),
-                    "missing: the map default that means this pool is live".into(),
+                    "missing: the map default (flag: the selector's value) that means this pool is live".into(),
                 ))
             }
             SwitchKind::Upstream | SwitchKind::Replace if pool.servers.is_empty() => {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::config::{self, SwitchKind};
-use crate::lab::load::{Load, LoadOptions};
+use crate::lab::load::{Load, LoadOptions, LoadStats};
 use crate::lab::{find_binary, Lab, LabOptions};
 use crate::report::Reporter;
 use crate::switch::{self, SwitchOptions};
@@ -36,8 +36,18 @@ fn lab_options() -> Result<LabOptions, String> {
 }
 
 /// `bgswitch lab-up`: a lab that lives until stdin closes (for benchmarks).
-pub fn lab_up() -> u8 {
-    let lab = match lab_options().and_then(|o| Lab::start(&o)) {
+pub fn lab_up(kind: &str) -> u8 {
+    let kind = match kind {
+        "map" => SwitchKind::Map,
+        "upstream" => SwitchKind::Upstream,
+        "replace" => SwitchKind::Replace,
+        "flag" => SwitchKind::Flag,
+        other => {
+            eprintln!("lab-up: --kind {other}: not one of map, upstream, replace, flag");
+            return 2;
+        }
+    };
+    let lab = match lab_options().and_then(|o| Lab::start(&LabOptions { kind, ..o })) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("lab-up: {e}");
@@ -52,7 +62,20 @@ pub fn lab_up() -> u8 {
     0
 }
 
-pub fn run(switches: u32) -> u8 {
+/// What one demo run saw.
+#[derive(Debug)]
+struct Seen {
+    stats: LoadStats,
+    /// Per switch that ended `switched`: ms to the verified switch (lock
+    /// to verify) and ms of the drain.
+    switch_ms: Vec<(u64, u64)>,
+    code: u8,
+}
+
+/// `bgswitch demo`: one lab (`kind = "map"`), switched under traffic.
+/// `--compare`: the same traffic through a map switch (reload) and a flag
+/// switch (no reload), and what each client kind saw, side by side.
+pub fn run(switches: u32, compare: bool) -> u8 {
     let opts = match lab_options() {
         Ok(o) => o,
         Err(e) => {
@@ -60,16 +83,100 @@ pub fn run(switches: u32) -> u8 {
             return 2;
         }
     };
-    println!("starting a temporary nginx, two pools and their sidecars on 127.0.0.1 ...");
-    let lab = match Lab::start(&opts) {
+    if !compare {
+        return match run_kind(&opts, SwitchKind::Map, switches, true) {
+            Ok(seen) => seen.code,
+            Err(code) => code,
+        };
+    }
+    let mut seen = Vec::new();
+    for kind in [SwitchKind::Map, SwitchKind::Flag] {
+        match run_kind(&opts, kind, switches, false) {
+            Ok(s) => seen.push(s),
+            Err(code) => return code,
+        }
+    }
+    print_compare(&seen[0], &seen[1], switches);
+    seen.iter().map(|s| s.code).max().unwrap_or(0)
+}
+
+fn kind_name(kind: SwitchKind) -> &'static str {
+    match kind {
+        SwitchKind::Map => "map",
+        SwitchKind::Upstream => "upstream",
+        SwitchKind::Replace => "replace",
+        SwitchKind::Flag => "flag",
+    }
+}
+
+fn print_compare(map: &Seen, flag: &Seen, switches: u32) {
+    println!("\n== the same traffic through {switches} switches each");
+    println!(
+        "  {:<34} {:<30} kind = \"flag\" (no reload)",
+        "", "kind = \"map\" (edit + reload)"
+    );
+    let rows = [
+        ("keep-alive, never retries", "keepalive-noretry"),
+        ("keep-alive, retries once", "keepalive"),
+        ("a connection per request", "fresh"),
+        ("1.5 s requests", "slow"),
+    ];
+    for (label, key) in rows {
+        let cell = |s: &Seen| {
+            let k = s.stats.per_kind.get(key).copied().unwrap_or_default();
+            format!("{} failed of {}", k.failed, k.total)
+        };
+        println!("  {label:<34} {:<30} {}", cell(map), cell(flag));
+    }
+    let retried = |s: &Seen| format!("{}", s.stats.retried);
+    println!(
+        "  {:<34} {:<30} {}",
+        "retries needed (RFC 9112 9.3.1)",
+        retried(map),
+        retried(flag)
+    );
+    for (label, pick) in [
+        ("median time to a verified switch", 0),
+        ("median drain of the old pool", 1),
+    ] {
+        let median = |s: &Seen| {
+            let mut v: Vec<u64> = s
+                .switch_ms
+                .iter()
+                .map(|m| if pick == 0 { m.0 } else { m.1 })
+                .collect();
+            v.sort_unstable();
+            v.get(v.len() / 2)
+                .map_or("-".to_string(), |m| format!("{m} ms"))
+        };
+        println!("  {label:<34} {:<30} {}", median(map), median(flag));
+    }
+    println!("  (flag: the drain waits for nginx to close its idle keep-alive connections to the old pool, upstream keepalive_timeout {})", crate::lab::FLAG_UPSTREAM_KEEPALIVE_TIMEOUT);
+}
+
+/// Starts a lab of `kind`, switches it `switches` times under traffic,
+/// stops it. `Err`: the exit code of a lab that did not start.
+fn run_kind(opts: &LabOptions, kind: SwitchKind, switches: u32, verbose: bool) -> Result<Seen, u8> {
+    let name = kind_name(kind);
+    println!(
+        "starting a temporary nginx ({name} switch), two pools and their sidecars on 127.0.0.1 ..."
+    );
+    let lab = match Lab::start(&LabOptions {
+        kind,
+        ..opts.clone()
+    }) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("demo: {e}");
-            return 1;
+            return Err(1);
         }
     };
+    let selector = match kind {
+        SwitchKind::Flag => "flag selector $backend",
+        _ => "map $backend",
+    };
     println!(
-        "  load balancer  http://127.0.0.1:{}/   (nginx, {}, map $backend)\n  blue   app :{}  sidecar :{}\n  green  app :{}  sidecar :{}",
+        "  load balancer  http://127.0.0.1:{}/   (nginx, {}, {selector})\n  blue   app :{}  sidecar :{}\n  green  app :{}  sidecar :{}",
         lab.lb_port,
         lab.site.display(),
         lab.blue.app,
@@ -81,13 +188,14 @@ pub fn run(switches: u32) -> u8 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("demo: {e}");
-            return 1;
+            return Err(1);
         }
     };
     let load = match Load::start(&LoadOptions {
         url: lab.lb_url("/"),
         fresh_clients: 2,
         keepalive_clients: 2,
+        keepalive_noretry_clients: 2,
         slow_clients: 1,
         slow_ms: 1500,
         pause: Duration::from_millis(2),
@@ -95,16 +203,17 @@ pub fn run(switches: u32) -> u8 {
         Ok(l) => l,
         Err(e) => {
             eprintln!("demo: {e}");
-            return 1;
+            return Err(1);
         }
     };
-    println!("traffic: 2 clients with a connection per request, 2 keep-alive clients, 1 client with 1.5 s requests\n");
+    println!("traffic: 2 clients with a connection per request, 2 keep-alive clients that retry once, 2 that never retry, 1 client with 1.5 s requests\n");
     std::thread::sleep(Duration::from_millis(800));
     let started = Instant::now();
     let mut code = 0;
+    let mut switch_ms = Vec::new();
     for i in 0..switches {
         let to = if i % 2 == 0 { "green" } else { "blue" };
-        println!("== switch {} -> {to}", i + 1);
+        println!("== {name} switch {} -> {to}", i + 1);
         let mut out = Reporter::new(false);
         let outcome = switch::run(
             &cfg,
@@ -119,12 +228,28 @@ pub fn run(switches: u32) -> u8 {
             code = outcome.code;
             break;
         }
+        let ms_of = |names: &[&str]| -> u64 {
+            out.events
+                .iter()
+                .filter(|e| e["step"].as_str().is_some_and(|n| names.contains(&n)))
+                .filter_map(|e| e["ms"].as_u64())
+                .sum()
+        };
+        switch_ms.push((
+            ms_of(&[
+                "lock", "read", "gate", "smoke", "edit", "reload", "flag", "verify",
+            ]),
+            ms_of(&["drain"]),
+        ));
         // (the next switch's gate brings the drained pool back)
         std::thread::sleep(Duration::from_millis(800));
         println!();
     }
     let stats = load.stop();
-    println!("== traffic over {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "== traffic over {:.1} s ({name})",
+        started.elapsed().as_secs_f64()
+    );
     for (pool, n) in &stats.per_pool {
         println!("  served by {pool:<6} {n}");
     }
@@ -132,13 +257,34 @@ pub fn run(switches: u32) -> u8 {
         "  requests {}, failed {}, keep-alive retries (RFC 9112 9.3.1) {}, slow requests completed {}",
         stats.total, stats.failed, stats.retried, stats.slow_done
     );
-    for f in &stats.failures {
-        println!("  failure: {f}");
+    for (kind, k) in &stats.per_kind {
+        println!("  {kind:<18} {} failed of {}", k.failed, k.total);
     }
-    println!("cleaning up {}", lab.dir.display());
+    if verbose {
+        for f in &stats.failures {
+            println!("  failure: {f}");
+        }
+    }
+    println!("cleaning up {}\n", lab.dir.display());
     drop(lab);
-    if stats.failed > 0 && code == 0 {
+    // Map: a keep-alive client that never retries may see a reload's
+    // closed connection (DESIGN.md); every other failure counts.
+    let counted = match kind {
+        SwitchKind::Flag => stats.failed,
+        _ => {
+            stats.failed
+                - stats
+                    .per_kind
+                    .get("keepalive-noretry")
+                    .map_or(0, |k| k.failed)
+        }
+    };
+    if counted > 0 && code == 0 {
         code = 1;
     }
-    code
+    Ok(Seen {
+        stats,
+        switch_ms,
+        code,
+    })
 }

@@ -9,6 +9,7 @@ use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 use nginx_edit::{Document, EditError, ServerState};
 
 use crate::config::{Config, Pool, SwitchKind};
+use crate::flag::FlagSwitch;
 
 /// Whether two paths name the same file (through symlinks too).
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
@@ -79,7 +80,7 @@ impl NginxFiles {
             ));
         }
         let (what, not_found) = match cfg.switch.kind {
-            SwitchKind::Map => {
+            SwitchKind::Map | SwitchKind::Flag => {
                 let var = cfg.switch.map.clone().unwrap_or_default();
                 (format!("map {var}"), EditError::MapNotFound(var))
             }
@@ -187,6 +188,10 @@ impl NginxFiles {
                 doc.upstream(upstream_name(cfg))
                     .map_err(|e| self.edit_error(e))?;
             }
+            SwitchKind::Flag => {
+                let flags = self.flag(cfg)?;
+                flags.check_dir().map_err(PoolError::Config)?;
+            }
         }
         Ok(())
     }
@@ -196,6 +201,7 @@ impl NginxFiles {
     pub fn live(&self, cfg: &Config) -> Result<Option<String>, PoolError> {
         let doc = self.doc();
         Ok(match cfg.switch.kind {
+            SwitchKind::Flag => self.flag(cfg)?.live(cfg),
             SwitchKind::Map => {
                 let default = doc
                     .map(map_var(cfg))
@@ -243,6 +249,8 @@ impl NginxFiles {
         let doc = self.doc();
         let pool = &cfg.pools[to];
         let result = match cfg.switch.kind {
+            // Nothing in the nginx config changes (see `flag`).
+            SwitchKind::Flag => Ok(doc.clone()),
             SwitchKind::Map => {
                 doc.map_set_default(map_var(cfg), pool.target.as_deref().unwrap_or_default())
             }
@@ -288,6 +296,12 @@ impl NginxFiles {
         result.map_err(|e| self.edit_error(e))
     }
 
+    /// The flag selector of every server that proxies with the switch's
+    /// variable, checked against the pools (`kind = "flag"`).
+    pub fn flag(&self, cfg: &Config) -> Result<FlagSwitch, PoolError> {
+        FlagSwitch::read(&self.set, cfg).map_err(PoolError::Config)
+    }
+
     /// The addresses that serve `pool`: its `servers`, or for a map switch
     /// the servers of the upstream its target names.
     pub fn pool_addresses(&self, cfg: &Config, pool: &str) -> Vec<String> {
@@ -312,6 +326,13 @@ impl NginxFiles {
 
 fn holds_switch(cfg: &Config, doc: &Document) -> bool {
     match cfg.switch.kind {
+        SwitchKind::Flag => crate::init::servers::virtual_servers(doc)
+            .into_iter()
+            .any(|s| {
+                crate::init::servers::proxied_targets(&crate::init::servers::descendants(s))
+                    .iter()
+                    .any(|t| t == map_var(cfg))
+            }),
         SwitchKind::Map => !matches!(doc.map(map_var(cfg)), Err(EditError::MapNotFound(_))),
         SwitchKind::Upstream | SwitchKind::Replace => !matches!(
             doc.upstream(upstream_name(cfg)),

@@ -93,6 +93,22 @@ pub fn load(lab: &Lab) -> Load {
         url: lab.lb_url("/"),
         fresh_clients: 2,
         keepalive_clients: 2,
+        keepalive_noretry_clients: 0,
+        slow_clients: 2,
+        slow_ms: 2500,
+        pause: Duration::from_millis(3),
+    })
+    .unwrap()
+}
+
+/// Traffic of every kind, keep-alive clients that never retry included
+/// (for `kind = "flag"`, which must not fail them either).
+pub fn load_every_kind(lab: &Lab) -> Load {
+    Load::start(&LoadOptions {
+        url: lab.lb_url("/"),
+        fresh_clients: 2,
+        keepalive_clients: 2,
+        keepalive_noretry_clients: 3,
         slow_clients: 2,
         slow_ms: 2500,
         pause: Duration::from_millis(3),

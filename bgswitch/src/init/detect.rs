@@ -3,9 +3,10 @@
 //! Read-only, through `nginx-edit`; nothing here writes.
 
 use nginx_edit::includes::ConfigSet;
-use nginx_edit::{Directive, Document, ServerState};
+use nginx_edit::{Document, ServerState};
 
 use super::servers::{descendants, proxied_targets, proxying_servers, virtual_servers};
+use crate::flag::selector;
 
 /// The switch kinds `init` knows (DESIGN.md's `[switch] kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -358,7 +359,10 @@ fn upstreams(file: usize, doc: &Document, kind: Kind) -> Vec<Candidate> {
 }
 
 /// Flag selectors: in a `server` that proxies to `$VAR`, `set $VAR A;` and
-/// `if (-f DIR/POOL) { set $VAR B; }`. One candidate per variable.
+/// `if (-f DIR/POOL) { set $VAR B; }`, read by the switch's own selector
+/// reader ([`crate::flag::selector`]). One candidate per variable; a
+/// selector not in the expected form is no candidate (the switch names
+/// its line).
 fn flags(set: &ConfigSet, file: usize, doc: &Document) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     for server in virtual_servers(doc) {
@@ -367,25 +371,13 @@ fn flags(set: &ConfigSet, file: usize, doc: &Document) -> Vec<Candidate> {
             if !var.starts_with('$') || out.iter().any(|c| c.name == var) {
                 continue;
             }
-            let sets_var = |d: &Directive<'_>| {
-                d.is("set") && d.arg(0).is_some_and(|a| a.text() == var) && d.arg_count() == 2
-            };
-            let default = inner
-                .iter()
-                .filter(|d| sets_var(d))
-                .find(|d| !inside_if(&inner, d))
-                .and_then(|d| d.arg(1))
-                .map(|a| a.text());
-            let flag = inner.iter().find_map(|d| {
-                let path = flag_test(d)?;
-                let value = d.children().find(|c| sets_var(c))?.arg(1)?.text();
-                Some((path, value))
-            });
-            let (Some(default), Some((path, value))) = (default, flag) else {
+            let Ok(Some(sel)) = selector::read_server(set, file, server, &var) else {
                 continue;
             };
-            let (dir, pool) = match path.rsplit_once('/') {
-                Some((d, p)) if !d.is_empty() => (d.to_string(), p.to_string()),
+            let (default, test) = (sel.default.clone(), &sel.tests[0]);
+            let value = test.value.clone();
+            let (dir, pool) = match test.dir_and_name() {
+                (d, p) if !d.is_empty() => (d.to_string(), p.to_string()),
                 _ => continue,
             };
             let default_name = match colour(&default) {
@@ -413,25 +405,4 @@ fn flags(set: &ConfigSet, file: usize, doc: &Document) -> Vec<Candidate> {
         }
     }
     out
-}
-
-/// `if (-f PATH)` (spaces inside the parentheses or not): PATH.
-fn flag_test(d: &Directive<'_>) -> Option<String> {
-    if !d.is("if") {
-        return None;
-    }
-    let cond: Vec<String> = d.args().map(|a| a.text()).collect();
-    let cond = cond.join(" ");
-    let cond = cond.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
-    let path = cond.strip_prefix("-f")?;
-    if !path.starts_with([' ', '\t']) {
-        return None;
-    }
-    Some(path.trim().trim_matches(['"', '\'']).to_string())
-}
-
-fn inside_if(inner: &[Directive<'_>], d: &Directive<'_>) -> bool {
-    inner
-        .iter()
-        .any(|p| p.is("if") && p.span().start < d.span().start && d.span().end <= p.span().end)
 }

@@ -137,6 +137,14 @@ pub fn plan(set: &ConfigSet, base: &Candidate) -> (Candidate, Vec<String>) {
     }
     n += 1;
     steps.push(format!(
+        "{n}. In each pool's upstream that has `keepalive N;`, add `keepalive_timeout 5s;`"
+    ));
+    steps.push(
+        "   (nothing reloads, so nginx keeps idle connections to the old pool until they time out: 60s by default; the old pool counts as drained once they close)"
+            .into(),
+    );
+    n += 1;
+    steps.push(format!(
         "{n}. nginx -t && nginx -s reload   (once: later switches move the flag, no reload)"
     ));
 

@@ -9,7 +9,7 @@
 mod detect;
 mod flag;
 mod render;
-mod servers;
+pub(crate) mod servers;
 mod site;
 #[cfg(test)]
 mod tests;

@@ -169,6 +169,7 @@ pub fn toml(i: &Inputs<'_>) -> String {
             &q(dir),
             "where the flag files live: must survive a reboot (not tmpfs)",
         );
+        out.push_str("# flag_dir_volatile = true   # only if flag_dir is meant to be on tmpfs: a reboot empties it and the default pool is live again\n");
     }
 
     for p in &c.pools {

@@ -5,6 +5,9 @@
 //! - keep-alive connections that retry an idempotent request once when a
 //!   reused connection closes before any response byte (RFC 9112 9.3.1;
 //!   nginx closes idle keep-alive connections of its old workers on reload);
+//! - keep-alive connections that never retry (wrk, many HTTP libraries):
+//!   every closed reused connection is a failure (DESIGN.md: zero for
+//!   `kind = "flag"`, which reloads nothing);
 //! - slow requests (several seconds) in flight across the switch.
 
 use std::collections::BTreeMap;
@@ -23,6 +26,8 @@ pub struct LoadOptions {
     pub url: String,
     pub fresh_clients: usize,
     pub keepalive_clients: usize,
+    /// Keep-alive clients that never retry.
+    pub keepalive_noretry_clients: usize,
     pub slow_clients: usize,
     pub slow_ms: u64,
     /// Pause between two requests of one client.
@@ -42,10 +47,21 @@ pub struct LoadStats {
     pub slow_done: u64,
     /// The first failures, described.
     pub failures: Vec<String>,
+    /// Requests and failures per client kind (`fresh`, `keepalive`,
+    /// `keepalive-noretry`, `slow`).
+    pub per_kind: BTreeMap<&'static str, KindStats>,
+}
+
+/// What one kind of client saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindStats {
+    pub total: u64,
+    pub failed: u64,
 }
 
 impl LoadStats {
-    fn ok(&mut self, pool: Option<&str>) {
+    fn ok(&mut self, kind: Kind, pool: Option<&str>) {
+        self.per_kind.entry(kind.name()).or_default().total += 1;
         self.total += 1;
         *self
             .per_pool
@@ -53,7 +69,10 @@ impl LoadStats {
             .or_default() += 1;
     }
 
-    fn fail(&mut self, what: String) {
+    fn fail(&mut self, kind: Kind, what: String) {
+        let k = self.per_kind.entry(kind.name()).or_default();
+        k.total += 1;
+        k.failed += 1;
         self.total += 1;
         self.failed += 1;
         if self.failures.len() < 20 {
@@ -79,6 +98,7 @@ impl Load {
         let kinds = [
             (opts.fresh_clients, Kind::Fresh),
             (opts.keepalive_clients, Kind::KeepAlive),
+            (opts.keepalive_noretry_clients, Kind::KeepAliveNoRetry),
             (opts.slow_clients, Kind::Slow(opts.slow_ms)),
         ];
         for (n, kind) in kinds {
@@ -116,7 +136,19 @@ impl Load {
 enum Kind {
     Fresh,
     KeepAlive,
+    KeepAliveNoRetry,
     Slow(u64),
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Fresh => "fresh",
+            Kind::KeepAlive => "keepalive",
+            Kind::KeepAliveNoRetry => "keepalive-noretry",
+            Kind::Slow(_) => "slow",
+        }
+    }
 }
 
 fn record(stats: &Mutex<LoadStats>, f: impl FnOnce(&mut LoadStats)) {
@@ -138,11 +170,12 @@ fn client(kind: Kind, url: &Url, stop: &AtomicBool, stats: &Mutex<LoadStats>, pa
                 timeout,
             )
             .map(|r| (r, false)),
-            Kind::KeepAlive => keepalive_get(&mut conn, url, timeout),
+            Kind::KeepAlive => keepalive_get(&mut conn, url, timeout, true),
+            Kind::KeepAliveNoRetry => keepalive_get(&mut conn, url, timeout, false),
         };
         match result {
             Ok((r, retried)) if r.status == 200 => record(stats, |s| {
-                s.ok(r.header("x-pool"));
+                s.ok(kind, r.header("x-pool"));
                 if retried {
                     s.retried += 1;
                 }
@@ -150,10 +183,12 @@ fn client(kind: Kind, url: &Url, stop: &AtomicBool, stats: &Mutex<LoadStats>, pa
                     s.slow_done += 1;
                 }
             }),
-            Ok((r, _)) => record(stats, |s| s.fail(format!("{kind:?}: status {}", r.status))),
+            Ok((r, _)) => record(stats, |s| {
+                s.fail(kind, format!("{kind:?}: status {}", r.status))
+            }),
             Err(e) => {
                 conn = None;
-                record(stats, |s| s.fail(format!("{kind:?}: {e}")));
+                record(stats, |s| s.fail(kind, format!("{kind:?}: {e}")));
             }
         }
         if !pause.is_zero() {
@@ -162,12 +197,14 @@ fn client(kind: Kind, url: &Url, stop: &AtomicBool, stats: &Mutex<LoadStats>, pa
     }
 }
 
-/// A GET on a kept-alive connection, retried once on a fresh connection
-/// when a reused one closed before any response byte arrived.
+/// A GET on a kept-alive connection; with `retry`, retried once on a
+/// fresh connection when a reused one closed before any response byte
+/// arrived.
 fn keepalive_get(
     conn: &mut Option<Connection>,
     url: &Url,
     timeout: Duration,
+    retry: bool,
 ) -> io::Result<(http::Response, bool)> {
     if conn.is_none() {
         *conn = Some(Connection::open(url, timeout)?);
@@ -185,7 +222,7 @@ fn keepalive_get(
             }
             Ok((r, false))
         }
-        Err(e) if reused && http::is_no_response(&e) => {
+        Err(e) if retry && reused && http::is_no_response(&e) => {
             let mut fresh = Connection::open(url, timeout)?;
             let r = fresh.send("GET", url, &[], true)?;
             *conn = Some(fresh);

@@ -66,6 +66,8 @@ pub struct Lab {
     /// With [`LabOptions::namespace`]: the namespace and where nginx sees
     /// the files.
     pub namespace: Option<namespace::Namespace>,
+    /// `kind = "flag"`: the directory of the flag files.
+    pub flag_dir: PathBuf,
     children: Vec<Child>,
     /// The app processes by pool name.
     apps: Vec<(String, Child)>,
@@ -73,6 +75,11 @@ pub struct Lab {
     /// Tells the thread that starts a delayed app to give up.
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// The lab's upstream `keepalive_timeout` for `kind = "flag"`: nginx
+/// closes an idle connection to the old pool after this long, so its
+/// sidecar reaches `drained` (no reload closes them; see the drain step).
+pub const FLAG_UPSTREAM_KEEPALIVE_TIMEOUT: &str = "3s";
 
 /// Why a lab could not start.
 pub type LabError = String;
@@ -103,6 +110,7 @@ impl Lab {
             nginx_conf,
             nginx: opts.nginx.clone(),
             namespace: None,
+            flag_dir: dir.join("flags"),
             dir,
             lb_port,
             blue,
@@ -143,6 +151,7 @@ impl Lab {
             "tmp",
             "host",
             "container/conf.d",
+            "flags",
         ] {
             std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
         }
@@ -185,6 +194,14 @@ impl Lab {
                  upstream app {{\n    server 127.0.0.1:{b}; # blue\n    # server 127.0.0.1:{g}; # green\n    keepalive 16;\n}}\n\n\
                  server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
+            SwitchKind::Flag => format!(
+                "# live switch: nginx tests a flag file on every request (no reload)\n\
+                 upstream app_blue {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n    keepalive_timeout {ka};\n}}\n\n\
+                 upstream app_green {{\n    server 127.0.0.1:{g};\n    keepalive 16;\n    keepalive_timeout {ka};\n}}\n\n\
+                 server {{\n    listen 127.0.0.1:{lb};\n    set $backend app_blue;\n    if (-f {flags}/green) {{ set $backend app_green; }}\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n    # nginx alone, for measuring what the selector costs\n    location = /nginx-only {{\n        return 200 \"nginx\\n\";\n    }}\n}}\n",
+                ka = FLAG_UPSTREAM_KEEPALIVE_TIMEOUT,
+                flags = self.flag_dir.display()
+            ),
             SwitchKind::Replace => format!(
                 "# seed style: a one-server upstream whose address is swapped\n\
                  upstream app {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
@@ -217,7 +234,17 @@ impl Lab {
             None => (self.blue.sidecar, self.green.sidecar),
             Some(_) => (self.blue.app, self.green.app),
         };
+        let volatile = if crate::flag::dir::fs_type(d).is_some_and(|t| t == "tmpfs") {
+            "# the lab lives in a temporary directory on tmpfs\nflag_dir_volatile = true\n"
+        } else {
+            ""
+        };
         let pools = match opts.kind {
+            SwitchKind::Flag => format!(
+                "[switch]\nkind = \"flag\"\nmap = \"$backend\"\nflag_dir = \"flags\"\n{volatile}\n\
+                 [pools.blue]\ntarget = \"app_blue\"\nhealth = [\"http://127.0.0.1:{bs}/health\"]\n\n\
+                 [pools.green]\ntarget = \"app_green\"\nhealth = [\"http://127.0.0.1:{gs}/health\"]\n",
+            ),
             SwitchKind::Map => format!(
                 "[switch]\nkind = \"map\"\nmap = \"$backend\"\n\n\
                  [pools.blue]\ntarget = \"app_blue\"\nhealth = [\"http://127.0.0.1:{bs}/health\"]\n\n\

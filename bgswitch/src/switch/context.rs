@@ -169,6 +169,11 @@ impl Effects for Run<'_> {
             .map(|_| ())
     }
 
+    fn put_flag(&mut self, path: &std::path::Path, present: bool) -> Result<(), String> {
+        let pool = self.from.clone().unwrap_or_default();
+        crate::flag::dir::put(path, present, &crate::flag::note(&pool))
+    }
+
     fn note(&mut self, text: &str) {
         self.out.note(text);
     }

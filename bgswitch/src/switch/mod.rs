@@ -23,7 +23,7 @@ use serde_json::json;
 use context::{Done, Ended, Failed, Run, StepResult};
 use undo::Decision;
 
-use crate::config::Config;
+use crate::config::{Config, SwitchKind};
 use crate::report::Reporter;
 
 pub use requests::sidecar_status;
@@ -72,60 +72,97 @@ pub mod exit {
 }
 
 /// A step: its reported name and the function that does it.
-type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
+pub(crate) type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
 
-/// The switch, in order. A name may repeat: `already_live` belongs to
-/// `read`, and `plan` fails as `edit` (it is reported only when it fails).
-const SWITCH: &[Step] = &[
+/// Before anything changes. A name may repeat: `already_live` belongs
+/// to `read`.
+const PREPARE: &[Step] = &[
     ("lock", steps::prepare::lock),
     ("repair", steps::repair::repair),
     ("read", steps::prepare::read),
     ("read", steps::prepare::already_live),
-    ("edit", steps::prepare::plan),
-    ("gate", steps::gate::gate),
-    ("smoke", steps::gate::smoke),
-    ("edit", steps::edit::edit),
-    ("reload", steps::reload::reload),
+];
+
+/// The target is ready.
+const GATE: &[Step] = &[("gate", steps::gate::gate), ("smoke", steps::gate::smoke)];
+
+/// After traffic moved: the proof, the soak, the drain.
+const AFTER: &[Step] = &[
     ("verify", steps::verify::verify),
     ("smoke-lb", steps::verify::smoke_lb),
     ("soak", steps::soak::soak),
     ("drain", steps::drain::drain),
 ];
+
+/// How the switch kind plans its change before the gate: the edit (`plan`
+/// fails as `edit`; it is reported only when it fails) or the flag moves.
+/// A dry run ends here.
+pub(crate) fn plan_step(kind: SwitchKind) -> Step {
+    match kind {
+        SwitchKind::Flag => ("flag", steps::flag::plan),
+        _ => ("edit", steps::prepare::plan),
+    }
+}
+
+/// The switch mechanism: what moves traffic to the target. An edit of the
+/// nginx file, its test and a reload; or, for `kind = "flag"`, one flag
+/// file created or removed, nothing reloaded.
+pub(crate) fn mechanism(kind: SwitchKind) -> &'static [Step] {
+    match kind {
+        SwitchKind::Flag => &[("flag", steps::flag::flag)],
+        _ => &[
+            ("edit", steps::edit::edit),
+            ("reload", steps::reload::reload),
+        ],
+    }
+}
+
+/// The switch, in order: prepare, plan, gate, the mechanism, after.
+fn switch_steps(kind: SwitchKind) -> Vec<Step> {
+    let mut steps = PREPARE.to_vec();
+    steps.push(plan_step(kind));
+    steps.extend_from_slice(GATE);
+    steps.extend_from_slice(mechanism(kind));
+    steps.extend_from_slice(AFTER);
+    steps
+}
 
 /// `deploy`: the switch with the target's `start` before the gate and the
 /// old pool's `stop` after the drain. `start`'s check (no live target, the
 /// commands can run) fails before anything runs; it is reported only when
 /// it fails.
-const DEPLOY: &[Step] = &[
-    ("lock", steps::prepare::lock),
-    ("repair", steps::repair::repair),
-    ("read", steps::prepare::read),
-    ("start", steps::start::check),
-    ("edit", steps::prepare::plan),
-    ("start", steps::start::start),
-    ("gate", steps::gate::gate),
-    ("smoke", steps::gate::smoke),
-    ("edit", steps::edit::edit),
-    ("reload", steps::reload::reload),
-    ("verify", steps::verify::verify),
-    ("smoke-lb", steps::verify::smoke_lb),
-    ("soak", steps::soak::soak),
-    ("drain", steps::drain::drain),
-    ("stop", steps::stop::stop),
-];
+fn deploy_steps(kind: SwitchKind) -> Vec<Step> {
+    let mut steps = vec![
+        (
+            "lock",
+            steps::prepare::lock as fn(&mut Run<'_>) -> StepResult,
+        ),
+        ("repair", steps::repair::repair),
+        ("read", steps::prepare::read),
+        ("start", steps::start::check),
+    ];
+    steps.push(plan_step(kind));
+    steps.push(("start", steps::start::start));
+    steps.extend_from_slice(GATE);
+    steps.extend_from_slice(mechanism(kind));
+    steps.extend_from_slice(AFTER);
+    steps.push(("stop", steps::stop::stop));
+    steps
+}
 
 /// Runs a switch (or a rollback, which is a switch to the previous pool).
 pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
     let started = Instant::now();
     let mut run = Run::new(cfg, opts, out);
     let steps = if opts.version.is_some() {
-        DEPLOY
+        deploy_steps(cfg.switch.kind)
     } else {
-        SWITCH
+        switch_steps(cfg.switch.kind)
     };
-    let outcome = run_steps(&mut run, steps);
+    let outcome = run_steps(&mut run, &steps);
     let took = started.elapsed();
-    // The journal records every run that touched the nginx file and got
+    // The journal records every run that touched the nginx file (or a flag
+    // file) and got
     // past its test (an aborted switch changed nothing), and every deploy
     // that ran a `start` (the pool it started changed).
     let file = run.record.file().map(ToOwned::to_owned);

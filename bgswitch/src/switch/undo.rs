@@ -36,6 +36,12 @@ pub enum Change {
     /// that fails may have started something). Not undone: bgswitch does
     /// not know what "unstarting" means; the undo says it was left so.
     Started { pool: String },
+    /// `kind = "flag"`: the flag file `path` was created (or removed);
+    /// nginx sees it on its next request, no reload.
+    FlagMoved { path: PathBuf, created: bool },
+    /// `kind = "flag"`: the flags already selected `target` (finishing an
+    /// interrupted switch): nothing moved, nothing to go back to.
+    FlagAdopted { path: PathBuf, target: String },
 }
 
 /// The changes so far, oldest first.
@@ -52,7 +58,10 @@ impl Record {
     /// The nginx file this run wrote (or adopted), for the journal.
     pub fn file(&self) -> Option<&Path> {
         self.changes.iter().find_map(|c| match c {
-            Change::Wrote { path, .. } | Change::Adopted { path, .. } => Some(path.as_path()),
+            Change::Wrote { path, .. }
+            | Change::Adopted { path, .. }
+            | Change::FlagMoved { path, .. }
+            | Change::FlagAdopted { path, .. } => Some(path.as_path()),
             Change::Reloaded | Change::Started { .. } => None,
         })
     }
@@ -65,7 +74,9 @@ impl Record {
         })
     }
 
-    fn reloaded(&self) -> bool {
+    /// Whether nginx was reloaded (a flag switch never is: then there are
+    /// no old workers to wait for).
+    pub fn reloaded(&self) -> bool {
         self.changes.contains(&Change::Reloaded)
     }
 }
@@ -136,6 +147,8 @@ pub enum Undo {
     /// Nothing to do but say it: the pool `start` ran on is left as
     /// `start` left it.
     LeftStarted { pool: String },
+    /// Create (`present`) or remove the flag file again, as it was.
+    PutFlagBack { path: PathBuf, present: bool },
 }
 
 /// What follows a failed step.
@@ -185,13 +198,30 @@ pub fn decide(cause: Cause, record: &Record, old_pool: Option<&str>) -> Decision
                     old: old.clone(),
                 })
             }
-            Change::Reloaded | Change::Started { .. } => None,
+            Change::FlagMoved { path, created } => Some(Undo::PutFlagBack {
+                path: path.clone(),
+                present: !created,
+            }),
+            Change::Reloaded | Change::Started { .. } | Change::FlagAdopted { .. } => None,
         })
         .collect();
     if !cause.after_reload() {
         let mut undo = restores;
         undo.extend(left);
         return Decision::Abort { code, undo };
+    }
+    let flag_adopted = record.changes.iter().find_map(|c| match c {
+        Change::FlagAdopted { path, target } => Some((path, target)),
+        _ => None,
+    });
+    if let Some((path, target)) = flag_adopted {
+        return Decision::CannotRollBack {
+            code: exit::RELOAD_OR_VERIFY,
+            message: format!(
+                "the flags already selected {target} ({} as it was; nothing moved): there is no older state of this run's to go back to",
+                path.display()
+            ),
+        };
     }
     let adopted = record.changes.iter().find_map(|c| match c {
         Change::Adopted { path, target, .. } => Some((path, target)),
@@ -245,6 +275,8 @@ pub trait Effects {
     fn reload(&mut self) -> Result<(), String>;
     /// The load balancer answers from `pool`.
     fn verify(&mut self, pool: &str) -> Result<(), String>;
+    /// Creates (`present`) or removes a flag file, atomically.
+    fn put_flag(&mut self, path: &Path, present: bool) -> Result<(), String>;
     /// A line for the user that is not a step.
     fn note(&mut self, text: &str);
 }
@@ -259,6 +291,10 @@ pub fn restore(undo: &[Undo], fx: &mut impl Effects) -> Vec<String> {
                 Err(e) => format!("COULD NOT RESTORE {}: {e}", path.display()),
             }),
             Undo::LeftStarted { .. } => Some(left_note(u)),
+            Undo::PutFlagBack { path, present } => Some(match fx.put_flag(path, *present) {
+                Ok(()) => format!("{} {} again", path.display(), flag_verb(*present)),
+                Err(e) => format!("COULD NOT PUT THE FLAG BACK ({}): {e}", path.display()),
+            }),
             Undo::Reload | Undo::VerifyOld { .. } => None,
         })
         .collect()
@@ -271,6 +307,9 @@ pub fn restore(undo: &[Undo], fx: &mut impl Effects) -> Vec<String> {
 /// A failed reload is not the last word: what the load balancer answers
 /// is (nginx may not have taken the new version either).
 pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String> {
+    if undo.iter().any(|u| matches!(u, Undo::PutFlagBack { .. })) {
+        return walk_back_flags(undo, fx);
+    }
     let reloading = undo.contains(&Undo::Reload);
     let files: Vec<String> = undo
         .iter()
@@ -296,6 +335,7 @@ pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String>
                 }
             }
             Undo::Reload => reload_failed = fx.reload().err(),
+            Undo::PutFlagBack { .. } => {}
             Undo::VerifyOld { pool } => {
                 if let Err(e) = fx.verify(pool) {
                     return Err(match &reload_failed {
@@ -327,6 +367,46 @@ pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String>
             .map(|p| format!("; {p} verified"))
             .unwrap_or_default()
     ))
+}
+
+fn flag_verb(present: bool) -> &'static str {
+    if present {
+        "created"
+    } else {
+        "removed"
+    }
+}
+
+/// The undo of a flag switch: the flags as they were, then the old pool
+/// verified; nothing is reloaded (nginx reads the flags on every request).
+fn walk_back_flags(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String> {
+    let mut done = Vec::new();
+    for u in undo {
+        match u {
+            Undo::PutFlagBack { path, present } => {
+                if let Err(e) = fx.put_flag(path, *present) {
+                    return Err(format!(
+                        "ROLLBACK FAILED: could not put the flag back ({} must be {}: {e}); the flags still select the NEW pool, and nginx follows them on every request",
+                        path.display(),
+                        flag_verb(*present)
+                    ));
+                }
+                done.push(format!("{} {} again", path.display(), flag_verb(*present)));
+            }
+            Undo::VerifyOld { pool } => {
+                if let Err(e) = fx.verify(pool) {
+                    return Err(format!(
+                        "ROLLBACK FAILED: the flags select {pool} again ({}), but the load balancer does not answer from {pool}: {e}",
+                        done.join(", ")
+                    ));
+                }
+                done.push(format!("{pool} verified"));
+            }
+            Undo::LeftStarted { .. } => done.push(left_note(u)),
+            Undo::Restore { .. } | Undo::Reload => {}
+        }
+    }
+    Ok(format!("{}; no reload", done.join("; ")))
 }
 
 #[cfg(test)]

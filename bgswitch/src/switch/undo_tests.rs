@@ -294,6 +294,13 @@ impl Effects for Script {
         }
         Ok(())
     }
+    fn put_flag(&mut self, path: &Path, present: bool) -> Result<(), String> {
+        self.log.push(format!("flag {} {present}", path.display()));
+        if self.fail_write {
+            return Err("read-only file system".into());
+        }
+        Ok(())
+    }
     fn note(&mut self, text: &str) {
         self.log.push(format!("note {text}"));
     }
@@ -395,4 +402,85 @@ fn an_abort_says_what_it_restored() {
         restore(&[restore_of("app.conf")], &mut s),
         ["COULD NOT RESTORE app.conf: disk full"]
     );
+}
+
+fn flag_created() -> Change {
+    Change::FlagMoved {
+        path: "flags/green".into(),
+        created: true,
+    }
+}
+
+fn flag_removed_again() -> Undo {
+    Undo::PutFlagBack {
+        path: "flags/green".into(),
+        present: false,
+    }
+}
+
+#[test]
+fn a_flag_switch_that_fails_verify_puts_the_flag_back_and_reloads_nothing() {
+    let r = record(&[flag_created()]);
+    for (cause, code) in [(Cause::Verify, 4), (Cause::Soak, 5)] {
+        assert_eq!(
+            decide(cause, &r, Some("blue")),
+            Decision::RollBack {
+                code,
+                undo: vec![flag_removed_again(), verify_blue()]
+            },
+            "{cause:?}"
+        );
+    }
+    let mut s = Script::default();
+    let done = walk_back(&[flag_removed_again(), verify_blue()], &mut s).unwrap_or_default();
+    assert_eq!(s.log, ["flag flags/green false", "verify blue"]);
+    assert_eq!(done, "flags/green removed again; blue verified; no reload");
+}
+
+#[test]
+fn a_flag_that_cannot_be_fsynced_is_put_back_before_anything_follows() {
+    let r = record(&[flag_created()]);
+    assert_eq!(
+        decide(Cause::Config, &r, Some("blue")),
+        Decision::Abort {
+            code: 2,
+            undo: vec![flag_removed_again()]
+        }
+    );
+    let mut s = Script::default();
+    assert_eq!(
+        restore(&[flag_removed_again()], &mut s),
+        ["flags/green removed again"]
+    );
+}
+
+#[test]
+fn a_flag_rollback_that_cannot_write_says_the_new_pool_is_still_selected() {
+    let mut s = Script {
+        fail_write: true,
+        ..Script::default()
+    };
+    let e = walk_back(&[flag_removed_again(), verify_blue()], &mut s)
+        .err()
+        .unwrap_or_default();
+    assert_eq!(s.log, ["flag flags/green false"]);
+    assert!(
+        e.starts_with("ROLLBACK FAILED: could not put the flag back"),
+        "{e}"
+    );
+    assert!(e.contains("still select the NEW pool"), "{e}");
+}
+
+#[test]
+fn flags_that_already_selected_the_target_cannot_be_rolled_back() {
+    let r = record(&[Change::FlagAdopted {
+        path: "flags/green".into(),
+        target: "green".into(),
+    }]);
+    assert!(matches!(
+        decide(Cause::Verify, &r, Some("blue")),
+        Decision::CannotRollBack { code: 4, .. }
+    ));
+    assert_eq!(r.file(), Some(Path::new("flags/green")));
+    assert!(!r.reloaded());
 }

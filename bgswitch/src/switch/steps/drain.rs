@@ -42,7 +42,12 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
     let cfg = run.cfg;
     let mut notes = Vec::new();
     let mut ok = true;
-    if let Some(gen) = &run.before {
+    if !run.record.reloaded() {
+        // A flag switch: the verify step saw nginx send every request to
+        // the target; the old pool's idle upstream keep-alive connections
+        // close after the upstream's keepalive_timeout.
+        notes.push("no reload: no old workers to wait for".into());
+    } else if let Some(gen) = &run.before {
         let left = nginx::wait_exited(gen.master, &gen.workers, cfg.drain.old_workers_timeout);
         if left.is_empty() {
             notes.push(format!("{} old worker(s) exited", gen.workers.len()));

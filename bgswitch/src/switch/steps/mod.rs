@@ -6,6 +6,7 @@
 
 pub mod drain;
 pub mod edit;
+pub mod flag;
 pub mod gate;
 pub mod journal;
 pub mod prepare;

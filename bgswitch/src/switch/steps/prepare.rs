@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::config::SwitchKind;
 use crate::pools::NginxFiles;
 use crate::state::{Lock, LockError};
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
@@ -73,10 +74,23 @@ pub fn read(run: &mut Run) -> StepResult {
     ))
 }
 
-fn load(run: &Run) -> Result<NginxFiles, String> {
+fn load(run: &mut Run) -> Result<NginxFiles, String> {
     let files = NginxFiles::load(run.cfg).map_err(|e| e.to_string())?;
     files.validate(run.cfg).map_err(|e| e.to_string())?;
-    if !run.opts.dry_run {
+    if let (SwitchKind::Flag, Ok(flags)) = (run.cfg.switch.kind, files.flag(run.cfg)) {
+        let unknown = flags.unknown_files();
+        if !unknown.is_empty() {
+            run.out.note(&format!(
+                "{} holds file(s) bgswitch did not write and the selector does not test: {} (left alone)",
+                flags.dir.display(),
+                unknown.join(", ")
+            ));
+        }
+        for note in crate::flag::keepalive_notes(&files.set, run.cfg) {
+            run.out.note(&note);
+        }
+    }
+    if !run.opts.dry_run && run.cfg.switch.kind != SwitchKind::Flag {
         // A pid file that cannot be read would make the proof impossible:
         // say so before anything changes.
         run.nginx.generation()?;
@@ -112,8 +126,12 @@ pub fn already_live(run: &mut Run) -> StepResult {
         Ok(_) => Ok(unchanged),
         Err(e) => {
             let path = run.files()?.path();
+            let finishing = match run.cfg.switch.kind {
+                SwitchKind::Flag => "verifying again (the flags are read on every request)",
+                _ => "finishing an interrupted switch (nginx -t, reload, verify)",
+            };
             run.out.note(&format!(
-                "{} says {target} is live, but {e}: finishing an interrupted switch (nginx -t, reload, verify)",
+                "{} says {target} is live, but {e}: {finishing}",
                 path.display()
             ));
             run.repair = true;

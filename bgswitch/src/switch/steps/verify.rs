@@ -20,7 +20,13 @@ pub fn verify(run: &mut Run) -> StepResult {
     let expect = run.cfg.pools[run.target()].expect.clone();
     let fail = |e: String| Failed::new(Cause::Verify, e);
     let (answered, handover_ms) = run.verify_within(&expect, timeout).map_err(fail)?;
-    let (accepting, mut extra) = run.old_workers_stop_accepting(t + timeout).map_err(fail)?;
+    let (accepting, mut extra) = if run.record.reloaded() {
+        run.old_workers_stop_accepting(t + timeout).map_err(fail)?
+    } else {
+        // A flag switch: the same workers serve, and their next request
+        // reads the new flag.
+        ("no reload: no old workers".to_string(), json!({}))
+    };
     extra["handover_ms"] = json!(handover_ms);
     let version = version_through_lb(run).map_err(fail)?;
     Ok(Ended::Done(
