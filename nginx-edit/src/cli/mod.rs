@@ -16,7 +16,9 @@ use crate::includes::{ConfigSet, LoadError};
 use crate::EditError;
 use clap::Parser;
 
-use args::{Cli, Command, MapCommand, ParseFormat, UpstreamCommand};
+use args::{Command, MapCommand, ParseFormat, UpstreamCommand};
+/// The argument parser, public so tests can check command lines (the README's).
+pub use args::Cli;
 
 /// Exit codes, documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
