@@ -191,7 +191,8 @@ fn the_walkthrough_runs_as_written() {
         return;
     };
     // blue's app says `starting` for a second after its start
-    let blue = bgswitch::http::Url::parse(&format!("http://127.0.0.1:{}/health", lab.blue.app)).unwrap();
+    let blue =
+        bgswitch::http::Url::parse(&format!("http://127.0.0.1:{}/health", lab.blue.app)).unwrap();
     wait_until(Duration::from_secs(20), || {
         bgswitch::http::request("GET", &blue, &[], Duration::from_secs(2))
             .is_ok_and(|r| r.status == 200)

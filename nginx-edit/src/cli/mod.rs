@@ -16,9 +16,9 @@ use crate::includes::{ConfigSet, LoadError};
 use crate::EditError;
 use clap::Parser;
 
-use args::{Command, MapCommand, ParseFormat, UpstreamCommand};
 /// The argument parser, public so tests can check command lines (the README's).
 pub use args::Cli;
+use args::{Command, MapCommand, ParseFormat, UpstreamCommand};
 
 /// Exit codes, documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
