@@ -216,15 +216,31 @@ struct Parser<'s> {
     block_ends: Vec<(u32, u32)>,
     /// Comments between the arguments of the statement being read.
     arg_comments: Vec<(u32, u32)>,
+    /// The blocks open, innermost last.
+    stack: Vec<Frame>,
 }
 
 pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
-    if src.len() >= NONE as usize {
-        return Err(ParseError::new(
-            ErrorKind::TooLongParameter(src[..10].to_vec()),
-            0,
-        ));
+    match parse_until_error(src, mode) {
+        (parsed, None) => Ok(parsed),
+        (_, Some(cut)) => Err(cut.error),
     }
+}
+
+/// Where a parse stopped: the error, and the blocks still open then
+/// (outermost first), which the partial arena closes at the error.
+#[derive(Debug, Clone)]
+pub(crate) struct Cut {
+    pub error: ParseError,
+    pub open: Vec<u32>,
+}
+
+/// Parses up to the first error. Without one, the whole input; with one,
+/// the statements nginx read (and handled) before it, every block still
+/// open closed at the error: nginx runs each directive's handler as it
+/// reads it, so a directive it refuses before the syntax error is what
+/// `nginx -t` reports.
+pub(crate) fn parse_until_error(src: &[u8], mode: ParseMode) -> (Parsed, Option<Cut>) {
     let mut p = Parser {
         src,
         pos: 0,
@@ -232,21 +248,59 @@ pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
         nodes: Vec::with_capacity(src.len() / 40),
         block_ends: Vec::new(),
         arg_comments: Vec::new(),
+        stack: Vec::new(),
     };
-    p.run(mode).map_err(|e| e.locate(src))?;
+    let cut = if src.len() >= NONE as usize {
+        let error = ParseError::new(ErrorKind::TooLongParameter(src[..10].to_vec()), 0);
+        Some(Cut {
+            error: error.locate(src),
+            open: Vec::new(),
+        })
+    } else {
+        p.run(mode).err().map(|e| p.cut(e.locate(src)))
+    };
     p.tokens.shrink_to_fit();
     p.nodes.shrink_to_fit();
     p.block_ends.shrink_to_fit();
-    Ok(Parsed {
+    let parsed = Parsed {
         tokens: p.tokens,
         nodes: p.nodes,
         block_ends: p.block_ends,
-    })
+    };
+    (parsed, cut)
 }
 
 impl Parser<'_> {
+    /// Drops the tokens of the statement the error cut short and closes
+    /// the open blocks at the error.
+    fn cut(&mut self, error: ParseError) -> Cut {
+        let kept = self.nodes.last().map_or(0, |n| {
+            let count = match n.kind() {
+                NodeKind::Directive(_) => n.tok_count(),
+                NodeKind::Comment { .. } => 1,
+            };
+            (n.tok_first + count) as usize
+        });
+        self.tokens.truncate(kept);
+        let next = self.nodes.len() as u32;
+        let end = error.offset.min(self.src.len()) as u32;
+        let mut open = Vec::with_capacity(self.stack.len());
+        for frame in self.stack.drain(..) {
+            self.nodes[frame.node].link = next;
+            self.block_ends[frame.block].1 = end;
+            open.push(frame.node as u32);
+        }
+        Cut { error, open }
+    }
+
     fn run(&mut self, mode: ParseMode) -> Result<(), ParseError> {
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut stack = std::mem::take(&mut self.stack);
+        let result = self.run_with(mode, &mut stack);
+        self.stack = stack;
+        result
+    }
+
+    fn run_with(&mut self, mode: ParseMode, stack: &mut Vec<Frame>) -> Result<(), ParseError> {
         let top_kv = mode == ParseMode::KeyValue;
         loop {
             let (stmt, first_tok) = self.statement()?;
@@ -509,5 +563,39 @@ mod tests {
             .collect();
         assert_eq!(inner, ["map", "e", "server", "content_by_lua_block"]);
         assert_eq!(doc.to_bytes(), src);
+    }
+
+    #[test]
+    fn a_prefix_holds_the_statements_before_the_error() {
+        let src: &[u8] = b"a 1;\nb {\n  c;\n  d x {\n    e \"unterminated";
+        assert!(Document::parse(src).is_err());
+        let doc = Document::parse_prefix(src.to_vec(), ParseMode::Directives);
+        let e = doc.parse_error().unwrap();
+        assert_eq!(
+            e.message(),
+            "unexpected end of file, expecting \";\" or \"}\""
+        );
+        let names: Vec<String> = doc
+            .walk()
+            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
+            .collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        let cut: Vec<bool> = doc.walk().map(|d| d.cut_by_error()).collect();
+        assert_eq!(cut, [false, true, false, true]);
+        assert!(doc.cut_block().unwrap().is("d"));
+        let d = doc.walk().nth(3).unwrap();
+        assert_eq!(d.arg_count(), 1);
+        assert_eq!(d.children().count(), 0);
+        assert_eq!(&src[d.span()], b"d x {\n    e \"unterminated"); // ends at the error
+        assert_eq!(doc.to_bytes(), src);
+        // a clean input parses as `parse` parses it
+        let whole = Document::parse_prefix(b"a; b { c; }".to_vec(), ParseMode::Directives);
+        assert!(whole.parse_error().is_none() && whole.cut_block().is_none());
+        assert_eq!(whole.walk().count(), 3);
+        // an error at the top level cuts no block
+        let top = Document::parse_prefix(b"a { }\n}\n".to_vec(), ParseMode::Directives);
+        assert_eq!(top.parse_error().unwrap().line, 2);
+        assert!(top.cut_block().is_none());
+        assert!(!top.walk().next().unwrap().cut_by_error());
     }
 }

@@ -138,6 +138,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         file_names: Vec::new(),
         upstreams_by_name: Default::default(),
         resolver: Default::default(),
+        stopped: false,
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -152,6 +153,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         walker.location_parents.push(root);
     }
     walker.walk(0, main.doc().items(), ctx);
+    walker.parse_error(0);
     walker.upstreams_init();
     walker.duplicate_location();
     // An include that did not resolve may hold the `events` block.
@@ -164,6 +166,11 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
             severity: "error",
             message: "no \"events\" section in configuration".into(),
         });
+    }
+    // A file the walk did not read (an include in a map, say) that does
+    // not parse: nginx reads every file, so it fails too.
+    if let Some(i) = (0..set.files.len()).find(|&i| set.files[i].doc().parse_error().is_some()) {
+        walker.parse_error(i);
     }
     walker.findings
 }
@@ -215,6 +222,9 @@ struct Walker<'a> {
     pending_location: Option<Location>,
     /// Each file's path as findings show it, once one has.
     file_names: Vec<Option<String>>,
+    /// Whether the walk reached a syntax error: nginx stops there, so
+    /// nothing after it (post-block checks included) is reported.
+    stopped: bool,
 }
 
 /// Why a handler refused a directive, and where nginx says so.
@@ -350,6 +360,9 @@ impl Walker<'_> {
     }
 
     fn error(&mut self, file: usize, offset: usize, message: String) {
+        if self.stopped {
+            return;
+        }
         let f = &self.set.files[file];
         let (line, column) = f.doc().line_col(offset);
         // Paths are shown once per file, then copied.
@@ -415,6 +428,32 @@ impl Walker<'_> {
         servers
     }
 
+    /// The syntax error of `file`, where the walk reaches it: after the
+    /// statements read before it (see `Document::parse_prefix`).
+    fn parse_error(&mut self, file: usize) {
+        let Some(e) = self.set.files[file].doc().parse_error() else {
+            return;
+        };
+        let message = e.message();
+        let (line, column) = (e.line, e.column);
+        if self.stopped {
+            return;
+        }
+        if self.file_names.len() <= file {
+            self.file_names.resize(file + 1, None);
+        }
+        let path = &self.set.files[file].path;
+        let name = self.file_names[file].get_or_insert_with(|| path.display().to_string());
+        self.findings.push(Finding {
+            file: name.clone(),
+            line,
+            column,
+            severity: "error",
+            message,
+        });
+        self.stopped = true;
+    }
+
     /// Checks directives of the current block (a block's own, or an
     /// included file's).
     fn walk_items(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
@@ -422,10 +461,16 @@ impl Walker<'_> {
         for d in items.filter_map(Item::into_directive) {
             let raw_name = d.name();
             let name = String::from_utf8_lossy(&raw_name);
+            if self.stopped {
+                break;
+            }
             if name == "server" {
                 servers += 1;
             }
             servers += self.directive(file, d, &name, ctx);
+            if d.cut_by_error() {
+                self.parse_error(file);
+            }
         }
         servers
     }
@@ -902,6 +947,7 @@ impl Walker<'_> {
             let doc = self.set.files[target].doc();
             if doc.mode() == crate::ParseMode::Directives {
                 servers += self.walk_items(target, doc.items(), ctx);
+                self.parse_error(target);
             }
         }
         self.depth -= 1;
