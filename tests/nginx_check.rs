@@ -100,6 +100,15 @@ fn modelled(message: &str) -> bool {
         "invalid return code",
         "cannot have URI part",
         "invalid URL prefix",
+        // post-configuration: merge and init functions
+        "no \"ssl_certificate\" is defined",
+        "no \"ssl_certificate_key\" is defined",
+        "no ssl_client_certificate for ssl_verify_client",
+        "\"ssl_ocsp\" is incompatible",
+        "no \"listen\" is defined for server",
+        "no handler for server",
+        "unknown mail protocol for server",
+        "no \"auth_http\" is defined for server",
     ]
     .iter()
     .any(|m| message.contains(m))

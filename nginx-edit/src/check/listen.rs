@@ -466,6 +466,7 @@ fn common_param(p: &str, set: &mut bool) -> Result<bool, String> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HttpParams {
     pub default_server: bool,
+    pub ssl: bool,
     /// `lsopt.set`: socket options that only one `listen` of an address
     /// may give.
     pub set: bool,
@@ -478,6 +479,7 @@ pub fn http_params(params: &[String]) -> Result<HttpParams, String> {
         match p.as_str() {
             "default_server" | "default" => out.default_server = true,
             "http2" => {}
+            "ssl" => out.ssl = true,
             "deferred" => out.set = true,
             // Logged as an error, but the configuration still passes.
             _ if p.starts_with("accept_filter=") => {}
@@ -535,6 +537,12 @@ struct HttpAddr {
     servers: Vec<usize>,
     set: bool,
     default_server: bool,
+    /// The default server: the one with `default_server`, else the first.
+    default: usize,
+    /// Whether a `listen` of it has `ssl`.
+    ssl: bool,
+    /// Its port's rank and its own, in the order nginx made them.
+    rank: (usize, usize),
 }
 
 /// The addresses the `listen`s of one http block opened, as
@@ -542,6 +550,15 @@ struct HttpAddr {
 #[derive(Default)]
 pub struct HttpListens {
     addrs: HashMap<(Addr, u16), HttpAddr>,
+    /// Ports in the order of their first `listen`, and how many addresses each has.
+    ports: Vec<(u16, usize)>,
+}
+
+/// An address:port a `listen ... ssl` opened: its default server and
+/// every server listening there, by server number.
+pub struct SslAddr {
+    pub default: usize,
+    pub servers: Vec<usize>,
 }
 
 impl HttpListens {
@@ -556,10 +573,21 @@ impl HttpListens {
         params: HttpParams,
     ) -> Result<(), String> {
         let Some(known) = self.addrs.get_mut(&(addr.clone(), port)) else {
+            let p = match self.ports.iter().position(|&(n, _)| n == port) {
+                Some(p) => p,
+                None => {
+                    self.ports.push((port, 0));
+                    self.ports.len() - 1
+                }
+            };
+            self.ports[p].1 += 1;
             let entry = HttpAddr {
                 servers: vec![server],
                 set: params.set,
                 default_server: params.default_server,
+                default: server,
+                ssl: params.ssl,
+                rank: (p, self.ports[p].1),
             };
             self.addrs.insert((addr.clone(), port), entry);
             return Ok(());
@@ -569,6 +597,7 @@ impl HttpListens {
             return Err(format!("a duplicate listen {}", text()));
         }
         known.servers.push(server);
+        known.ssl |= params.ssl;
         if params.set {
             if known.set {
                 return Err(format!("duplicate listen options for {}", text()));
@@ -580,8 +609,22 @@ impl HttpListens {
                 return Err(format!("a duplicate default server for {}", text()));
             }
             known.default_server = true;
+            known.default = server;
         }
         Ok(())
+    }
+
+    /// The addresses with `ssl`, in the order `ngx_http_ssl_init` visits
+    /// them (port by port, each port's addresses as they were added).
+    pub fn ssl_addrs(&self) -> Vec<SslAddr> {
+        let mut list: Vec<&HttpAddr> = self.addrs.values().filter(|a| a.ssl).collect();
+        list.sort_by_key(|a| a.rank);
+        list.into_iter()
+            .map(|a| SslAddr {
+                default: a.default,
+                servers: a.servers.clone(),
+            })
+            .collect()
     }
 }
 
@@ -725,7 +768,8 @@ mod tests {
             params(&["default_server", "ssl", "http2", "proxy_protocol"]),
             Ok(HttpParams {
                 default_server: true,
-                set: false
+                set: false,
+                ssl: true,
             })
         );
         assert_eq!(
@@ -737,7 +781,8 @@ mod tests {
             ]),
             Ok(HttpParams {
                 default_server: false,
-                set: true
+                set: true,
+                ssl: false,
             })
         );
         for (bad, err) in [
@@ -780,10 +825,12 @@ mod tests {
         let default = HttpParams {
             default_server: true,
             set: false,
+            ssl: false,
         };
         let opts = HttpParams {
             default_server: false,
             set: true,
+            ssl: false,
         };
         let mut l = HttpListens::default();
         assert_eq!(l.add(1, &any, 80, default), Ok(()));

@@ -14,6 +14,7 @@ mod handlers;
 mod listen;
 mod locations;
 mod machine;
+mod ssl;
 mod upstreams;
 mod variables;
 
@@ -139,6 +140,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         upstreams_by_name: Default::default(),
         resolver: Default::default(),
         stopped: false,
+        ssl: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -225,6 +227,8 @@ struct Walker<'a> {
     /// Whether the walk reached a syntax error: nginx stops there, so
     /// nothing after it (post-block checks included) is reported.
     stopped: bool,
+    /// The TLS settings of the http block being read.
+    ssl: ssl::HttpSsl,
 }
 
 /// Why a handler refused a directive, and where nginx says so.
@@ -558,6 +562,18 @@ impl Walker<'_> {
                 return 0;
             }
         }
+        match ctx {
+            Context::Http => {
+                self.ssl.http.directive(name, &args_of(d), (file, at));
+            }
+            Context::HttpServer => {
+                let id = self.server_id;
+                self.ssl
+                    .server(id, (file, at))
+                    .directive(name, &args_of(d), (file, at));
+            }
+            _ => {}
+        }
         // Read by handler_rules above.
         let location = self.pending_location.take();
         match spec.block_body(ctx) {
@@ -579,9 +595,11 @@ impl Walker<'_> {
                     match inner {
                         Context::HttpServer => {
                             self.server_id += 1;
+                            self.ssl.server(self.server_id, (file, at));
                             tree_node = Some(self.location_tree.server());
                         }
                         Context::Http => {
+                            self.ssl = Default::default();
                             self.http_listens = Default::default();
                             self.location_tree = Default::default();
                             self.upstreams_by_name = Default::default();
@@ -599,10 +617,13 @@ impl Walker<'_> {
                     }
                     let servers = self.walk(file, block, inner);
                     if inner == Context::Http {
-                        // ngx_http_block: the upstreams' init, the location
-                        // trees, then the variables.
+                        // ngx_http_block: the upstreams' init, the servers'
+                        // merge, the location trees, the modules'
+                        // postconfiguration, then the variables.
                         self.upstreams_init();
+                        self.ssl_checks(true);
                         self.duplicate_location();
+                        self.ssl_checks(false);
                     }
                     if http {
                         self.unknown_variables();
@@ -769,7 +790,10 @@ impl Walker<'_> {
         let params = if self.options.nginx_version < crate::directives::nginx_version(1, 25, 0) {
             listen::http_params(params)?
         } else {
-            listen::HttpParams::default()
+            listen::HttpParams {
+                ssl: params.iter().any(|p| p == "ssl"),
+                ..Default::default()
+            }
         };
         let Some(addr) = u.addr else {
             return Ok(());
@@ -829,6 +853,24 @@ impl Walker<'_> {
             self.stream_listens.add(udp, &addr, port)?;
         }
         Ok(())
+    }
+
+    /// After a whole http block: `ngx_http_ssl_merge_srv_conf`'s refusals
+    /// (`merge`) or `ngx_http_ssl_init`'s. Not for a snippet, nor when an
+    /// include did not resolve: the certificates may be elsewhere.
+    fn ssl_checks(&mut self, merge: bool) {
+        if !self.from_main || !self.set.unresolved.is_empty() {
+            return;
+        }
+
+        let found = if merge {
+            self.ssl.merge()
+        } else {
+            self.ssl.listen_init(&self.http_listens.ssl_addrs())
+        };
+        if let Some(((file, at), message)) = found {
+            self.error(file, at, message);
+        }
     }
 
     /// After an http block (or a snippet): what nginx refuses as it sets
