@@ -54,6 +54,20 @@ pub struct UrlKind {
 }
 
 /// `ngx_parse_url`: `Err` is the `u->err` text.
+/// An address with no default port (stream `server`, `proxy_pass`).
+pub const NO_PORT: UrlKind = UrlKind {
+    listen: false,
+    uri_part: false,
+    default_port: 0,
+};
+
+/// A `listen` address with no default port (stream, mail).
+pub const LISTEN_NO_PORT: UrlKind = UrlKind {
+    listen: true,
+    uri_part: false,
+    default_port: 0,
+};
+
 pub fn parse_url(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
     if url.len() >= 5 && url[..5].eq_ignore_ascii_case(b"unix:") {
         return parse_unix(&url[5..], kind);

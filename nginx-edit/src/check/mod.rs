@@ -15,6 +15,7 @@ mod listen;
 mod locations;
 mod machine;
 mod ssl;
+mod tcp;
 mod upstreams;
 mod variables;
 
@@ -141,6 +142,9 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         resolver: Default::default(),
         stopped: false,
         ssl: Default::default(),
+        stream: Default::default(),
+        mail: Default::default(),
+        stream_upstreams: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -229,6 +233,11 @@ struct Walker<'a> {
     stopped: bool,
     /// The TLS settings of the http block being read.
     ssl: ssl::HttpSsl,
+    /// The servers of the stream and mail blocks being read.
+    stream: tcp::TcpBlock,
+    mail: tcp::TcpBlock,
+    /// The stream block's upstreams by name (`ngx_stream_upstream_add`).
+    stream_upstreams: upstreams::Upstreams,
 }
 
 /// Why a handler refused a directive, and where nginx says so.
@@ -572,6 +581,18 @@ impl Walker<'_> {
                     .server(id, (file, at))
                     .directive(name, &args_of(d), (file, at));
             }
+            Context::Stream => self.stream.top_directive(name, &args_of(d), (file, at)),
+            Context::StreamServer => self.stream.stream_directive(name, &args_of(d), (file, at)),
+            Context::Mail => self.mail.top_directive(name, &args_of(d), (file, at)),
+            Context::MailServer => {
+                let args = args_of(d);
+                let port = (name == "listen")
+                    .then(|| args.first())
+                    .flatten()
+                    .and_then(|url| listen::parse_url(url.as_bytes(), listen::LISTEN_NO_PORT).ok())
+                    .map(|u| u.port);
+                self.mail.mail_directive(name, &args, (file, at), port);
+            }
             _ => {}
         }
         // Read by handler_rules above.
@@ -604,8 +625,17 @@ impl Walker<'_> {
                             self.location_tree = Default::default();
                             self.upstreams_by_name = Default::default();
                         }
-                        Context::Stream => self.stream_listens = Default::default(),
-                        Context::HttpUpstream => self.upstream_backup = true,
+                        Context::Stream => {
+                            self.stream_listens = Default::default();
+                            self.stream = Default::default();
+                            self.stream_upstreams = Default::default();
+                        }
+                        Context::StreamServer => self.stream.open_server((file, at)),
+                        Context::Mail => self.mail = Default::default(),
+                        Context::MailServer => self.mail.open_server((file, at)),
+                        Context::HttpUpstream | Context::StreamUpstream => {
+                            self.upstream_backup = true;
+                        }
                         _ => {}
                     }
                     if let Some(node) = tree_node {
@@ -628,6 +658,7 @@ impl Walker<'_> {
                     if http {
                         self.unknown_variables();
                     }
+                    self.tcp_checks(inner);
                     if tree_node.is_some() {
                         self.location_parents.pop();
                     }
@@ -709,6 +740,12 @@ impl Walker<'_> {
             }
             "least_conn" if ctx == Context::HttpUpstream => self.upstream_backup = true,
             "listen" if ctx == Context::StreamServer => self.stream_listen(&args_of(d))?,
+            "server" if ctx == Context::StreamUpstream => {
+                self.stream_upstream_server(&args_of(d))?;
+            }
+            "hash" | "random" if ctx == Context::StreamUpstream => self.upstream_backup = false,
+            "least_conn" if ctx == Context::StreamUpstream => self.upstream_backup = true,
+            "proxy_pass" if ctx == Context::StreamServer => self.stream_proxy_pass(d, here)?,
             "proxy_pass" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
                 self.proxy_pass(d, ctx, here)?;
             }
@@ -742,12 +779,14 @@ impl Walker<'_> {
                         args_of(d).first().cloned().unwrap_or_default()
                     )));
                 }
-                if http {
-                    let name = args_of(d).first().cloned().unwrap_or_default();
-                    self.upstreams_by_name
-                        .block(&name, here)
-                        .map_err(|((file, at), message)| Refusal::At(file, at, message))?;
-                }
+                let name = args_of(d).first().cloned().unwrap_or_default();
+                let list = if http {
+                    &mut self.upstreams_by_name
+                } else {
+                    &mut self.stream_upstreams
+                };
+                list.block(&name, here)
+                    .map_err(|((file, at), message)| Refusal::At(file, at, message))?;
                 self.upstreams.push(key);
             }
             "log_format" if ctx == Context::Http => {
@@ -832,6 +871,44 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// `ngx_stream_upstream_server`: the parameters, the address (looked
+    /// up as it is read), which must have a port.
+    fn stream_upstream_server(&mut self, args: &[String]) -> Result<(), String> {
+        let Some((url, params)) = args.split_first() else {
+            return Ok(());
+        };
+        handlers::upstream_server(params, self.upstream_backup)?;
+        let u = listen::parse_url(url.as_bytes(), listen::NO_PORT)
+            .map_err(|e| format!("{e} in upstream \"{url}\""))?;
+        if self.options.resolve && !u.host.is_empty() {
+            let host = String::from_utf8_lossy(&u.host).into_owned();
+            if !self.resolver.resolves(&host) {
+                return Err(format!("host not found in upstream \"{url}\""));
+            }
+        }
+        if u.no_port {
+            return Err(format!("no port in upstream \"{url}\""));
+        }
+        self.stream_upstreams.server(params);
+        Ok(())
+    }
+
+    /// `ngx_stream_proxy_pass` without variables: the address names an
+    /// upstream block or makes one (checked once the block is read).
+    fn stream_proxy_pass(&mut self, d: Directive<'_>, here: (usize, usize)) -> Result<(), String> {
+        let Some(arg) = d.arg(0).filter(|a| !a.raw().contains(&b'$')) else {
+            return Ok(());
+        };
+        let url: &[u8] = &arg.value();
+        let u = listen::parse_url(url, listen::NO_PORT)
+            .map_err(|e| format!("{e} in upstream \"{}\"", String::from_utf8_lossy(url)))?;
+        if !u.host.is_empty() {
+            let host = String::from_utf8_lossy(&u.host);
+            self.stream_upstreams.pass(&host, u.port, u.no_port, here)?;
+        }
+        Ok(())
+    }
+
     /// `ngx_stream_core_listen`: the address (no default port), the
     /// parameters, then each address:port against the block's others.
     fn stream_listen(&mut self, args: &[String]) -> Result<(), String> {
@@ -867,6 +944,40 @@ impl Walker<'_> {
             self.ssl.merge()
         } else {
             self.ssl.listen_init(&self.http_listens.ssl_addrs())
+        };
+        if let Some(((file, at), message)) = found {
+            self.error(file, at, message);
+        }
+    }
+
+    /// At the end of a stream or mail `server` (no `listen`), and after a
+    /// whole stream or mail block: the merge functions' refusals, in
+    /// module order (stream: core, upstream, ssl; mail: core, ssl,
+    /// auth_http).
+    fn tcp_checks(&mut self, inner: Context) {
+        let found = match inner {
+            Context::StreamServer => self.stream.close_server(),
+            Context::MailServer => self.mail.close_server(),
+            _ if !self.from_main || !self.set.unresolved.is_empty() => None,
+            Context::Stream => {
+                let no_handler = if self.options.allow_unknown {
+                    None
+                } else {
+                    self.stream.stream_no_handler()
+                };
+                no_handler
+                    .or_else(|| {
+                        let lookups = self.options.resolve.then_some(&self.resolver);
+                        std::mem::take(&mut self.stream_upstreams).init(true, lookups)
+                    })
+                    .or_else(|| self.stream.ssl_merge())
+            }
+            Context::Mail => self
+                .mail
+                .mail_no_protocol()
+                .or_else(|| self.mail.ssl_merge())
+                .or_else(|| self.mail.mail_no_auth_http()),
+            _ => None,
         };
         if let Some(((file, at), message)) = found {
             self.error(file, at, message);
