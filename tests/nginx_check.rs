@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use e2e::{nginx_test_file, require_nginx, Verdict};
-use nginx_edit::check::{check_set, CheckOptions};
+use nginx_edit::check::{check_set, debian, CheckOptions, Modules};
 use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 
 fn root() -> PathBuf {
@@ -260,5 +260,60 @@ fn builtin_variables_are_the_ones_nginx_knows() {
             },
             "${name}"
         );
+    }
+}
+
+/// `--modules debian` models one package version: the installed one, so
+/// a security update that backports a directive fails this test until the
+/// model knows it. Each backport the model has, the package accepts.
+#[test]
+fn debian_model_is_the_installed_package() {
+    let Some(nginx) = require_nginx() else { return };
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let out = std::process::Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", "nginx"])
+        .output();
+    let version = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ if ci => panic!("dpkg-query -W nginx failed: Debian's nginx package is required in CI"),
+        _ => {
+            eprintln!("no Debian nginx package here: skipping");
+            return;
+        }
+    };
+    assert_eq!(
+        version,
+        debian::PACKAGE_VERSION,
+        "nginx-edit's Debian model is for {}, the installed package is {version}: \
+         read its changelog for backported directives and update check/debian.rs",
+        debian::PACKAGE_VERSION
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let conf = dir.path().join("nginx.conf");
+    for b in debian::BACKPORTS {
+        std::fs::write(
+            &conf,
+            format!("events {{}}\nhttp {{\n    {}\n}}\n", b.example),
+        )
+        .unwrap();
+        assert_eq!(
+            nginx_test_file(&nginx, dir.path(), &conf),
+            Verdict::Ok,
+            "{}",
+            b.example
+        );
+        assert_eq!(ours(&conf), Verdict::Ok, "{}", b.example);
+        // upstream 1.22.1 (every module, no backports) does not have it
+        let set = ConfigSet::load(&conf, None).unwrap();
+        let upstream = CheckOptions {
+            modules: Modules::All,
+            ..CheckOptions::default()
+        };
+        let first = check_set(&set, &upstream)
+            .into_iter()
+            .next()
+            .map(|f| f.message);
+        assert_eq!(first, Some(format!("unknown directive \"{}\"", b.name)));
     }
 }

@@ -10,6 +10,7 @@
 //! stream, mail, geoip, perl, xslt, image_filter only after `load_module`),
 //! or every standard module.
 
+pub mod debian;
 mod handlers;
 mod listen;
 mod locations;
@@ -364,6 +365,13 @@ impl Walker<'_> {
         }
     }
 
+    /// Whether the directives Debian's package backports exist: its own
+    /// release with `--modules debian`.
+    fn backports(&self) -> bool {
+        self.options.modules == Modules::Debian
+            && self.options.nginx_version == debian::UPSTREAM_VERSION
+    }
+
     /// Whether the binary being modelled has one of nginx's own modules.
     fn has_module_named(&self, module: &str) -> bool {
         crate::directives::nginx_table()
@@ -501,6 +509,20 @@ impl Walker<'_> {
         let spec =
             match directives.check_with(name, ctx, d.arg_count(), term, |s| self.has_module(s)) {
                 Ok(spec) => spec,
+                Err(crate::directives::DirectiveError::Unknown { .. })
+                    if self.backports() && debian::backport(name).is_some() =>
+                {
+                    // Upstream's entry, from the release that added it.
+                    let since = debian::backport(name).map_or(0, |b| b.since);
+                    let set = DirectiveSet::nginx(since);
+                    match set.check_with(name, ctx, d.arg_count(), term, |s| s.name == name) {
+                        Ok(spec) => spec,
+                        Err(e) => {
+                            self.error(file, at, e.to_string());
+                            return 0;
+                        }
+                    }
+                }
                 Err(crate::directives::DirectiveError::Unknown { .. })
                     if self.options.allow_unknown =>
                 {
