@@ -109,10 +109,21 @@ fn modelled(message: &str) -> bool {
         "no handler for server",
         "unknown mail protocol for server",
         "no \"auth_http\" is defined for server",
+        "zero size shared memory zone",
+        "is already declared for a different use",
+        // geo blocks and resolver (a name server's name needs DNS)
+        "invalid range \"",
+        "invalid network \"",
+        "invalid number of the geo parameters",
+        "the \"ranges\" directive must be the first",
+        "no name servers defined",
     ]
     .iter()
     .any(|m| message.contains(m))
         || (message.starts_with("unknown \"") && message.ends_with("\" variable"))
+        || (message.contains("_cache\" zone \"") && message.ends_with("is unknown"))
+        || (message.contains(" in resolver \"")
+            && (!message.starts_with("host not found") || message.contains('=')))
         // A host name in `listen` needs DNS (`host not found in ...`).
         || (message.ends_with("of the \"listen\" directive") && !message.starts_with("host not found"))
 }

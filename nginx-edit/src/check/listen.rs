@@ -61,6 +61,13 @@ pub const NO_PORT: UrlKind = UrlKind {
     default_port: 0,
 };
 
+/// A name server of `resolver` (port 53 by default).
+pub const RESOLVER: UrlKind = UrlKind {
+    listen: false,
+    uri_part: false,
+    default_port: 53,
+};
+
 /// A `listen` address with no default port (stream, mail).
 pub const LISTEN_NO_PORT: UrlKind = UrlKind {
     listen: true,
@@ -242,7 +249,7 @@ fn parse_inet6(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
 
 /// `ngx_inet_addr`: four dotted decimal octets; `255.255.255.255` is
 /// `INADDR_NONE`, so nginx takes it for a host name.
-fn inet_addr(text: &[u8]) -> Option<[u8; 4]> {
+pub(super) fn inet_addr(text: &[u8]) -> Option<[u8; 4]> {
     let (mut addr, mut octet, mut dots) = (0u32, 0u32, 0);
     for &c in text {
         match c {
@@ -268,7 +275,7 @@ fn inet_addr(text: &[u8]) -> Option<[u8; 4]> {
 }
 
 /// `ngx_inet6_addr`: hex groups, one `::`, an optional dotted IPv4 tail.
-fn inet6_addr(text: &[u8]) -> Option<[u8; 16]> {
+pub(super) fn inet6_addr(text: &[u8]) -> Option<[u8; 16]> {
     if text.is_empty() {
         return None;
     }

@@ -15,15 +15,17 @@ mod handlers;
 mod listen;
 mod locations;
 mod machine;
+mod networks;
 mod ssl;
 mod tcp;
 mod upstreams;
 mod variables;
+mod zones;
 
 pub use variables::builtin_names as builtin_http_variables;
 
 use crate::directives::{
-    BlockBody, Context, DirectiveSet, DirectiveSpec, Source, Terminator, ValueRule,
+    BlockBody, Context, DirectiveSet, DirectiveSpec, ModuleKind, Source, Terminator, ValueRule,
 };
 use crate::document::{BodyKind, Directive, Item, Items};
 use crate::includes::ConfigSet;
@@ -146,6 +148,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         stream: Default::default(),
         mail: Default::default(),
         stream_upstreams: Default::default(),
+        zones: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -173,6 +176,12 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
             severity: "error",
             message: "no \"events\" section in configuration".into(),
         });
+    }
+    // ngx_init_cycle, once every block is read: zones without a size.
+    if walker.from_main && set.unresolved.is_empty() {
+        if let Some(((file, at), message)) = walker.zones.zero_size() {
+            walker.error(file, at, message);
+        }
     }
     // A file the walk did not read (an include in a map, say) that does
     // not parse: nginx reads every file, so it fails too.
@@ -239,6 +248,8 @@ struct Walker<'a> {
     mail: tcp::TcpBlock,
     /// The stream block's upstreams by name (`ngx_stream_upstream_add`).
     stream_upstreams: upstreams::Upstreams,
+    /// The shared memory zones named so far.
+    zones: zones::Zones,
 }
 
 /// Why a handler refused a directive, and where nginx says so.
@@ -593,6 +604,14 @@ impl Walker<'_> {
                 return 0;
             }
         }
+        let kind = ctx.module_kind();
+        if matches!(kind, ModuleKind::Http | ModuleKind::Stream) {
+            let stream = kind == ModuleKind::Stream;
+            if let Err(message) = self.zones.directive(name, stream, &args_of(d), (file, at)) {
+                self.error(file, at, message);
+                return 0;
+            }
+        }
         match ctx {
             Context::Http => {
                 self.ssl.http.directive(name, &args_of(d), (file, at));
@@ -674,6 +693,7 @@ impl Walker<'_> {
                         // postconfiguration, then the variables.
                         self.upstreams_init();
                         self.ssl_checks(true);
+                        self.unknown_cache(file, d.span().end - 1);
                         self.duplicate_location();
                         self.ssl_checks(false);
                     }
@@ -762,6 +782,12 @@ impl Walker<'_> {
             }
             "least_conn" if ctx == Context::HttpUpstream => self.upstream_backup = true,
             "listen" if ctx == Context::StreamServer => self.stream_listen(&args_of(d))?,
+            "resolver" => {
+                let lookup = |host: &str| self.resolver.resolves(host);
+                let lookups: Option<&dyn Fn(&str) -> bool> =
+                    self.options.resolve.then_some(&lookup);
+                networks::resolver(&args_of(d), self.options.nginx_version, lookups)?;
+            }
             "server" if ctx == Context::StreamUpstream => {
                 self.stream_upstream_server(&args_of(d))?;
             }
@@ -1006,6 +1032,17 @@ impl Walker<'_> {
         }
     }
 
+    /// After a whole http block, as the locations merge: a `*_cache` zone
+    /// nothing declares, reported at the block's `}`.
+    fn unknown_cache(&mut self, file: usize, close: usize) {
+        if !self.from_main || !self.set.unresolved.is_empty() {
+            return;
+        }
+        if let Some(message) = self.zones.unknown_cache() {
+            self.error(file, close, message);
+        }
+    }
+
     /// After an http block (or a snippet): what nginx refuses as it sets
     /// the upstreams up.
     fn upstreams_init(&mut self) {
@@ -1151,6 +1188,16 @@ impl Walker<'_> {
 
     /// The checks of a `map`-like body's own handler.
     fn custom_body(&mut self, file: usize, d: Directive<'_>, name: &str) {
+        if name == "geo" {
+            let mut geo = networks::Geo::default();
+            for entry in d.children() {
+                let key = entry.name_token().text();
+                if let Err(message) = geo.entry(&key, &args_of(entry)) {
+                    self.error(file, entry.span().end - 1, message);
+                    return;
+                }
+            }
+        }
         if let Some(vars) = self.variables.as_mut() {
             for entry in d.children() {
                 let key = entry.name_token().text();
