@@ -605,14 +605,17 @@ impl Walker<'_> {
             }
         }
         let kind = ctx.module_kind();
-        if matches!(kind, ModuleKind::Http | ModuleKind::Stream) {
+        if matches!(kind, ModuleKind::Http | ModuleKind::Stream) && zones::may_name_a_zone(name) {
             let stream = kind == ModuleKind::Stream;
             if let Err(message) = self.zones.directive(name, stream, &args_of(d), (file, at)) {
                 self.error(file, at, message);
                 return 0;
             }
         }
+        // (most directives are none of these: no argument copies for them)
+        let tls = name == "ssl" || name.starts_with("ssl_");
         match ctx {
+            Context::Http | Context::HttpServer if !tls => {}
             Context::Http => {
                 self.ssl.http.directive(name, &args_of(d), (file, at));
             }

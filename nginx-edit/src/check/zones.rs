@@ -38,6 +38,15 @@ pub struct Zones {
     cache_uses: Vec<(&'static str, String)>,
 }
 
+/// Whether directive `name` may name a zone (a cheap test first).
+pub fn may_name_a_zone(name: &str) -> bool {
+    name.starts_with("limit_")
+        || name.ends_with("_cache")
+        || name.ends_with("_cache_path")
+        || name == "zone"
+        || name == "ssl_session_cache"
+}
+
 /// The zone a directive names: (name, owner, size text if declared).
 fn zone_of<'a>(
     name: &str,
