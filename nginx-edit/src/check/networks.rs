@@ -5,7 +5,7 @@
 //! `ipv4=`; anything else is an address, a name nginx looks up).
 
 use super::handlers::{atoi, parse_time};
-use super::listen::{self, inet6_addr, inet_addr};
+use super::url::{self, inet6_addr, inet_addr};
 
 /// `ngx_ptocidr` (with geo's `255.255.255.255` special case): an IPv4 or
 /// IPv6 address with an optional `/bits`.
@@ -128,7 +128,7 @@ pub fn resolver(
             }
             continue;
         }
-        let u = listen::parse_url(a.as_bytes(), listen::RESOLVER)
+        let u = url::parse_url(a.as_bytes(), url::RESOLVER)
             .map_err(|e| format!("{e} in resolver \"{a}\""))?;
         if !u.host.is_empty() {
             // `ipv4=off` before 1.23.1 is a name no resolver knows.

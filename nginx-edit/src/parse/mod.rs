@@ -6,6 +6,12 @@
 //! The output is a flat pre-order arena of nodes holding byte ranges into
 //! the source; nothing is copied, so printing is the source itself.
 
+mod arena;
+
+pub use arena::BodyKind;
+pub(crate) use arena::{Arena, Node, NodeKind};
+use arena::{COUNT_BITS, COUNT_MASK};
+
 use crate::error::{ErrorKind, ParseError};
 use crate::lex::{self, Quoted};
 use crate::lua;
@@ -49,124 +55,6 @@ pub(crate) fn token_len(src: &[u8], start: usize) -> usize {
         Some(b'#') => lex::comment(rest).map_or(1, |(_, c)| c.len()),
         Some(_) => lex::bare(rest).map_or(1, |(_, t)| t.len()),
         None => 0,
-    }
-}
-
-/// How a directive ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// `name args;`
-    None,
-    /// `name args { directives }`
-    Block,
-    /// `map`-like: `name args { key value; ... }`
-    KeyValue,
-    /// `*_by_lua_block { lua }`
-    Lua,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NodeKind {
-    Directive(BodyKind),
-    /// A `#` comment. `in_args` marks one that sits between the arguments
-    /// of a directive; it is stored after that directive, as crossplane
-    /// reports it.
-    Comment {
-        in_args: bool,
-    },
-}
-
-impl NodeKind {
-    fn code(self) -> u32 {
-        match self {
-            NodeKind::Directive(BodyKind::None) => 0,
-            NodeKind::Directive(BodyKind::Block) => 1,
-            NodeKind::Directive(BodyKind::KeyValue) => 2,
-            NodeKind::Directive(BodyKind::Lua) => 3,
-            NodeKind::Comment { in_args: false } => 4,
-            NodeKind::Comment { in_args: true } => 5,
-        }
-    }
-
-    fn from_code(code: u32) -> NodeKind {
-        match code {
-            0 => NodeKind::Directive(BodyKind::None),
-            1 => NodeKind::Directive(BodyKind::Block),
-            2 => NodeKind::Directive(BodyKind::KeyValue),
-            3 => NodeKind::Directive(BodyKind::Lua),
-            4 => NodeKind::Comment { in_args: false },
-            _ => NodeKind::Comment { in_args: true },
-        }
-    }
-}
-
-/// Bits of `Node::meta` that hold the token count; the kind sits above.
-const COUNT_BITS: u32 = 28;
-const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
-
-/// One directive or comment, in 12 bytes (a big config has one per line,
-/// and the parser's memory goal counts them). Children of a block
-/// directive are the nodes `self_index + 1 .. next`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Node {
-    /// Index in the token arena of the name (directives) or of the `#`
-    /// (comments); the node starts at that token.
-    pub tok_first: u32,
-    /// Token count (name included; 0 for comments) and kind.
-    meta: u32,
-    /// For a block that can hold children (`{ directives }`, `{ key value; }`):
-    /// the index of the node after its subtree; its end is in
-    /// [`Parsed::block_ends`]. For any other node (no children, so the next
-    /// node is the following index): one past its last byte, after `;`,
-    /// after a Lua block's `}`, or the comment's end.
-    link: u32,
-}
-
-impl Node {
-    pub fn kind(&self) -> NodeKind {
-        NodeKind::from_code(self.meta >> COUNT_BITS)
-    }
-
-    pub fn tok_count(&self) -> u32 {
-        self.meta & COUNT_MASK
-    }
-
-    /// Whether `link` is the next sibling's index (a block that can hold
-    /// children) rather than the end offset.
-    fn is_parent(&self) -> bool {
-        matches!(
-            self.kind(),
-            NodeKind::Directive(BodyKind::Block | BodyKind::KeyValue)
-        )
-    }
-}
-
-/// Where nodes end and which node follows them: the arena of a parse.
-pub(crate) trait Arena {
-    fn nodes(&self) -> &[Node];
-    fn block_ends(&self) -> &[(u32, u32)];
-
-    /// The node after `id`'s subtree.
-    fn next_of(&self, id: u32) -> u32 {
-        let node = &self.nodes()[id as usize];
-        if node.is_parent() {
-            node.link
-        } else {
-            id + 1
-        }
-    }
-
-    /// One past the last byte of node `id`.
-    fn end_of(&self, id: u32) -> u32 {
-        let node = &self.nodes()[id as usize];
-        if !node.is_parent() {
-            return node.link;
-        }
-        let ends = self.block_ends();
-        match ends.binary_search_by_key(&id, |&(n, _)| n) {
-            Ok(i) => ends[i].1,
-            Err(_) => node.link, // unreachable for a finished parse
-        }
     }
 }
 
@@ -516,86 +404,4 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::document::{Document, Item};
-
-    #[test]
-    fn nodes_are_twelve_bytes() {
-        assert_eq!(std::mem::size_of::<Node>(), 12);
-    }
-
-    #[test]
-    fn spans_and_siblings_of_every_kind() {
-        let src: &[u8] = b"a 1; # c\nhttp { map $a $b { default x; } e {} \
-            server { listen 1; } content_by_lua_block { x = '}' } }\nb;\n";
-        let doc = Document::parse(src).unwrap();
-        let spans: Vec<&[u8]> = doc.walk().map(|d| &src[d.span()]).collect();
-        assert_eq!(
-            spans,
-            [
-                &b"a 1;"[..],
-                b"http { map $a $b { default x; } e {} server { listen 1; } content_by_lua_block { x = '}' } }",
-                b"map $a $b { default x; }",
-                b"default x;",
-                b"e {}",
-                b"server { listen 1; }",
-                b"listen 1;",
-                b"content_by_lua_block { x = '}' }",
-                b"b;",
-            ]
-        );
-        let top: Vec<String> = doc
-            .items()
-            .map(|i| match i {
-                Item::Directive(d) => String::from_utf8_lossy(&d.name()).into_owned(),
-                Item::Comment(c) => String::from_utf8_lossy(c.raw()).into_owned(),
-            })
-            .collect();
-        assert_eq!(top, ["a", "# c", "http", "b"]);
-        let http = doc.directives().nth(1).unwrap();
-        let inner: Vec<String> = http
-            .block()
-            .unwrap()
-            .filter_map(Item::into_directive)
-            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
-            .collect();
-        assert_eq!(inner, ["map", "e", "server", "content_by_lua_block"]);
-        assert_eq!(doc.to_bytes(), src);
-    }
-
-    #[test]
-    fn a_prefix_holds_the_statements_before_the_error() {
-        let src: &[u8] = b"a 1;\nb {\n  c;\n  d x {\n    e \"unterminated";
-        assert!(Document::parse(src).is_err());
-        let doc = Document::parse_prefix(src.to_vec(), ParseMode::Directives);
-        let e = doc.parse_error().unwrap();
-        assert_eq!(
-            e.message(),
-            "unexpected end of file, expecting \";\" or \"}\""
-        );
-        let names: Vec<String> = doc
-            .walk()
-            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
-            .collect();
-        assert_eq!(names, ["a", "b", "c", "d"]);
-        let cut: Vec<bool> = doc.walk().map(|d| d.cut_by_error()).collect();
-        assert_eq!(cut, [false, true, false, true]);
-        assert!(doc.cut_block().unwrap().is("d"));
-        let d = doc.walk().nth(3).unwrap();
-        assert_eq!(d.arg_count(), 1);
-        assert_eq!(d.children().count(), 0);
-        assert_eq!(&src[d.span()], b"d x {\n    e \"unterminated"); // ends at the error
-        assert_eq!(doc.to_bytes(), src);
-        // a clean input parses as `parse` parses it
-        let whole = Document::parse_prefix(b"a; b { c; }".to_vec(), ParseMode::Directives);
-        assert!(whole.parse_error().is_none() && whole.cut_block().is_none());
-        assert_eq!(whole.walk().count(), 3);
-        // an error at the top level cuts no block
-        let top = Document::parse_prefix(b"a { }\n}\n".to_vec(), ParseMode::Directives);
-        assert_eq!(top.parse_error().unwrap().line, 2);
-        assert!(top.cut_block().is_none());
-        assert!(!top.walk().next().unwrap().cut_by_error());
-    }
-}
+mod tests;
