@@ -117,6 +117,21 @@ fn modelled(message: &str) -> bool {
         "invalid number of the geo parameters",
         "the \"ranges\" directive must be the first",
         "no name servers defined",
+        // handlers that read their own arguments
+        "invalid log level \"",
+        "duplicate log level \"",
+        "invalid burst value",
+        "invalid delay value",
+        "must have \"zone\" parameter",
+        "invalid session cache \"",
+        "is too small",
+        "invalid time value \"",
+        "invalid status \"",
+        "\"open_file_cache\" parameter",
+        "must have the \"max\" parameter",
+        "value must be between",
+        "cannot be used inside the named location",
+        "empty replacement",
     ]
     .iter()
     .any(|m| message.contains(m))

@@ -11,6 +11,7 @@
 //! or every standard module.
 
 pub mod debian;
+mod directive_args;
 mod handlers;
 mod listen;
 mod locations;

@@ -9,7 +9,7 @@ use super::url::{self, inet6_addr, inet_addr};
 
 /// `ngx_ptocidr` (with geo's `255.255.255.255` special case): an IPv4 or
 /// IPv6 address with an optional `/bits`.
-fn cidr(net: &[u8]) -> bool {
+pub(super) fn cidr(net: &[u8]) -> bool {
     if net == b"255.255.255.255" {
         return true;
     }

@@ -21,6 +21,13 @@ impl Walker<'_> {
     ) -> Result<(), Refusal> {
         match name {
             "listen" if ctx == Context::HttpServer => self.http_listen(&args_of(d))?,
+            "alias" if self.locations.last().is_some_and(|l| l.named) => {
+                return Err(
+                    "the \"alias\" directive cannot be used inside the named location"
+                        .to_string()
+                        .into(),
+                );
+            }
             "user" if ctx == Context::Main && self.options.resolve => {
                 machine::user_exists(&args_of(d))?;
             }

@@ -3,7 +3,9 @@
 //! the `include` line; each directive through `ngx_conf_handler`'s rules,
 //! then its handler's own checks (`rules`), then its block.
 
-use super::{args_of, debian, handlers, networks, url, variables, zones, Refusal, Walker};
+use super::{
+    args_of, debian, directive_args, handlers, networks, url, variables, zones, Refusal, Walker,
+};
 use crate::directives::{
     BlockBody, Context, DirectiveSet, DirectiveSpec, ModuleKind, Source, Terminator, ValueRule,
 };
@@ -338,6 +340,9 @@ impl Walker<'_> {
                 handlers::keepalive(&args_of(d), spec.accepts_arg_count(2))?;
             }
             _ => {}
+        }
+        if directive_args::handles(spec.set, name) {
+            directive_args::check(spec.set, name, &args_of(d))?;
         }
         Ok(())
     }
