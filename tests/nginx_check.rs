@@ -132,6 +132,14 @@ fn modelled(message: &str) -> bool {
         "value must be between",
         "cannot be used inside the named location",
         "empty replacement",
+        "invalid event type",
+        "duplicate \"log_format\" name",
+        "unknown log format escaping",
+        "invalid variable name",
+        "percent total is greater than 100%",
+        "invalid percent value",
+        "invalid method \"",
+        "invalid code \"",
     ]
     .iter()
     .any(|m| message.contains(m))

@@ -38,6 +38,19 @@ pub fn handles(set: &str, name: &str) -> bool {
                         | "ngx_http_file_cache_valid_set_slot"
                         | "ngx_http_core_open_file_cache"
                         | "ngx_http_set_complex_value_size_slot"
+                        | "ngx_set_worker_processes"
+                        | "ngx_event_use"
+                        | "ngx_http_log_set_format"
+                        | "ngx_stream_log_set_format"
+                        | "ngx_http_map_block"
+                        | "ngx_stream_map_block"
+                        | "ngx_conf_split_clients_block"
+                        | "ngx_http_geo_block"
+                        | "ngx_stream_geo_block"
+                        | "ngx_http_core_limit_except"
+                        | "ngx_http_try_files"
+                        | "ngx_http_proxy_cookie_path"
+                        | "ngx_http_proxy_cookie_domain"
                 )
         }
     }
@@ -66,8 +79,107 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
             _ => Ok(()),
         },
         "ngx_conf_set_num_slot" => bounds(name, args),
+        "ngx_set_worker_processes" => match args.first() {
+            Some(v) if v != "auto" && atoi(v.as_bytes()).is_none() => {
+                Err("\"worker_processes\" directive invalid value".into())
+            }
+            _ => Ok(()),
+        },
+        // The event methods of Linux (Debian's build).
+        "ngx_event_use" => match args.first().map(String::as_str) {
+            Some("epoll" | "poll" | "select") | None => Ok(()),
+            Some(other) => Err(format!("invalid event type \"{other}\"")),
+        },
+        "ngx_http_log_set_format" | "ngx_stream_log_set_format" => {
+            match args.get(1).and_then(|a| a.strip_prefix("escape=")) {
+                Some("default" | "json" | "none") | None => Ok(()),
+                Some(other) => Err(format!("unknown log format escaping \"{other}\"")),
+            }
+        }
+        // The variable these blocks define is their last argument.
+        "ngx_http_map_block"
+        | "ngx_stream_map_block"
+        | "ngx_conf_split_clients_block"
+        | "ngx_http_geo_block"
+        | "ngx_stream_geo_block" => match args.last() {
+            Some(v) if !v.starts_with('$') => Err(format!("invalid variable name \"{v}\"")),
+            _ => Ok(()),
+        },
+        "ngx_http_core_limit_except" => {
+            const METHODS: &[&str] = &[
+                "GET",
+                "HEAD",
+                "POST",
+                "PUT",
+                "DELETE",
+                "MKCOL",
+                "COPY",
+                "MOVE",
+                "OPTIONS",
+                "PROPFIND",
+                "PROPPATCH",
+                "LOCK",
+                "UNLOCK",
+                "PATCH",
+            ];
+            match args.iter().find(|m| !METHODS.contains(&m.as_str())) {
+                Some(m) => Err(format!("invalid method \"{m}\"")),
+                None => Ok(()),
+            }
+        }
+        "ngx_http_try_files" => match args.last().and_then(|a| a.strip_prefix('=')) {
+            Some(code) if atoi(code.as_bytes()).is_none_or(|n| n > 999) => {
+                Err(format!("invalid code \"={code}\""))
+            }
+            _ => Ok(()),
+        },
+        "ngx_http_proxy_cookie_path" | "ngx_http_proxy_cookie_domain" => match args {
+            [one] if one != "off" => Err(format!("invalid parameter \"{one}\"")),
+            _ => Ok(()),
+        },
         _ => Ok(()),
     }
+}
+
+/// `split_clients` entries: `N%` (two decimals at most, not 0) or `*`,
+/// at most 100% in all; `Err` has the entry index and nginx's message
+/// (the total is checked at the block's end: index `None`).
+pub fn split_clients<'a>(
+    entries: impl Iterator<Item = &'a str>,
+) -> Result<(), (Option<usize>, String)> {
+    let mut sum = 0u64;
+    let mut parts = Vec::new();
+    for (i, e) in entries.enumerate() {
+        if e == "*" {
+            parts.push(0);
+            continue;
+        }
+        let percent = e.strip_suffix('%').and_then(fixed_point);
+        match percent {
+            Some(n) if n > 0 => parts.push(n),
+            _ => return Err((Some(i), format!("invalid percent value \"{e}\""))),
+        }
+    }
+    for p in parts {
+        sum = if p > 0 { sum + p } else { 10000 };
+        if sum > 10000 {
+            return Err((None, "percent total is greater than 100%".into()));
+        }
+    }
+    Ok(())
+}
+
+/// `ngx_atofp(s, 2)`: a decimal with at most two digits after the point,
+/// times 100.
+fn fixed_point(s: &str) -> Option<u64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if s.is_empty() || frac.len() > 2 || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let int: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac: u64 = format!("{frac:0<2}").parse().ok()?;
+    Some(int * 100 + frac)
 }
 
 fn bounds(name: &str, args: &[String]) -> Result<(), String> {

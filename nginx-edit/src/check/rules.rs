@@ -95,7 +95,12 @@ impl Walker<'_> {
             }
             "log_format" if ctx == Context::Http => {
                 if let Some(n) = args_of(d).first() {
-                    self.log_formats.push(n.to_ascii_lowercase());
+                    // ngx_http_log_set_format compares names exactly
+                    // (`combined` is predefined); access_log, ignoring case.
+                    if self.log_formats.contains(n) {
+                        return Err(format!("duplicate \"log_format\" name \"{n}\"").into());
+                    }
+                    self.log_formats.push(n.clone());
                 }
             }
             // A snippet's formats may come from the nginx.conf that includes
@@ -106,7 +111,11 @@ impl Walker<'_> {
                 let args = args_of(d);
                 if args.len() >= 2 && args[0] != "off" {
                     let format = &args[1];
-                    if !self.log_formats.contains(&format.to_ascii_lowercase()) {
+                    if !self
+                        .log_formats
+                        .iter()
+                        .any(|f| f.eq_ignore_ascii_case(format))
+                    {
                         return Err(format!("unknown log format \"{format}\"").into());
                     }
                 }

@@ -367,6 +367,20 @@ impl Walker<'_> {
 
     /// The checks of a `map`-like body's own handler.
     pub(super) fn custom_body(&mut self, file: usize, d: Directive<'_>, name: &str) {
+        if name == "split_clients" {
+            let entries: Vec<_> = d.children().collect();
+            let keys: Vec<String> = entries.iter().map(|e| e.name_token().text()).collect();
+            if let Err((i, message)) =
+                directive_args::split_clients(keys.iter().map(String::as_str))
+            {
+                let at = match i.and_then(|i| entries.get(i)) {
+                    Some(e) => e.span().end - 1,
+                    None => d.span().end - 1,
+                };
+                self.error(file, at, message);
+                return;
+            }
+        }
         if name == "geo" {
             let mut geo = networks::Geo::default();
             for entry in d.children() {
