@@ -140,6 +140,8 @@ fn modelled(message: &str) -> bool {
         "invalid percent value",
         "invalid method \"",
         "invalid code \"",
+        "_ssl_trusted_certificate for ",
+        "_ssl_certificate_key\" is defined for certificate",
     ]
     .iter()
     .any(|m| message.contains(m))

@@ -22,6 +22,7 @@ mod post;
 mod rules;
 mod ssl;
 mod tcp;
+mod upstream_tls;
 mod upstreams;
 mod url;
 mod variables;
@@ -119,6 +120,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         mail: Default::default(),
         stream_upstreams: Default::default(),
         zones: Default::default(),
+        upstream_tls: Default::default(),
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -220,6 +222,8 @@ struct Walker<'a> {
     stream_upstreams: upstreams::Upstreams,
     /// The shared memory zones named so far.
     zones: zones::Zones,
+    /// The http block's TLS settings for upstreams, by level.
+    upstream_tls: upstream_tls::UpstreamTls,
 }
 
 /// Why a handler refused a directive, and where nginx says so.

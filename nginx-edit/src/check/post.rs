@@ -7,6 +7,17 @@ use super::Walker;
 use crate::directives::Context;
 
 impl Walker<'_> {
+    /// After a whole http block, as the proxy, uwsgi and grpc modules
+    /// merge their locations: TLS to upstreams without its key or CA.
+    pub(super) fn upstream_tls_checks(&mut self) {
+        if !self.from_main || !self.set.unresolved.is_empty() {
+            return;
+        }
+        if let Some(((file, at), message)) = self.upstream_tls.take_first() {
+            self.error(file, at, message);
+        }
+    }
+
     /// After a whole http block: `ngx_http_ssl_merge_srv_conf`'s refusals
     /// (`merge`) or `ngx_http_ssl_init`'s. Not for a snippet, nor when an
     /// include did not resolve: the certificates may be elsewhere.

@@ -193,6 +193,9 @@ impl Walker<'_> {
                 return 0;
             }
         }
+        if kind == ModuleKind::Http && (name.ends_with("_pass") || name.contains("_ssl_")) {
+            self.upstream_tls.directive(name, &args_of(d), (file, at));
+        }
         // (most directives are none of these: no argument copies for them)
         let tls = name == "ssl" || name.starts_with("ssl_");
         match ctx {
@@ -270,7 +273,21 @@ impl Walker<'_> {
                     if http {
                         self.variables = Some(Default::default());
                     }
+                    let tls_level = matches!(
+                        inner,
+                        Context::Http
+                            | Context::HttpServer
+                            | Context::HttpLocation
+                            | Context::HttpLif
+                            | Context::HttpLmt
+                    );
+                    if tls_level {
+                        self.upstream_tls.open();
+                    }
                     let servers = self.walk(file, block, inner);
+                    if tls_level && !d.cut_by_error() {
+                        self.upstream_tls.close();
+                    }
                     if inner == Context::Http {
                         // ngx_http_block: the upstreams' init, the servers'
                         // merge, the location trees, the modules'
@@ -278,6 +295,7 @@ impl Walker<'_> {
                         self.upstreams_init();
                         self.ssl_checks(true);
                         self.unknown_cache(file, d.span().end - 1);
+                        self.upstream_tls_checks();
                         self.duplicate_location();
                         self.ssl_checks(false);
                     }
