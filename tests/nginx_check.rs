@@ -141,6 +141,8 @@ fn modelled(message: &str) -> bool {
         "invalid method \"",
         "invalid code \"",
         "_ssl_trusted_certificate for ",
+        "the closing bracket in \"",
+        "invalid variable name",
         "_ssl_certificate_key\" is defined for certificate",
     ]
     .iter()

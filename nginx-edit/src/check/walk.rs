@@ -158,7 +158,10 @@ impl Walker<'_> {
             if spec.source == Source::Nginx {
                 let args: Vec<(String, usize)> =
                     d.args().map(|a| (a.text(), a.span().start)).collect();
-                vars.directive(file, name, &args);
+                if let Err(message) = vars.directive(file, name, &args) {
+                    self.error(file, at, message);
+                    return 0;
+                }
             } else if name.starts_with("set_by_lua") {
                 vars.define(&d.arg(0).map(|a| a.text()).unwrap_or_default());
             }
@@ -414,7 +417,12 @@ impl Walker<'_> {
                 let key = entry.name_token().text();
                 if name == "map" {
                     let value = entry.arg(0).map(|a| (a.text(), a.span().start));
-                    vars.map_entry(file, &key, value.as_ref().map(|(t, o)| (t.as_str(), *o)));
+                    let value = value.as_ref().map(|(t, o)| (t.as_str(), *o));
+                    if let Err(message) = vars.map_entry(file, &key, value) {
+                        let at = entry.span().end - 1;
+                        self.error(file, at, message);
+                        return;
+                    }
                 } else if name == "geoip2" {
                     vars.define(&key);
                 }
