@@ -142,6 +142,8 @@ fn modelled(message: &str) -> bool {
         "invalid code \"",
         "_ssl_trusted_certificate for ",
         "the closing bracket in \"",
+        "invalid zone size \"",
+        "invalid rate \"",
         "invalid variable name",
         "_ssl_certificate_key\" is defined for certificate",
     ]

@@ -51,6 +51,10 @@ pub fn handles(set: &str, name: &str) -> bool {
                         | "ngx_http_try_files"
                         | "ngx_http_proxy_cookie_path"
                         | "ngx_http_proxy_cookie_domain"
+                        | "ngx_http_headers_add"
+                        | "ngx_http_limit_req_zone"
+                        | "ngx_http_limit_conn_zone"
+                        | "ngx_stream_limit_conn_zone"
                 )
         }
     }
@@ -133,6 +137,12 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
             }
             _ => Ok(()),
         },
+        "ngx_http_headers_add" => match args.get(2) {
+            Some(flag) if flag != "always" => Err(format!("invalid parameter \"{flag}\"")),
+            _ => Ok(()),
+        },
+        "ngx_http_limit_req_zone" => limit_zone(name, args, true),
+        "ngx_http_limit_conn_zone" | "ngx_stream_limit_conn_zone" => limit_zone(name, args, false),
         "ngx_http_proxy_cookie_path" | "ngx_http_proxy_cookie_domain" => match args {
             [one] if one != "off" => Err(format!("invalid parameter \"{one}\"")),
             _ => Ok(()),
@@ -250,6 +260,38 @@ fn limit_req(name: &str, args: &[String]) -> Result<(), String> {
                 return Err(format!("invalid delay value \"{a}\""));
             }
         } else if a != "nodelay" {
+            return Err(format!("invalid parameter \"{a}\""));
+        }
+    }
+    if !zone {
+        return Err(format!("\"{name}\" must have \"zone\" parameter"));
+    }
+    Ok(())
+}
+
+/// `ngx_http_limit_req_zone` (`rate`) and `ngx_http_limit_conn_zone`:
+/// a key, `zone=NAME:SIZE` of at least 8 pages.
+fn limit_zone(name: &str, args: &[String], rate: bool) -> Result<(), String> {
+    let mut zone = false;
+    for a in args.iter().skip(1) {
+        if let Some(z) = a.strip_prefix("zone=") {
+            let Some((_, size)) = z.split_once(':') else {
+                return Err(format!("invalid zone size \"{a}\""));
+            };
+            match parse_size(size.as_bytes()) {
+                None => return Err(format!("invalid zone size \"{a}\"")),
+                Some(n) if n < 8 * PAGE_SIZE => return Err(format!("zone \"{a}\" is too small")),
+                Some(_) => zone = !z.starts_with(':'),
+            }
+        } else if let Some(r) = a.strip_prefix("rate=").filter(|_| rate) {
+            let n = r
+                .strip_suffix("r/s")
+                .or_else(|| r.strip_suffix("r/m"))
+                .unwrap_or(r);
+            if atoi(n.as_bytes()).is_none_or(|n| n <= 0) {
+                return Err(format!("invalid rate \"{a}\""));
+            }
+        } else {
             return Err(format!("invalid parameter \"{a}\""));
         }
     }
