@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Parser speed and memory, side by side in one run: `nginx-edit parse
-# --format json` (and `--format crossplane` when the binary has it) against
+# --format json` (and `--format crossplane` when the binary has it) and
+# `nginx-edit check --no-resolve` (exit 1 on findings: ignored) against
 # `crossplane parse` (PyPI crossplane==0.5.8) on
 #   1. the 1.3 MB NGINX Controller config of the go-crossplane corpus
 #      (../shared/corpus/go-crossplane/large-config/nginx.conf.bz2), and
@@ -76,7 +77,7 @@ done
 PEAK_RUNS=${PEAK_RUNS:-5}
 peak_rss() {
     for _ in $(seq "$PEAK_RUNS"); do
-        /usr/bin/time -v "$@" 2> "$tmp/time.txt" > /dev/null
+        /usr/bin/time -v "$@" 2> "$tmp/time.txt" > /dev/null || true
         awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt"
     done | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
@@ -97,9 +98,10 @@ for f in "${inputs[@]}"; do
     for fmt in "${formats[@]}"; do
         args+=(-n "nginx-edit parse --format $fmt" "$bin parse --format $fmt $f")
     done
+    args+=(-n "nginx-edit check --no-resolve" "$bin check --no-resolve $f")
     args+=(-n "crossplane parse" "crossplane parse $f")
     echo "== $name ($bytes bytes): hyperfine, $runs runs each" >&2
-    hyperfine -N --warmup 1 --runs "$runs" \
+    hyperfine -N -i --warmup 1 --runs "$runs" \
         --export-json "$OUT/$name.json" --export-markdown "$OUT/$name.md" \
         "${args[@]}" >&2
     python3 - "$OUT/$name.json" "$name" "$bytes" >> "$times" <<'EOF'
@@ -114,6 +116,8 @@ EOF
         printf '%s\tnginx-edit parse --format %s\t%s\n' "$name" "$fmt" \
             "$(peak_rss "$bin" parse --format "$fmt" "$f")" >> "$rss"
     done
+    printf '%s\tnginx-edit check --no-resolve\t%s\n' "$name" \
+        "$(peak_rss "$bin" check --no-resolve "$f")" >> "$rss"
     printf '%s\tcrossplane parse\t%s\n' "$name" "$(peak_rss crossplane parse "$f")" >> "$rss"
 done
 

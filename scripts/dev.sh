@@ -15,6 +15,12 @@ need_nginx() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null
   fi
+  # check's stream and mail fixtures `load_module` Debian's module packages.
+  if [ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ] || [ ! -f /usr/lib/nginx/modules/ngx_mail_module.so ]; then
+    echo "installing libnginx-mod-stream libnginx-mod-mail ..." >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libnginx-mod-stream libnginx-mod-mail >/dev/null
+  fi
   # Debian starts the packaged nginx on port 80; the tests use their own
   # nginx on loopback ports and need nothing from it.
   export PATH="$PATH:/usr/sbin"

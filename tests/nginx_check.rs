@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use e2e::{nginx_test_file, require_nginx, Verdict};
-use nginx_edit::check::{check_set, CheckOptions};
+use nginx_edit::check::{check_set, debian, CheckOptions, Modules};
 use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 
 fn root() -> PathBuf {
@@ -16,6 +16,7 @@ fn root() -> PathBuf {
 fn ours(path: &Path) -> Verdict {
     let options = LoadOptions {
         tolerate_cycles: true,
+        keep_partial: true,
         ..LoadOptions::default()
     };
     let set = match ConfigSet::load_with(path, &options) {
@@ -99,10 +100,59 @@ fn modelled(message: &str) -> bool {
         "invalid return code",
         "cannot have URI part",
         "invalid URL prefix",
+        // post-configuration: merge and init functions
+        "no \"ssl_certificate\" is defined",
+        "no \"ssl_certificate_key\" is defined",
+        "no ssl_client_certificate for ssl_verify_client",
+        "\"ssl_ocsp\" is incompatible",
+        "no \"listen\" is defined for server",
+        "no handler for server",
+        "unknown mail protocol for server",
+        "no \"auth_http\" is defined for server",
+        "zero size shared memory zone",
+        "is already declared for a different use",
+        // geo blocks and resolver (a name server's name needs DNS)
+        "invalid range \"",
+        "invalid network \"",
+        "invalid number of the geo parameters",
+        "the \"ranges\" directive must be the first",
+        "no name servers defined",
+        // handlers that read their own arguments
+        "invalid log level \"",
+        "duplicate log level \"",
+        "invalid burst value",
+        "invalid delay value",
+        "must have \"zone\" parameter",
+        "invalid session cache \"",
+        "is too small",
+        "invalid time value \"",
+        "invalid status \"",
+        "\"open_file_cache\" parameter",
+        "must have the \"max\" parameter",
+        "value must be between",
+        "cannot be used inside the named location",
+        "empty replacement",
+        "invalid event type",
+        "duplicate \"log_format\" name",
+        "unknown log format escaping",
+        "invalid variable name",
+        "percent total is greater than 100%",
+        "invalid percent value",
+        "invalid method \"",
+        "invalid code \"",
+        "_ssl_trusted_certificate for ",
+        "the closing bracket in \"",
+        "invalid zone size \"",
+        "invalid rate \"",
+        "invalid variable name",
+        "_ssl_certificate_key\" is defined for certificate",
     ]
     .iter()
     .any(|m| message.contains(m))
         || (message.starts_with("unknown \"") && message.ends_with("\" variable"))
+        || (message.contains("_cache\" zone \"") && message.ends_with("is unknown"))
+        || (message.contains(" in resolver \"")
+            && (!message.starts_with("host not found") || message.contains('=')))
         // A host name in `listen` needs DNS (`host not found in ...`).
         || (message.ends_with("of the \"listen\" directive") && !message.starts_with("host not found"))
 }
@@ -125,9 +175,11 @@ fn same(theirs: &Verdict, mine: &Verdict) -> bool {
 fn check_fixtures_match_nginx() {
     let Some(nginx) = require_nginx() else { return };
     let dir = root().join("fixtures/check");
+    // `*.conf` only: the subfolders hold the files they include.
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
         .collect();
     files.sort();
     assert!(files.len() >= 15);
@@ -248,5 +300,60 @@ fn builtin_variables_are_the_ones_nginx_knows() {
             },
             "${name}"
         );
+    }
+}
+
+/// `--modules debian` models one package version: the installed one, so
+/// a security update that backports a directive fails this test until the
+/// model knows it. Each backport the model has, the package accepts.
+#[test]
+fn debian_model_is_the_installed_package() {
+    let Some(nginx) = require_nginx() else { return };
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let out = std::process::Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", "nginx"])
+        .output();
+    let version = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ if ci => panic!("dpkg-query -W nginx failed: Debian's nginx package is required in CI"),
+        _ => {
+            eprintln!("no Debian nginx package here: skipping");
+            return;
+        }
+    };
+    assert_eq!(
+        version,
+        debian::PACKAGE_VERSION,
+        "nginx-edit's Debian model is for {}, the installed package is {version}: \
+         read its changelog for backported directives and update check/debian.rs",
+        debian::PACKAGE_VERSION
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let conf = dir.path().join("nginx.conf");
+    for b in debian::BACKPORTS {
+        std::fs::write(
+            &conf,
+            format!("events {{}}\nhttp {{\n    {}\n}}\n", b.example),
+        )
+        .unwrap();
+        assert_eq!(
+            nginx_test_file(&nginx, dir.path(), &conf),
+            Verdict::Ok,
+            "{}",
+            b.example
+        );
+        assert_eq!(ours(&conf), Verdict::Ok, "{}", b.example);
+        // upstream 1.22.1 (every module, no backports) does not have it
+        let set = ConfigSet::load(&conf, None).unwrap();
+        let upstream = CheckOptions {
+            modules: Modules::All,
+            ..CheckOptions::default()
+        };
+        let first = check_set(&set, &upstream)
+            .into_iter()
+            .next()
+            .map(|f| f.message);
+        assert_eq!(first, Some(format!("unknown directive \"{}\"", b.name)));
     }
 }

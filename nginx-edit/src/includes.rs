@@ -112,6 +112,11 @@ pub struct LoadOptions {
     /// that edits one file and leaves the verdict on the others to
     /// `nginx -t`) instead of failing the load. The main file must parse.
     pub tolerate_parse_errors: bool,
+    /// Keep a file that does not parse as the statements before its error
+    /// ([`Document::parse_prefix`]) and follow the includes among them, as
+    /// nginx does before it reaches the error (for `check`, which reports
+    /// the error where nginx would). The load then fails only on I/O.
+    pub keep_partial: bool,
 }
 
 /// An include that would include a file already being read.
@@ -138,6 +143,7 @@ pub struct ConfigSet {
     /// `tolerate_parse_errors`, and why.
     pub unparsable: Vec<(PathBuf, ParseError)>,
     tolerate_parse_errors: bool,
+    keep_partial: bool,
     /// For each `include` directive (file index, byte offset of the
     /// directive), the indices of the files it resolved to, in order.
     edges: Vec<(usize, usize, Vec<usize>)>,
@@ -146,7 +152,7 @@ pub struct ConfigSet {
 impl ConfigSet {
     /// Reads one file alone, not following its includes.
     pub fn single(path: &Path) -> Result<ConfigSet, LoadError> {
-        let file = read_file(path, ParseMode::Directives)?;
+        let file = read_file(path, ParseMode::Directives, false)?;
         Ok(ConfigSet {
             prefix: parent_dir(path),
             roots: Vec::new(),
@@ -156,6 +162,7 @@ impl ConfigSet {
             tolerate_cycles: false,
             unparsable: Vec::new(),
             tolerate_parse_errors: false,
+            keep_partial: false,
             edges: Vec::new(),
         })
     }
@@ -183,6 +190,7 @@ impl ConfigSet {
             tolerate_cycles: options.tolerate_cycles,
             unparsable: Vec::new(),
             tolerate_parse_errors: options.tolerate_parse_errors,
+            keep_partial: options.keep_partial,
             edges: Vec::new(),
         };
         let mut stack = Vec::new();
@@ -197,7 +205,7 @@ impl ConfigSet {
         mode: ParseMode,
         stack: &mut Vec<PathBuf>,
     ) -> Result<usize, LoadError> {
-        let file = read_file(path, mode)?;
+        let file = read_file(path, mode, self.keep_partial)?;
         let index = self.files.len();
         let includes = include_sites(file.doc());
         self.files.push(file);
@@ -348,11 +356,18 @@ fn include_sites(doc: &Document) -> Vec<IncludeSite> {
         .collect()
 }
 
-fn read_file(path: &Path, mode: ParseMode) -> Result<ConfigFile, LoadError> {
+fn read_file(path: &Path, mode: ParseMode, partial: bool) -> Result<ConfigFile, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    if partial {
+        return Ok(ConfigFile {
+            path: path.to_path_buf(),
+            doc: Document::parse_prefix(bytes, mode),
+            original: None,
+        });
+    }
     let doc = Document::parse_owned(bytes, mode).map_err(|error| LoadError::Parse {
         path: path.to_path_buf(),
         error,

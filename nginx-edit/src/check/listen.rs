@@ -1,393 +1,17 @@
-//! Addresses as nginx 1.22.1 reads them, and what the `listen` handlers
-//! refuse before touching the machine.
-//!
-//! `ngx_parse_url` and its helpers come from `src/core/ngx_inet.c`, the
-//! parameters from `ngx_http_core_listen` (`src/http/ngx_http_core_module.c`)
-//! and `ngx_stream_core_listen` (`src/stream/ngx_stream_core_module.c`), the
-//! address table from `ngx_http_add_listen` / `ngx_http_add_addresses`
+//! What the `listen` handlers refuse before touching the machine: the
+//! parameters of `ngx_http_core_listen` (`src/http/ngx_http_core_module.c`)
+//! and `ngx_stream_core_listen` (`src/stream/ngx_stream_core_module.c`),
+//! and the address table of `ngx_http_add_listen` / `ngx_http_add_addresses`
 //! (`src/http/ngx_http.c`). Platform choices are Linux's, as Debian builds
 //! nginx: no `setfib`, `accept_filter` ignored, `deferred`, `reuseport`,
 //! `fastopen`, `ipv6only` and tunable `so_keepalive` available, SSL and
-//! HTTP/2 built in. Host names need DNS: they are accepted and not compared.
+//! HTTP/2 built in.
 
 use std::collections::HashMap;
 
 use super::handlers::{atoi, parse_size, parse_time};
+use super::url::{addr_text, Addr};
 
-/// `sizeof(((struct sockaddr_un *) 0)->sun_path)` on Linux.
-const SUN_PATH: usize = 108;
-
-/// A socket address that needs no name resolution.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Addr {
-    V4([u8; 4]),
-    V6([u8; 16]),
-    Unix(Vec<u8>),
-}
-
-/// What `ngx_parse_url` made of a URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url {
-    /// `None`: a host name, resolved (or not) by DNS.
-    pub addr: Option<Addr>,
-    /// The port, or the default port when none was written (0 for unix).
-    pub port: u16,
-    /// The end of a `listen` port range (`8000-8010`), 0 without one.
-    pub last_port: u16,
-    /// Whether a URI part followed the address (`uri_part` callers only).
-    pub has_uri: bool,
-    /// The host as written when it is a name (`addr` is `None`), which
-    /// nginx resolves; empty otherwise.
-    pub host: Vec<u8>,
-    /// No port was written (`u.no_port`): the default port applies.
-    pub no_port: bool,
-}
-
-/// How the caller sets up `ngx_url_t` before `ngx_parse_url`.
-#[derive(Debug, Clone, Copy)]
-pub struct UrlKind {
-    /// `u.listen`: a bare number is a port, ranges are allowed.
-    pub listen: bool,
-    /// `u.uri_part`: a `/...` (or `?...`) after the address is a URI.
-    pub uri_part: bool,
-    pub default_port: u16,
-}
-
-/// `ngx_parse_url`: `Err` is the `u->err` text.
-pub fn parse_url(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
-    if url.len() >= 5 && url[..5].eq_ignore_ascii_case(b"unix:") {
-        return parse_unix(&url[5..], kind);
-    }
-    if url.first() == Some(&b'[') {
-        return parse_inet6(&url[1..], kind);
-    }
-    parse_inet(url, kind)
-}
-
-fn find(s: &[u8], c: u8) -> Option<usize> {
-    s.iter().position(|&b| b == c)
-}
-
-/// `ngx_atoi` limited to a port: 1..=65535, else `invalid port`.
-fn port_number(s: &[u8]) -> Result<u16, &'static str> {
-    atoi(s)
-        .and_then(|n| u16::try_from(n).ok())
-        .filter(|&n| n >= 1)
-        .ok_or("invalid port")
-}
-
-/// The `:PORT` or `:PORT-LAST` of an address (ranges for `listen` only).
-fn port_and_range(port: &[u8], listen: bool) -> Result<(u16, u16), &'static str> {
-    let (first, last) = match find(port, b'-').filter(|_| listen) {
-        Some(d) => (&port[..d], port_number(&port[d + 1..])?),
-        None => (port, 0),
-    };
-    let n = port_number(first)?;
-    if last != 0 && n > last {
-        return Err("invalid port range");
-    }
-    Ok((n, last))
-}
-
-/// `ngx_parse_unix_domain_url`.
-fn parse_unix(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
-    let (path, has_uri) = match find(rest, b':').filter(|_| kind.uri_part) {
-        Some(colon) => (&rest[..colon], colon + 1 < rest.len()),
-        None => (rest, false),
-    };
-    if path.is_empty() {
-        return Err("no path in the unix domain socket");
-    }
-    if path.len() + 1 > SUN_PATH {
-        return Err("too long path in the unix domain socket");
-    }
-    Ok(Url {
-        addr: Some(Addr::Unix(path.to_vec())),
-        port: 0,
-        last_port: 0,
-        has_uri,
-        host: Vec::new(),
-        no_port: false,
-    })
-}
-
-/// `ngx_parse_inet_url`.
-fn parse_inet(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
-    // The first `:`, and the first `/` or `?` (one pass).
-    let (mut port_at, mut uri) = (None, None);
-    for (i, &c) in url.iter().enumerate() {
-        match c {
-            b':' if port_at.is_none() => port_at = Some(i),
-            b'/' | b'?' => {
-                uri = Some(i);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let mut last = url.len();
-    if let Some(u) = uri {
-        if kind.listen || !kind.uri_part {
-            return Err("invalid host");
-        }
-        last = u;
-        if port_at.is_some_and(|p| u < p) {
-            port_at = None;
-        }
-    }
-    let mut out = Url {
-        addr: None,
-        port: kind.default_port,
-        last_port: 0,
-        has_uri: uri.is_some(),
-        host: Vec::new(),
-        no_port: true,
-    };
-    if let Some(p) = port_at {
-        (out.port, out.last_port) = port_and_range(&url[p + 1..last], kind.listen)?;
-        out.no_port = false;
-        last = p;
-    } else if uri.is_none() && kind.listen {
-        // A bare value is tried as a port (or range) first.
-        let mut err = None;
-        let mut number = url;
-        let mut is_port = true;
-        if let Some(d) = find(url, b'-') {
-            match atoi(&url[d + 1..]) {
-                None => is_port = false,
-                Some(n) => match u16::try_from(n).ok().filter(|&n| n >= 1) {
-                    Some(n) => out.last_port = n,
-                    None => err = Some("invalid port"),
-                },
-            }
-            number = &url[..d];
-        }
-        if is_port && atoi(number).is_some() {
-            if let Some(e) = err {
-                return Err(e);
-            }
-            out.port = port_number(number)?;
-            if out.last_port != 0 && out.port > out.last_port {
-                return Err("invalid port range");
-            }
-            out.addr = Some(Addr::V4([0; 4]));
-            out.no_port = false;
-            return Ok(out);
-        }
-        out.last_port = 0;
-    }
-    let host = &url[..last];
-    if host.is_empty() {
-        return Err("no host");
-    }
-    if kind.listen && host == b"*" {
-        out.addr = Some(Addr::V4([0; 4]));
-    } else {
-        out.addr = inet_addr(host).map(Addr::V4);
-    }
-    if out.addr.is_none() {
-        out.host = host.to_vec();
-    }
-    Ok(out)
-}
-
-/// `ngx_parse_inet6_url`, given what follows the `[`.
-fn parse_inet6(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
-    let close = find(rest, b']').ok_or("invalid host")?;
-    let after = &rest[close + 1..];
-    let mut last = after.len();
-    let uri = find(after, b'/');
-    if let Some(u) = uri {
-        if kind.listen || !kind.uri_part {
-            return Err("invalid host");
-        }
-        last = u;
-    }
-    let mut out = Url {
-        addr: None,
-        port: kind.default_port,
-        last_port: 0,
-        has_uri: uri.is_some(),
-        host: Vec::new(),
-        no_port: true,
-    };
-    if last > 0 {
-        if after[0] != b':' {
-            return Err("invalid host");
-        }
-        (out.port, out.last_port) = port_and_range(&after[1..last], kind.listen)?;
-        out.no_port = false;
-    }
-    let host = &rest[..close];
-    if host.is_empty() {
-        return Err("no host");
-    }
-    out.addr = Some(Addr::V6(inet6_addr(host).ok_or("invalid IPv6 address")?));
-    Ok(out)
-}
-
-/// `ngx_inet_addr`: four dotted decimal octets; `255.255.255.255` is
-/// `INADDR_NONE`, so nginx takes it for a host name.
-fn inet_addr(text: &[u8]) -> Option<[u8; 4]> {
-    let (mut addr, mut octet, mut dots) = (0u32, 0u32, 0);
-    for &c in text {
-        match c {
-            b'0'..=b'9' => {
-                octet = octet * 10 + u32::from(c - b'0');
-                if octet > 255 {
-                    return None;
-                }
-            }
-            b'.' => {
-                addr = addr.wrapping_shl(8).wrapping_add(octet);
-                octet = 0;
-                dots += 1;
-            }
-            _ => return None,
-        }
-    }
-    if dots != 3 {
-        return None;
-    }
-    let addr = addr.wrapping_shl(8).wrapping_add(octet);
-    (addr != u32::MAX).then(|| addr.to_be_bytes())
-}
-
-/// `ngx_inet6_addr`: hex groups, one `::`, an optional dotted IPv4 tail.
-fn inet6_addr(text: &[u8]) -> Option<[u8; 16]> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    let mut at = 0;
-    let (mut zero, mut digit) = (None, None);
-    let (mut nibbles, mut word, mut words_left) = (0, 0u32, 8);
-    let mut i = usize::from(text[0] == b':');
-    while i < text.len() {
-        let c = text[i];
-        i += 1;
-        if c == b':' {
-            if nibbles > 0 {
-                digit = Some(i);
-                out[at..at + 2].copy_from_slice(&(word as u16).to_be_bytes());
-                at += 2;
-                words_left -= 1;
-                if words_left > 0 {
-                    nibbles = 0;
-                    word = 0;
-                    continue;
-                }
-            } else if zero.is_none() {
-                digit = Some(i);
-                zero = Some(at);
-                continue;
-            }
-            return None;
-        }
-        if c == b'.' && nibbles > 0 {
-            let from = digit.filter(|_| words_left >= 2)?;
-            let v4 = u32::from_be_bytes(inet_addr(&text[from..])?);
-            out[at..at + 2].copy_from_slice(&((v4 >> 16) as u16).to_be_bytes());
-            at += 2;
-            words_left -= 1;
-            word = v4 & 0xffff;
-            break;
-        }
-        nibbles += 1;
-        if nibbles > 4 {
-            return None;
-        }
-        let v = match c {
-            b'0'..=b'9' => c - b'0',
-            _ if (b'a'..=b'f').contains(&(c | 0x20)) => (c | 0x20) - b'a' + 10,
-            _ => return None,
-        };
-        word = word * 16 + u32::from(v);
-    }
-    if nibbles == 0 && zero.is_none() {
-        return None;
-    }
-    out[at..at + 2].copy_from_slice(&(word as u16).to_be_bytes());
-    at += 2;
-    words_left -= 1;
-    match (words_left, zero) {
-        (0, None) => Some(out),
-        (n, Some(z)) if n > 0 => {
-            // Move what followed `::` to the end, zeros in the gap.
-            let gap = n * 2;
-            out.copy_within(z..at, z + gap);
-            out[z..z + gap].fill(0);
-            Some(out)
-        }
-        _ => None,
-    }
-}
-
-/// `ngx_sock_ntop` with the port: `127.0.0.1:80`, `[::1]:80`,
-/// `unix:/run/x.sock`.
-pub fn addr_text(addr: &Addr, port: u16) -> String {
-    match addr {
-        Addr::V4([a, b, c, d]) => format!("{a}.{b}.{c}.{d}:{port}"),
-        Addr::V6(bytes) => format!("[{}]:{port}", inet6_ntop(bytes)),
-        Addr::Unix(path) => format!("unix:{}", String::from_utf8_lossy(path)),
-    }
-}
-
-/// `ngx_inet6_ntop`: the longest run of two or more zero groups becomes
-/// `::`; some addresses that start with zeros keep a dotted IPv4 tail.
-fn inet6_ntop(p: &[u8; 16]) -> String {
-    let group = |i: usize| u16::from_be_bytes([p[i], p[i + 1]]);
-    let (mut zero, mut max, mut run, mut start) = (None, 1, 0, 0);
-    for i in (0..16).step_by(2) {
-        if group(i) != 0 {
-            if max < run {
-                zero = Some(start);
-                max = run;
-            }
-            run = 0;
-            continue;
-        }
-        if run == 0 {
-            start = i;
-        }
-        run += 1;
-    }
-    if max < run {
-        zero = Some(start);
-        max = run;
-    }
-    let mut text = String::new();
-    let mut end = 16;
-    if zero == Some(0) {
-        if (max == 5 && p[10] == 0xff && p[11] == 0xff)
-            || max == 6
-            || (max == 7 && p[14] != 0 && p[15] != 1)
-        {
-            end = 12;
-        }
-        text.push(':');
-    }
-    let mut i = 0;
-    while i < end {
-        if Some(i) == zero {
-            text.push(':');
-            i += max * 2;
-            continue;
-        }
-        text.push_str(&format!("{:x}", group(i)));
-        if i < 14 {
-            text.push(':');
-        }
-        i += 2;
-    }
-    if end == 12 {
-        text.push_str(&format!("{}.{}.{}.{}", p[12], p[13], p[14], p[15]));
-    }
-    text
-}
-
-/// The `so_keepalive=` value when not `on`/`off`: `idle:interval:count`,
-/// any part may be empty, not all zero.
 fn so_keepalive(value: &[u8]) -> bool {
     if value == b"on" || value == b"off" {
         return true;
@@ -466,6 +90,7 @@ fn common_param(p: &str, set: &mut bool) -> Result<bool, String> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HttpParams {
     pub default_server: bool,
+    pub ssl: bool,
     /// `lsopt.set`: socket options that only one `listen` of an address
     /// may give.
     pub set: bool,
@@ -478,6 +103,7 @@ pub fn http_params(params: &[String]) -> Result<HttpParams, String> {
         match p.as_str() {
             "default_server" | "default" => out.default_server = true,
             "http2" => {}
+            "ssl" => out.ssl = true,
             "deferred" => out.set = true,
             // Logged as an error, but the configuration still passes.
             _ if p.starts_with("accept_filter=") => {}
@@ -535,6 +161,12 @@ struct HttpAddr {
     servers: Vec<usize>,
     set: bool,
     default_server: bool,
+    /// The default server: the one with `default_server`, else the first.
+    default: usize,
+    /// Whether a `listen` of it has `ssl`.
+    ssl: bool,
+    /// Its port's rank and its own, in the order nginx made them.
+    rank: (usize, usize),
 }
 
 /// The addresses the `listen`s of one http block opened, as
@@ -542,6 +174,15 @@ struct HttpAddr {
 #[derive(Default)]
 pub struct HttpListens {
     addrs: HashMap<(Addr, u16), HttpAddr>,
+    /// Ports in the order of their first `listen`, and how many addresses each has.
+    ports: Vec<(u16, usize)>,
+}
+
+/// An address:port a `listen ... ssl` opened: its default server and
+/// every server listening there, by server number.
+pub struct SslAddr {
+    pub default: usize,
+    pub servers: Vec<usize>,
 }
 
 impl HttpListens {
@@ -556,10 +197,21 @@ impl HttpListens {
         params: HttpParams,
     ) -> Result<(), String> {
         let Some(known) = self.addrs.get_mut(&(addr.clone(), port)) else {
+            let p = match self.ports.iter().position(|&(n, _)| n == port) {
+                Some(p) => p,
+                None => {
+                    self.ports.push((port, 0));
+                    self.ports.len() - 1
+                }
+            };
+            self.ports[p].1 += 1;
             let entry = HttpAddr {
                 servers: vec![server],
                 set: params.set,
                 default_server: params.default_server,
+                default: server,
+                ssl: params.ssl,
+                rank: (p, self.ports[p].1),
             };
             self.addrs.insert((addr.clone(), port), entry);
             return Ok(());
@@ -569,6 +221,7 @@ impl HttpListens {
             return Err(format!("a duplicate listen {}", text()));
         }
         known.servers.push(server);
+        known.ssl |= params.ssl;
         if params.set {
             if known.set {
                 return Err(format!("duplicate listen options for {}", text()));
@@ -580,8 +233,22 @@ impl HttpListens {
                 return Err(format!("a duplicate default server for {}", text()));
             }
             known.default_server = true;
+            known.default = server;
         }
         Ok(())
+    }
+
+    /// The addresses with `ssl`, in the order `ngx_http_ssl_init` visits
+    /// them (port by port, each port's addresses as they were added).
+    pub fn ssl_addrs(&self) -> Vec<SslAddr> {
+        let mut list: Vec<&HttpAddr> = self.addrs.values().filter(|a| a.ssl).collect();
+        list.sort_by_key(|a| a.rank);
+        list.into_iter()
+            .map(|a| SslAddr {
+                default: a.default,
+                servers: a.servers.clone(),
+            })
+            .collect()
     }
 }
 
@@ -610,113 +277,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    const LISTEN: UrlKind = UrlKind {
-        listen: true,
-        uri_part: false,
-        default_port: 80,
-    };
-    const PROXY: UrlKind = UrlKind {
-        listen: false,
-        uri_part: true,
-        default_port: 80,
-    };
-
-    fn listen(s: &str) -> Result<(Option<Addr>, u16, u16), &'static str> {
-        parse_url(s.as_bytes(), LISTEN).map(|u| (u.addr, u.port, u.last_port))
-    }
-
-    #[test]
-    fn listen_addresses_as_ngx_parse_url_reads_them() {
-        let any = Some(Addr::V4([0; 4]));
-        assert_eq!(listen("80"), Ok((any.clone(), 80, 0)));
-        assert_eq!(listen("*:8080"), Ok((any.clone(), 8080, 0)));
-        assert_eq!(listen("8000-8010"), Ok((any.clone(), 8000, 8010)));
-        assert_eq!(
-            listen("127.0.0.1"),
-            Ok((Some(Addr::V4([127, 0, 0, 1])), 80, 0))
-        );
-        assert_eq!(listen("localhost:81"), Ok((None, 81, 0)));
-        assert_eq!(listen("app-1"), Ok((None, 80, 0)));
-        assert_eq!(listen("255.255.255.255:1"), Ok((None, 1, 0)));
-        assert_eq!(listen("[::]:443").unwrap().0, Some(Addr::V6([0; 16])));
-        assert_eq!(
-            listen("unix:/run/a.sock"),
-            Ok((Some(Addr::Unix(b"/run/a.sock".to_vec())), 0, 0))
-        );
-        for (bad, err) in [
-            ("0", "invalid port"),
-            ("65536", "invalid port"),
-            ("1.2.3.4:http", "invalid port"),
-            ("1.2.3.4:", "invalid port"),
-            ("90-80", "invalid port range"),
-            ("80-0", "invalid port"),
-            ("1.2.3.4:80-x", "invalid port"),
-            (":80", "no host"),
-            ("1.2.3.4/", "invalid host"),
-            ("x?y", "invalid host"),
-            ("[::1", "invalid host"),
-            ("[::1]80", "invalid host"),
-            ("[]:80", "no host"),
-            ("[::g]:80", "invalid IPv6 address"),
-            ("[1:2:3:4:5:6:7:8:9]", "invalid IPv6 address"),
-            ("unix:", "no path in the unix domain socket"),
-        ] {
-            assert_eq!(listen(bad), Err(err), "{bad}");
-        }
-        let long = format!("unix:/{}", "a".repeat(107));
-        assert_eq!(
-            listen(&long),
-            Err("too long path in the unix domain socket")
-        );
-    }
-
-    #[test]
-    fn proxy_urls_have_uri_parts() {
-        let uri = |s: &str| parse_url(s.as_bytes(), PROXY).map(|u| u.has_uri);
-        assert_eq!(uri("app"), Ok(false));
-        assert_eq!(uri("app:8080/"), Ok(true));
-        assert_eq!(uri("app?x"), Ok(true));
-        assert_eq!(uri("[::1]:80/x"), Ok(true));
-        assert_eq!(uri("unix:/tmp/s:"), Ok(false));
-        assert_eq!(uri("unix:/tmp/s:/x"), Ok(true));
-        assert_eq!(uri("app:x"), Err("invalid port"));
-        assert_eq!(uri("/x"), Err("no host"));
-    }
-
-    #[test]
-    fn ipv6_addresses_and_their_text() {
-        let text = |s: &str| addr_text(&Addr::V6(inet6_addr(s.as_bytes()).unwrap()), 80);
-        assert_eq!(text("::"), "[::]:80");
-        assert_eq!(text("::0:0"), "[::]:80");
-        assert_eq!(text("::1"), "[::1]:80");
-        assert_eq!(text("2001:db8:0:0:1:0:0:1"), "[2001:db8::1:0:0:1]:80");
-        assert_eq!(text("fe80::1:2"), "[fe80::1:2]:80");
-        assert_eq!(text("::ffff:10.0.0.1"), "[::ffff:10.0.0.1]:80");
-        assert_eq!(text("1:2:3:4:5:6:7:8"), "[1:2:3:4:5:6:7:8]:80");
-        assert_eq!(text("1::"), "[1::]:80");
-        for bad in [
-            "1:", "12345::", "1::2::3", ":::", "1.2.3.4", "::1.2.3", "g::",
-        ] {
-            assert_eq!(inet6_addr(bad.as_bytes()), None, "{bad}");
-        }
-    }
-
-    proptest::proptest! {
-        /// Any address, any parameter: an answer, never a panic.
-        #[test]
-        fn no_panics(url in "[\\[\\]:.0-9a-fA-F/?*x-]{0,24}|unix:[a-z:/]{0,120}", param in "[a-z_=:0-9]{0,20}") {
-            for kind in [LISTEN, PROXY] {
-                if let Ok(u) = parse_url(url.as_bytes(), kind) {
-                    if let Some(addr) = u.addr {
-                        let _ = addr_text(&addr, u.port);
-                    }
-                }
-            }
-            let _ = http_params(std::slice::from_ref(&param));
-            let _ = stream_params(&[param]);
-        }
-    }
-
     #[test]
     fn http_listen_parameters() {
         let params =
@@ -725,7 +285,8 @@ mod tests {
             params(&["default_server", "ssl", "http2", "proxy_protocol"]),
             Ok(HttpParams {
                 default_server: true,
-                set: false
+                set: false,
+                ssl: true,
             })
         );
         assert_eq!(
@@ -737,7 +298,8 @@ mod tests {
             ]),
             Ok(HttpParams {
                 default_server: false,
-                set: true
+                set: true,
+                ssl: false,
             })
         );
         for (bad, err) in [
@@ -780,10 +342,12 @@ mod tests {
         let default = HttpParams {
             default_server: true,
             set: false,
+            ssl: false,
         };
         let opts = HttpParams {
             default_server: false,
             set: true,
+            ssl: false,
         };
         let mut l = HttpListens::default();
         assert_eq!(l.add(1, &any, 80, default), Ok(()));

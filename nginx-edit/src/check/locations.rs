@@ -139,6 +139,90 @@ fn cmp_locations(a: &Node, b: &Node) -> Ordering {
     by_name.then_with(|| (a.kind == Kind::Prefix).cmp(&(b.kind == Kind::Prefix)))
 }
 
+/// A `location`'s name as `ngx_http_core_location` records it.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub name: String,
+    pub exact: bool,
+    pub named: bool,
+    pub regex: bool,
+}
+
+impl Location {
+    /// `location [=|~|~*|^~] name` or `location @name`; `Err` is nginx's
+    /// message for a bad modifier.
+    pub fn from_args(args: &[String]) -> Result<Location, String> {
+        let mut loc = Location {
+            name: String::new(),
+            exact: false,
+            named: false,
+            regex: false,
+        };
+        match args {
+            [modifier, name] => {
+                loc.name = name.clone();
+                match modifier.as_str() {
+                    "=" => loc.exact = true,
+                    "^~" => {}
+                    "~" | "~*" => loc.regex = true,
+                    other => return Err(format!("invalid location modifier \"{other}\"")),
+                }
+            }
+            [name] => {
+                if let Some(rest) = name.strip_prefix('=') {
+                    loc.name = rest.into();
+                    loc.exact = true;
+                } else if let Some(rest) = name.strip_prefix("^~") {
+                    loc.name = rest.into();
+                } else if let Some(rest) = name.strip_prefix('~') {
+                    loc.name = rest.strip_prefix('*').unwrap_or(rest).into();
+                    loc.regex = true;
+                } else {
+                    loc.name = name.clone();
+                    loc.named = name.starts_with('@');
+                }
+            }
+            _ => {}
+        }
+        Ok(loc)
+    }
+
+    /// Where the location sits in nginx's static location tree.
+    pub fn tree_kind(&self) -> Kind {
+        if self.regex || self.named {
+            Kind::Other
+        } else if self.exact {
+            Kind::Exact
+        } else {
+            Kind::Prefix
+        }
+    }
+
+    /// `ngx_http_core_location`'s rules for a location inside `parent`.
+    pub fn nested_in(&self, parent: &Location) -> Result<(), String> {
+        let (n, p) = (&self.name, &parent.name);
+        if parent.exact {
+            return Err(format!(
+                "location \"{n}\" cannot be inside the exact location \"{p}\""
+            ));
+        }
+        if parent.named {
+            return Err(format!(
+                "location \"{n}\" cannot be inside the named location \"{p}\""
+            ));
+        }
+        if self.named {
+            return Err(format!(
+                "named location \"{n}\" can be on the server level only"
+            ));
+        }
+        if !self.regex && !n.as_bytes().starts_with(p.as_bytes()) {
+            return Err(format!("location \"{n}\" is outside location \"{p}\""));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,7 +67,12 @@ pub struct HttpVariables {
 impl HttpVariables {
     /// Records a directive of nginx's own modules: its definitions, and the
     /// variables its compiled arguments use. `args` are (text, offset).
-    pub fn directive(&mut self, file: usize, name: &str, args: &[(String, usize)]) {
+    pub fn directive(
+        &mut self,
+        file: usize,
+        name: &str,
+        args: &[(String, usize)],
+    ) -> Result<(), String> {
         if let Some((_, var)) = IMPLIED.iter().find(|(n, _)| *n == name) {
             let offset = args.first().map_or(0, |(_, o)| *o);
             self.uses.push((var.to_string(), file, offset));
@@ -77,12 +82,17 @@ impl HttpVariables {
         }
         if let Some(i) = defined_by(name, args.len()) {
             if let Some(var) = args.get(i).and_then(|(t, _)| t.strip_prefix('$')) {
-                self.defined.insert(var.to_string());
+                self.defined.insert(var.to_ascii_lowercase());
             }
         }
         if LITERAL_ARGS.contains(&name) {
-            return;
+            return Ok(());
         }
+        // Compiled when the block is merged (headers and params), or by
+        // the log module's own compiler: malformed references are refused
+        // elsewhere, in other words; only their variables are recorded.
+        let compiled_later =
+            name.ends_with("_set_header") || name.ends_with("_param") || name == "log_format";
         // Arguments from this index on are regular expressions: an `if`'s
         // right side after `~`; the first of `rewrite` (and of
         // `proxy_redirect ~...`).
@@ -103,35 +113,57 @@ impl HttpVariables {
         for (i, (text, offset)) in args.iter().enumerate() {
             let regex = (i == 0 && regex_first) || regex_from.is_some_and(|from| i >= from);
             if !regex && text.contains('$') {
-                self.uses_in(text, file, *offset);
+                match self.uses_in(text, file, *offset) {
+                    Err(_) if compiled_later => {
+                        for name in references(text) {
+                            self.uses.push((name.to_ascii_lowercase(), file, *offset));
+                        }
+                    }
+                    other => other?,
+                }
             }
         }
+        Ok(())
     }
 
     /// A `map` entry: the key is literal (or a regex), the value compiled.
-    pub fn map_entry(&mut self, file: usize, key: &str, value: Option<(&str, usize)>) {
+    pub fn map_entry(
+        &mut self,
+        file: usize,
+        key: &str,
+        value: Option<(&str, usize)>,
+    ) -> Result<(), String> {
         self.captures(key);
-        if let Some((text, offset)) = value {
-            self.uses_in(text, file, offset);
+        match value {
+            Some((text, offset)) => self.uses_in(text, file, offset),
+            None => Ok(()),
         }
     }
 
     /// A `geoip2` body entry `$name source ...` defines `$name`.
     pub fn define(&mut self, name: &str) {
         if let Some(var) = name.strip_prefix('$') {
-            self.defined.insert(var.to_string());
+            self.defined.insert(var.to_ascii_lowercase());
         }
     }
 
-    fn uses_in(&mut self, text: &str, file: usize, offset: usize) {
+    /// Records the variables `text` uses (nginx lowercases names); `Err`
+    /// is `ngx_http_script_compile`'s refusal of a malformed reference.
+    fn uses_in(&mut self, text: &str, file: usize, offset: usize) -> Result<(), String> {
+        script_error(text)?;
         for name in references(text) {
-            self.uses.push((name.to_string(), file, offset));
+            self.uses.push((name.to_ascii_lowercase(), file, offset));
         }
+        Ok(())
     }
 
     fn captures(&mut self, text: &str) {
         if text.contains("(?") {
-            self.defined.extend(named_captures(text));
+            self.defined.extend(
+                named_captures(text)
+                    .into_iter()
+                    .map(|n| n.to_ascii_lowercase()),
+            );
         }
     }
 
@@ -174,6 +206,46 @@ impl HttpVariables {
             .map(|(name, file, offset)| (*file, *offset, format!("unknown \"{name}\" variable")))
             .collect()
     }
+}
+
+/// `ngx_http_script_compile`'s refusals of a `$` reference: no name
+/// (`$`, `$-`, `${}`), or `${name` without its `}`.
+pub fn script_error(text: &str) -> Result<(), String> {
+    let b = text.as_bytes();
+    let name_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if matches!(b.get(i), Some(b'1'..=b'9')) {
+            i += 1;
+            continue;
+        }
+        let bracket = b.get(i) == Some(&b'{');
+        if bracket {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && name_byte(b[i]) {
+            i += 1;
+        }
+        let name = &text[start..i];
+        if bracket {
+            if b.get(i) != Some(&b'}') {
+                return Err(format!(
+                    "the closing bracket in \"{name}\" variable is missing"
+                ));
+            }
+            i += 1;
+        }
+        if name.is_empty() {
+            return Err("invalid variable name".into());
+        }
+    }
+    Ok(())
 }
 
 /// The variable names `ngx_http_script_compile` would index in `text`:
@@ -234,6 +306,7 @@ pub fn named_captures(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -269,13 +342,17 @@ mod tests {
     #[test]
     fn definitions_builtins_and_prefixes() {
         let mut v = HttpVariables::default();
-        v.directive(0, "proxy_set_header", &args(&["X-Real-IP", "$remote_adr"]));
-        v.directive(0, "return", &args(&["200", "$later $http_x_y $arg_q $arg"]));
-        v.directive(0, "set", &args(&["$later", "1"]));
-        v.directive(0, "location", &args(&["~", "^/(?<slug>.+)$x"]));
-        v.directive(0, "return", &args(&["200", "$slug"]));
-        v.directive(0, "rewrite", &args(&["^/a$b", "/c"]));
-        v.directive(0, "if", &args(&["($uri", "~", "$nope)"]));
+        v.directive(0, "proxy_set_header", &args(&["X-Real-IP", "$remote_adr"]))
+            .unwrap();
+        v.directive(0, "return", &args(&["200", "$later $http_x_y $arg_q $arg"]))
+            .unwrap();
+        v.directive(0, "set", &args(&["$later", "1"])).unwrap();
+        v.directive(0, "location", &args(&["~", "^/(?<slug>.+)$x"]))
+            .unwrap();
+        v.directive(0, "return", &args(&["200", "$slug"])).unwrap();
+        v.directive(0, "rewrite", &args(&["^/a$b", "/c"])).unwrap();
+        v.directive(0, "if", &args(&["($uri", "~", "$nope)"]))
+            .unwrap();
         assert_eq!(
             unknown_of(&v),
             vec![
@@ -288,7 +365,8 @@ mod tests {
     #[test]
     fn newer_variables_and_missing_modules() {
         let mut v = HttpVariables::default();
-        v.directive(0, "return", &args(&["200", "$ssl_sigalg $geoip_city"]));
+        v.directive(0, "return", &args(&["200", "$ssl_sigalg $geoip_city"]))
+            .unwrap();
         let modules = |m: &str| m != "ngx_http_geoip_module";
         let names = |newer| -> Vec<String> {
             v.unknown(modules, newer)
@@ -304,5 +382,16 @@ mod tests {
             ]
         );
         assert_eq!(names(true), vec!["unknown \"geoip_city\" variable"]);
+    }
+
+    #[test]
+    fn malformed_references_as_the_script_compiler_refuses_them() {
+        assert_eq!(script_error("$host ${host}x $1 $arg_a"), Ok(()));
+        assert_eq!(script_error("x$"), Err("invalid variable name".into()));
+        assert_eq!(script_error("${}"), Err("invalid variable name".into()));
+        assert_eq!(
+            script_error("${a b}"),
+            Err("the closing bracket in \"a\" variable is missing".into())
+        );
     }
 }

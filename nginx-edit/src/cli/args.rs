@@ -54,8 +54,10 @@ pub struct CheckArgs {
     /// The nginx release to check against.
     #[arg(long, value_name = "X.Y.Z", default_value = "1.22.1")]
     pub nginx_version: String,
-    /// Which modules the nginx has: Debian's package (dynamic ones only after
-    /// `load_module`) or every standard module built in.
+    /// Which modules the nginx has: Debian's package 1.22.1-9+deb12u11
+    /// (http modules built in, stream, mail and the others only after
+    /// `load_module`; its backported directives, e.g. `max_headers`, with
+    /// --nginx-version 1.22.1) or every standard module built in.
     #[arg(long, value_enum, default_value_t = ModulesArg::Debian)]
     pub modules: ModulesArg,
     /// The block each FILE's top level sits in (default: guessed; `main`

@@ -161,6 +161,7 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
             prefix: a.prefix.clone(),
             roots: roots.clone(),
             tolerate_cycles: true,
+            keep_partial: true,
             ..LoadOptions::default()
         };
         match ConfigSet::load_with(file, &options) {

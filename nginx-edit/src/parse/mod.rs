@@ -6,6 +6,12 @@
 //! The output is a flat pre-order arena of nodes holding byte ranges into
 //! the source; nothing is copied, so printing is the source itself.
 
+mod arena;
+
+pub use arena::BodyKind;
+pub(crate) use arena::{Arena, Node, NodeKind};
+use arena::{COUNT_BITS, COUNT_MASK};
+
 use crate::error::{ErrorKind, ParseError};
 use crate::lex::{self, Quoted};
 use crate::lua;
@@ -49,124 +55,6 @@ pub(crate) fn token_len(src: &[u8], start: usize) -> usize {
         Some(b'#') => lex::comment(rest).map_or(1, |(_, c)| c.len()),
         Some(_) => lex::bare(rest).map_or(1, |(_, t)| t.len()),
         None => 0,
-    }
-}
-
-/// How a directive ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// `name args;`
-    None,
-    /// `name args { directives }`
-    Block,
-    /// `map`-like: `name args { key value; ... }`
-    KeyValue,
-    /// `*_by_lua_block { lua }`
-    Lua,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NodeKind {
-    Directive(BodyKind),
-    /// A `#` comment. `in_args` marks one that sits between the arguments
-    /// of a directive; it is stored after that directive, as crossplane
-    /// reports it.
-    Comment {
-        in_args: bool,
-    },
-}
-
-impl NodeKind {
-    fn code(self) -> u32 {
-        match self {
-            NodeKind::Directive(BodyKind::None) => 0,
-            NodeKind::Directive(BodyKind::Block) => 1,
-            NodeKind::Directive(BodyKind::KeyValue) => 2,
-            NodeKind::Directive(BodyKind::Lua) => 3,
-            NodeKind::Comment { in_args: false } => 4,
-            NodeKind::Comment { in_args: true } => 5,
-        }
-    }
-
-    fn from_code(code: u32) -> NodeKind {
-        match code {
-            0 => NodeKind::Directive(BodyKind::None),
-            1 => NodeKind::Directive(BodyKind::Block),
-            2 => NodeKind::Directive(BodyKind::KeyValue),
-            3 => NodeKind::Directive(BodyKind::Lua),
-            4 => NodeKind::Comment { in_args: false },
-            _ => NodeKind::Comment { in_args: true },
-        }
-    }
-}
-
-/// Bits of `Node::meta` that hold the token count; the kind sits above.
-const COUNT_BITS: u32 = 28;
-const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
-
-/// One directive or comment, in 12 bytes (a big config has one per line,
-/// and the parser's memory goal counts them). Children of a block
-/// directive are the nodes `self_index + 1 .. next`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Node {
-    /// Index in the token arena of the name (directives) or of the `#`
-    /// (comments); the node starts at that token.
-    pub tok_first: u32,
-    /// Token count (name included; 0 for comments) and kind.
-    meta: u32,
-    /// For a block that can hold children (`{ directives }`, `{ key value; }`):
-    /// the index of the node after its subtree; its end is in
-    /// [`Parsed::block_ends`]. For any other node (no children, so the next
-    /// node is the following index): one past its last byte, after `;`,
-    /// after a Lua block's `}`, or the comment's end.
-    link: u32,
-}
-
-impl Node {
-    pub fn kind(&self) -> NodeKind {
-        NodeKind::from_code(self.meta >> COUNT_BITS)
-    }
-
-    pub fn tok_count(&self) -> u32 {
-        self.meta & COUNT_MASK
-    }
-
-    /// Whether `link` is the next sibling's index (a block that can hold
-    /// children) rather than the end offset.
-    fn is_parent(&self) -> bool {
-        matches!(
-            self.kind(),
-            NodeKind::Directive(BodyKind::Block | BodyKind::KeyValue)
-        )
-    }
-}
-
-/// Where nodes end and which node follows them: the arena of a parse.
-pub(crate) trait Arena {
-    fn nodes(&self) -> &[Node];
-    fn block_ends(&self) -> &[(u32, u32)];
-
-    /// The node after `id`'s subtree.
-    fn next_of(&self, id: u32) -> u32 {
-        let node = &self.nodes()[id as usize];
-        if node.is_parent() {
-            node.link
-        } else {
-            id + 1
-        }
-    }
-
-    /// One past the last byte of node `id`.
-    fn end_of(&self, id: u32) -> u32 {
-        let node = &self.nodes()[id as usize];
-        if !node.is_parent() {
-            return node.link;
-        }
-        let ends = self.block_ends();
-        match ends.binary_search_by_key(&id, |&(n, _)| n) {
-            Ok(i) => ends[i].1,
-            Err(_) => node.link, // unreachable for a finished parse
-        }
     }
 }
 
@@ -216,15 +104,31 @@ struct Parser<'s> {
     block_ends: Vec<(u32, u32)>,
     /// Comments between the arguments of the statement being read.
     arg_comments: Vec<(u32, u32)>,
+    /// The blocks open, innermost last.
+    stack: Vec<Frame>,
 }
 
 pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
-    if src.len() >= NONE as usize {
-        return Err(ParseError::new(
-            ErrorKind::TooLongParameter(src[..10].to_vec()),
-            0,
-        ));
+    match parse_until_error(src, mode) {
+        (parsed, None) => Ok(parsed),
+        (_, Some(cut)) => Err(cut.error),
     }
+}
+
+/// Where a parse stopped: the error, and the blocks still open then
+/// (outermost first), which the partial arena closes at the error.
+#[derive(Debug, Clone)]
+pub(crate) struct Cut {
+    pub error: ParseError,
+    pub open: Vec<u32>,
+}
+
+/// Parses up to the first error. Without one, the whole input; with one,
+/// the statements nginx read (and handled) before it, every block still
+/// open closed at the error: nginx runs each directive's handler as it
+/// reads it, so a directive it refuses before the syntax error is what
+/// `nginx -t` reports.
+pub(crate) fn parse_until_error(src: &[u8], mode: ParseMode) -> (Parsed, Option<Cut>) {
     let mut p = Parser {
         src,
         pos: 0,
@@ -232,21 +136,59 @@ pub(crate) fn parse(src: &[u8], mode: ParseMode) -> Result<Parsed, ParseError> {
         nodes: Vec::with_capacity(src.len() / 40),
         block_ends: Vec::new(),
         arg_comments: Vec::new(),
+        stack: Vec::new(),
     };
-    p.run(mode).map_err(|e| e.locate(src))?;
+    let cut = if src.len() >= NONE as usize {
+        let error = ParseError::new(ErrorKind::TooLongParameter(src[..10].to_vec()), 0);
+        Some(Cut {
+            error: error.locate(src),
+            open: Vec::new(),
+        })
+    } else {
+        p.run(mode).err().map(|e| p.cut(e.locate(src)))
+    };
     p.tokens.shrink_to_fit();
     p.nodes.shrink_to_fit();
     p.block_ends.shrink_to_fit();
-    Ok(Parsed {
+    let parsed = Parsed {
         tokens: p.tokens,
         nodes: p.nodes,
         block_ends: p.block_ends,
-    })
+    };
+    (parsed, cut)
 }
 
 impl Parser<'_> {
+    /// Drops the tokens of the statement the error cut short and closes
+    /// the open blocks at the error.
+    fn cut(&mut self, error: ParseError) -> Cut {
+        let kept = self.nodes.last().map_or(0, |n| {
+            let count = match n.kind() {
+                NodeKind::Directive(_) => n.tok_count(),
+                NodeKind::Comment { .. } => 1,
+            };
+            (n.tok_first + count) as usize
+        });
+        self.tokens.truncate(kept);
+        let next = self.nodes.len() as u32;
+        let end = error.offset.min(self.src.len()) as u32;
+        let mut open = Vec::with_capacity(self.stack.len());
+        for frame in self.stack.drain(..) {
+            self.nodes[frame.node].link = next;
+            self.block_ends[frame.block].1 = end;
+            open.push(frame.node as u32);
+        }
+        Cut { error, open }
+    }
+
     fn run(&mut self, mode: ParseMode) -> Result<(), ParseError> {
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut stack = std::mem::take(&mut self.stack);
+        let result = self.run_with(mode, &mut stack);
+        self.stack = stack;
+        result
+    }
+
+    fn run_with(&mut self, mode: ParseMode, stack: &mut Vec<Frame>) -> Result<(), ParseError> {
         let top_kv = mode == ParseMode::KeyValue;
         loop {
             let (stmt, first_tok) = self.statement()?;
@@ -462,52 +404,4 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::document::{Document, Item};
-
-    #[test]
-    fn nodes_are_twelve_bytes() {
-        assert_eq!(std::mem::size_of::<Node>(), 12);
-    }
-
-    #[test]
-    fn spans_and_siblings_of_every_kind() {
-        let src: &[u8] = b"a 1; # c\nhttp { map $a $b { default x; } e {} \
-            server { listen 1; } content_by_lua_block { x = '}' } }\nb;\n";
-        let doc = Document::parse(src).unwrap();
-        let spans: Vec<&[u8]> = doc.walk().map(|d| &src[d.span()]).collect();
-        assert_eq!(
-            spans,
-            [
-                &b"a 1;"[..],
-                b"http { map $a $b { default x; } e {} server { listen 1; } content_by_lua_block { x = '}' } }",
-                b"map $a $b { default x; }",
-                b"default x;",
-                b"e {}",
-                b"server { listen 1; }",
-                b"listen 1;",
-                b"content_by_lua_block { x = '}' }",
-                b"b;",
-            ]
-        );
-        let top: Vec<String> = doc
-            .items()
-            .map(|i| match i {
-                Item::Directive(d) => String::from_utf8_lossy(&d.name()).into_owned(),
-                Item::Comment(c) => String::from_utf8_lossy(c.raw()).into_owned(),
-            })
-            .collect();
-        assert_eq!(top, ["a", "# c", "http", "b"]);
-        let http = doc.directives().nth(1).unwrap();
-        let inner: Vec<String> = http
-            .block()
-            .unwrap()
-            .filter_map(Item::into_directive)
-            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
-            .collect();
-        assert_eq!(inner, ["map", "e", "server", "content_by_lua_block"]);
-        assert_eq!(doc.to_bytes(), src);
-    }
-}
+mod tests;

@@ -1,208 +1,51 @@
-//! `nginx-edit parse --format crossplane`: the JSON `crossplane parse`
-//! (nginxinc/crossplane 0.5.8) prints, so crossplane users can switch.
-//!
-//! Tokens come from nginx's own tokenizer ([`Document`]); where crossplane's
-//! lexer reads a file differently, nginx wins (docs/crossplane.md lists each
-//! case). Everything above the tokens follows crossplane:
-//!
-//! - argument strings as crossplane reports them: quotes removed and only
-//!   `\<same quote>` decoded inside a quoted token, every other backslash pair
-//!   kept; unquoted tokens as written;
-//! - `if` arguments lose their parentheses;
-//! - its analyzer ([`analyzer`]): a directive in the wrong context or with a
-//!   wrong argument count is dropped from `parsed` and reported in `errors`.
-//!   A dropped block directive's block is skipped when the error is
-//!   `is not terminated by ";"`; otherwise its contents are read as if they
-//!   were written in place of the directive, and its `}` ends the enclosing
-//!   block (at the top of a file: the rest of the file is not read);
-//! - includes: `os.path.join(dirname(main), arg)`, globs sorted, each file
-//!   parsed once (by path string), in the order first met, after the file
-//!   that includes it, in the context of its first `include`;
-//! - comments found between a directive's arguments are always reported,
-//!   after the directive, with its line; other comments only when asked;
-//! - key order and formatting of Python's `json.dumps` (compact by default,
-//!   `--indent N` as crossplane's `-i N`; non-ASCII escaped as `\uXXXX`).
-//!
-//! Output is written straight into byte buffers (one per file, since a
-//! file's `status` and `errors` precede its `parsed`), never through a
-//! value tree.
-
-mod analyzer;
-mod json;
-mod py;
-mod table;
+//! One `crossplane parse` run: the files in the order crossplane reads
+//! them, each file's statements walked as crossplane's parser walks them
+//! (the analyzer's drops, blocks read in place), written as it goes.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{self, Write};
-use std::path::Path;
 
+use super::analyzer::{analyze, is_not_terminated, Ctx, Term};
+use super::args::{prepare_if_args, xp_arg};
+use super::json::Json;
+use super::py::{check_readable, has_magic, py_glob, py_join, read_config};
+use super::{Options, Status};
 use crate::document::{Directive, Document, Item, Items};
 use crate::error::ParseError;
 use crate::parse::{BodyKind, ParseMode};
-use analyzer::{analyze, is_not_terminated, Ctx, Term};
-use json::Json;
-use py::{
-    check_readable, has_magic, py_dirname, py_glob, py_join, py_lstrip, py_rstrip, read_config,
-};
-
-/// What to print.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Report every comment (crossplane's `--include-comments`); comments
-    /// between a directive's arguments are reported either way.
-    pub include_comments: bool,
-    /// Do not follow includes and print no `includes` keys (`--single-file`).
-    pub single_file: bool,
-    /// Pretty-print with this many spaces (crossplane's `-i N`); compact when
-    /// `None`, as crossplane prints by default.
-    pub indent: Option<usize>,
-}
-
-/// The outcome, worst case over every file read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
-    /// `"status": "ok"`.
-    Ok,
-    /// `"status": "failed"` because of crossplane's analyzer or an include
-    /// that could not be read; every file parsed.
-    Failed,
-    /// A file does not parse (nginx's tokenizer rejects it).
-    Syntax,
-    /// The main file could not be read.
-    Unreadable,
-}
-
-/// Parses `main` (and, unless `single_file`, what it includes) and writes
-/// crossplane's JSON payload, followed by a newline, to `out`.
-pub fn write_crossplane<W: Write>(out: &mut W, main: &Path, opts: &Options) -> io::Result<Status> {
-    let main = main.to_string_lossy().into_owned();
-    let mut run = Run {
-        opts,
-        config_dir: py_dirname(&main).to_string(),
-        files: vec![FileJob {
-            name: main.clone(),
-            ctx: Ctx::Main,
-            mode: ParseMode::Directives,
-        }],
-        included: HashMap::from([(main, 0)]),
-        status: Status::Ok,
-    };
-    // Every file first: crossplane prints `status` and `errors` before
-    // `parsed`. (Rendering twice instead, a dry pass for the errors, costs
-    // more than this buffer.)
-    let mut results = Vec::new();
-    let mut i = 0;
-    while i < run.files.len() {
-        results.push(run.file(i));
-        i += 1;
-    }
-    // The small parts go through `head`; each file's `parsed` is written
-    // from its buffer.
-    let mut head = Vec::with_capacity(4096);
-    let mut j = Json::new(&mut head, opts.indent, 0);
-    j.open(b'{');
-    j.key("status");
-    j.raw_value(if run.status == Status::Ok {
-        b"\"ok\""
-    } else {
-        b"\"failed\""
-    });
-    j.key("errors");
-    j.open(b'[');
-    for (job, result) in run.files.iter().zip(&results) {
-        for e in &result.errors {
-            j.item();
-            j.open(b'{');
-            j.key("file");
-            j.str(job.name.as_bytes());
-            j.key("error");
-            j.str(e.message.as_bytes());
-            j.key("line");
-            j.line(e.line);
-            j.close(b'}');
-        }
-    }
-    j.close(b']');
-    j.key("config");
-    j.open(b'[');
-    for (i, result) in results.iter().enumerate() {
-        let name = &run.files[i].name;
-        j.item();
-        j.open(b'{');
-        j.key("file");
-        j.str(name.as_bytes());
-        j.key("status");
-        j.raw_value(if result.errors.is_empty() {
-            b"\"ok\""
-        } else {
-            b"\"failed\""
-        });
-        j.key("errors");
-        j.open(b'[');
-        for e in &result.errors {
-            j.item();
-            j.open(b'{');
-            j.key("error");
-            j.str(e.message.as_bytes());
-            j.key("line");
-            j.line(e.line);
-            j.close(b'}');
-        }
-        j.close(b']');
-        j.key("parsed");
-        match &result.parsed {
-            Some(parsed) => {
-                out.write_all(j.out)?;
-                j.out.clear();
-                out.write_all(parsed)?;
-            }
-            None => {
-                j.open(b'[');
-                j.close(b']');
-            }
-        }
-        j.close(b'}');
-    }
-    j.close(b']');
-    j.close(b'}');
-    j.out.push(b'\n');
-    out.write_all(j.out)?;
-    Ok(run.status)
-}
 
 /// A file to parse: its path as crossplane spells it, and the context
 /// (crossplane's, and nginx's key/value mode) of its first `include`.
-struct FileJob {
-    name: String,
-    ctx: Ctx,
-    mode: ParseMode,
+pub(super) struct FileJob {
+    pub(super) name: String,
+    pub(super) ctx: Ctx,
+    pub(super) mode: ParseMode,
 }
 
-struct XpError {
-    message: String,
-    line: Option<usize>,
+pub(super) struct XpError {
+    pub(super) message: String,
+    pub(super) line: Option<usize>,
 }
 
-struct FileResult {
-    errors: Vec<XpError>,
+pub(super) struct FileResult {
+    pub(super) errors: Vec<XpError>,
     /// The rendered `parsed` array; `None` when the file failed as a whole.
-    parsed: Option<Vec<u8>>,
+    pub(super) parsed: Option<Vec<u8>>,
 }
 
-struct Run<'o> {
-    opts: &'o Options,
-    config_dir: String,
-    files: Vec<FileJob>,
-    included: HashMap<String, usize>,
-    status: Status,
+pub(super) struct Run<'o> {
+    pub(super) opts: &'o Options,
+    pub(super) config_dir: String,
+    pub(super) files: Vec<FileJob>,
+    pub(super) included: HashMap<String, usize>,
+    pub(super) status: Status,
 }
 
 /// Depth of a file's `parsed` array in the payload (for `--indent`).
-const PARSED_DEPTH: usize = 3;
+pub(super) const PARSED_DEPTH: usize = 3;
 
 impl Run<'_> {
-    fn file(&mut self, index: usize) -> FileResult {
+    pub(super) fn file(&mut self, index: usize) -> FileResult {
         let name = self.files[index].name.clone();
         let mut errors = Vec::new();
         let failed = |errors| FileResult {
@@ -255,13 +98,13 @@ impl Run<'_> {
         }
     }
 
-    fn worsen(&mut self, s: Status) {
+    pub(super) fn worsen(&mut self, s: Status) {
         self.status = self.status.max(s);
     }
 
     /// crossplane's `_parse` over the statements of `doc`, writing the
     /// `parsed` array into `buf`.
-    fn simulate(
+    pub(super) fn simulate(
         &mut self,
         doc: &Document,
         file: &str,
@@ -412,7 +255,7 @@ impl Run<'_> {
 
     /// Resolves an `include` as crossplane does and queues new files;
     /// returns the indices of the included files.
-    fn include(
+    pub(super) fn include(
         &mut self,
         arg: &[u8],
         ctx: Ctx,
@@ -456,23 +299,23 @@ impl Run<'_> {
 }
 
 /// An error that makes crossplane give up on a whole file (`parsed` empty).
-struct Fatal(String);
+pub(super) struct Fatal(String);
 
 /// One level of crossplane's recursive `_parse`.
-struct Frame<'a> {
-    ctx: Ctx,
+pub(super) struct Frame<'a> {
+    pub(super) ctx: Ctx,
     /// Skipping a dropped directive's block.
-    consume: bool,
+    pub(super) consume: bool,
     /// The in-argument comments of the block directive that opened this
     /// level (written after its block closes) and its line.
-    after: Option<(Items<'a>, usize)>,
+    pub(super) after: Option<(Items<'a>, usize)>,
     /// The file name crossplane's messages use at this level, once an
     /// `include` has rebound it.
-    named: Option<String>,
+    pub(super) named: Option<String>,
 }
 
 impl Frame<'_> {
-    fn consume() -> Self {
+    pub(super) fn consume() -> Self {
         Frame {
             ctx: Ctx::Main,
             consume: true,
@@ -483,7 +326,7 @@ impl Frame<'_> {
 }
 
 /// The statements of a document as crossplane's parser pulls them.
-enum Ev<'a> {
+pub(super) enum Ev<'a> {
     /// A comment that does not sit between arguments.
     Comment(crate::Comment<'a>),
     /// A directive; the `Items` are positioned at what follows it (its
@@ -493,8 +336,8 @@ enum Ev<'a> {
     Close,
 }
 
-struct Events<'a> {
-    stack: Vec<Items<'a>>,
+pub(super) struct Events<'a> {
+    pub(super) stack: Vec<Items<'a>>,
 }
 
 impl<'a> Iterator for Events<'a> {
@@ -523,7 +366,7 @@ impl<'a> Iterator for Events<'a> {
 }
 
 /// Writes the comments that sit between a directive's arguments.
-fn arg_comments(j: &mut Json<'_>, mut after: Items<'_>, line: usize) {
+pub(super) fn arg_comments(j: &mut Json<'_>, mut after: Items<'_>, line: usize) {
     while let Some(Item::Comment(c)) = after.next() {
         if !c.in_args() {
             break;
@@ -532,7 +375,7 @@ fn arg_comments(j: &mut Json<'_>, mut after: Items<'_>, line: usize) {
     }
 }
 
-fn comment(j: &mut Json<'_>, line: usize, text: &[u8]) {
+pub(super) fn comment(j: &mut Json<'_>, line: usize, text: &[u8]) {
     j.item();
     j.open(b'{');
     j.key("directive");
@@ -547,65 +390,9 @@ fn comment(j: &mut Json<'_>, line: usize, text: &[u8]) {
     j.close(b'}');
 }
 
-/// A token as crossplane reports it: a quoted token loses its quotes and
-/// `\<quote>` becomes the quote; every other backslash pair stays as
-/// written. Unquoted tokens are kept as written.
-pub fn xp_arg(raw: &[u8]) -> Cow<'_, [u8]> {
-    let q = match raw.first() {
-        Some(&q @ (b'"' | b'\'')) if raw.len() >= 2 => q,
-        _ => return Cow::Borrowed(raw),
-    };
-    let inner = &raw[1..raw.len() - 1];
-    if !inner.contains(&b'\\') {
-        return Cow::Borrowed(inner);
-    }
-    let mut out = Vec::with_capacity(inner.len());
-    let mut k = 0;
-    while k < inner.len() {
-        if inner[k] == b'\\' && k + 1 < inner.len() {
-            if inner[k + 1] == q {
-                out.push(q);
-            } else {
-                out.extend_from_slice(&inner[k..k + 2]);
-            }
-            k += 2;
-        } else {
-            out.push(inner[k]);
-            k += 1;
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// crossplane's `_prepare_if_args`: `(` and `)` around the condition are
-/// removed, with the whitespace next to them, and arguments left empty by
-/// that are dropped.
-fn prepare_if_args(args: &mut Vec<Cow<'_, [u8]>>) {
-    let (Some(first), Some(last)) = (args.first(), args.last()) else {
-        return;
-    };
-    if !(first.starts_with(b"(") && last.ends_with(b")")) {
-        return;
-    }
-    let first = py_lstrip(&args[0][1..]).to_vec();
-    args[0] = Cow::Owned(first);
-    let n = args.len();
-    let last = &args[n - 1];
-    let trimmed = py_rstrip(&last[..last.len().saturating_sub(1)]).to_vec();
-    args[n - 1] = Cow::Owned(trimmed);
-    let start = usize::from(args[0].is_empty());
-    let end = n - usize::from(args[n - 1].is_empty());
-    if start >= end {
-        args.clear();
-    } else {
-        args.truncate(end);
-        args.drain(..start);
-    }
-}
-
 /// A syntax error in crossplane's shape: `MESSAGE in FILE:LINE`, with
 /// nginx's message and line.
-fn syntax_error(file: &str, e: &ParseError) -> XpError {
+pub(super) fn syntax_error(file: &str, e: &ParseError) -> XpError {
     XpError {
         message: format!("{} in {file}:{}", e.message(), e.line),
         line: Some(e.line),
@@ -613,14 +400,14 @@ fn syntax_error(file: &str, e: &ParseError) -> XpError {
 }
 
 /// Line numbers of increasing offsets, in one forward pass.
-struct Lines<'a> {
-    src: &'a [u8],
-    pos: usize,
-    line: usize,
+pub(super) struct Lines<'a> {
+    pub(super) src: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) line: usize,
 }
 
 impl<'a> Lines<'a> {
-    fn new(src: &'a [u8]) -> Self {
+    pub(super) fn new(src: &'a [u8]) -> Self {
         Lines {
             src,
             pos: 0,
@@ -628,7 +415,7 @@ impl<'a> Lines<'a> {
         }
     }
 
-    fn at(&mut self, offset: usize) -> usize {
+    pub(super) fn at(&mut self, offset: usize) -> usize {
         if offset < self.pos {
             self.pos = 0;
             self.line = 1;

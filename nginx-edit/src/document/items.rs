@@ -1,228 +1,14 @@
-//! The parsed document: the source bytes plus a read-only tree of byte
-//! ranges over them. Printing returns the source, so a document that is
-//! not edited prints exactly as it was read; edits (see `edit.rs`) splice
-//! new bytes in and parse the result again.
+//! Views into a [`Document`]: items, directives, comments and tokens,
+//! each a document reference and a node index.
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::OnceLock;
 
-use crate::error::ParseError;
+use super::Document;
 use crate::lex;
-use crate::parse::{self, Arena, Node, NodeKind, ParseMode};
+use crate::parse::{self, Arena, Node, NodeKind};
 
 pub use crate::parse::BodyKind;
-
-/// A parsed nginx configuration file.
-pub struct Document {
-    src: Vec<u8>,
-    mode: ParseMode,
-    /// Start offsets of tokens and comments.
-    tokens: Vec<u32>,
-    nodes: Vec<Node>,
-    /// See [`parse::Parsed::block_ends`].
-    block_ends: Vec<(u32, u32)>,
-    /// Offsets of line starts, built on first use.
-    lines: OnceLock<Vec<u32>>,
-}
-
-impl std::fmt::Debug for Document {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Document")
-            .field("bytes", &self.src.len())
-            .field("nodes", &self.nodes.len())
-            .finish()
-    }
-}
-
-impl Clone for Document {
-    fn clone(&self) -> Self {
-        Document {
-            src: self.src.clone(),
-            mode: self.mode,
-            tokens: self.tokens.clone(),
-            nodes: self.nodes.clone(),
-            block_ends: self.block_ends.clone(),
-            lines: OnceLock::new(),
-        }
-    }
-}
-
-impl Arena for Document {
-    fn nodes(&self) -> &[Node] {
-        &self.nodes
-    }
-
-    fn block_ends(&self) -> &[(u32, u32)] {
-        &self.block_ends
-    }
-}
-
-impl Document {
-    /// Parses a whole configuration file. Accepts exactly the token syntax
-    /// nginx accepts; errors carry nginx's wording, offset, line and column.
-    pub fn parse(src: &[u8]) -> Result<Document, ParseError> {
-        Self::parse_owned(src.to_vec(), ParseMode::Directives)
-    }
-
-    /// Parses `src` (taking ownership) in the given mode: `KeyValue` for a
-    /// file included from inside a `map`-like block.
-    pub fn parse_owned(src: Vec<u8>, mode: ParseMode) -> Result<Document, ParseError> {
-        let parsed = parse::parse(&src, mode)?;
-        Ok(Document {
-            src,
-            mode,
-            tokens: parsed.tokens,
-            nodes: parsed.nodes,
-            block_ends: parsed.block_ends,
-            lines: OnceLock::new(),
-        })
-    }
-
-    /// The document's bytes: the input, byte for byte, plus any edits.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.src.clone()
-    }
-
-    /// The document's bytes, consuming it.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.src
-    }
-
-    /// The document's bytes without copying.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.src
-    }
-
-    /// The mode this document was parsed in.
-    pub fn mode(&self) -> ParseMode {
-        self.mode
-    }
-
-    /// The top-level items (directives and comments) in source order.
-    pub fn items(&self) -> Items<'_> {
-        Items {
-            doc: self,
-            next: 0,
-            end: self.nodes.len() as u32,
-        }
-    }
-
-    /// The top-level directives.
-    pub fn directives(&self) -> impl Iterator<Item = Directive<'_>> {
-        self.items().filter_map(Item::into_directive)
-    }
-
-    /// Every directive, depth first, in source order.
-    pub fn walk(&self) -> impl Iterator<Item = Directive<'_>> {
-        (0..self.nodes.len() as u32)
-            .filter(|&i| matches!(self.nodes[i as usize].kind(), NodeKind::Directive(_)))
-            .map(|id| Directive { doc: self, id })
-    }
-
-    /// Every directive with the chain of block directives that contain it
-    /// (outermost first), depth first.
-    pub fn walk_with_parents(&self) -> Vec<(Vec<Directive<'_>>, Directive<'_>)> {
-        let mut out = Vec::new();
-        let mut parents: Vec<Directive<'_>> = Vec::new();
-        for d in self.walk() {
-            while parents.last().is_some_and(|p| self.next_of(p.id) <= d.id) {
-                parents.pop();
-            }
-            out.push((parents.clone(), d));
-            if self.next_of(d.id) > d.id + 1 {
-                parents.push(d);
-            }
-        }
-        out
-    }
-
-    /// Offsets of line starts, built once.
-    fn line_starts(&self) -> &[u32] {
-        self.lines.get_or_init(|| {
-            let mut v = vec![0u32];
-            v.extend(
-                self.src
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &c)| c == b'\n')
-                    .map(|(i, _)| i as u32 + 1),
-            );
-            v
-        })
-    }
-
-    /// The text of 1-based line `line`, without its line ending (empty past
-    /// the end).
-    pub fn line_text(&self, line: usize) -> &[u8] {
-        let lines = self.line_starts();
-        let Some(&start) = lines.get(line.wrapping_sub(1)) else {
-            return &[];
-        };
-        let end = lines.get(line).map_or(self.src.len(), |&e| e as usize - 1);
-        let text = &self.src[start as usize..end];
-        text.strip_suffix(b"\r").unwrap_or(text)
-    }
-
-    /// 1-based line and column of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let lines = self.line_starts();
-        let line = lines.partition_point(|&s| s as usize <= offset);
-        let start = lines[line - 1] as usize;
-        let end = offset.min(self.src.len());
-        let col = self.src[start..end]
-            .iter()
-            .filter(|&&c| (c & 0xC0) != 0x80)
-            .count()
-            + 1;
-        (line, col)
-    }
-
-    /// The whitespace that starts the line holding `offset`, if only
-    /// whitespace precedes `offset` on that line.
-    pub fn indent_before(&self, offset: usize) -> Option<&[u8]> {
-        let line_start = self.line_start(offset);
-        let lead = &self.src[line_start..offset];
-        lead.iter()
-            .all(|&c| c == b' ' || c == b'\t')
-            .then_some(lead)
-    }
-
-    /// Offset of the start of the line holding `offset`.
-    pub fn line_start(&self, offset: usize) -> usize {
-        self.src[..offset]
-            .iter()
-            .rposition(|&c| c == b'\n')
-            .map_or(0, |p| p + 1)
-    }
-
-    /// Offset of the end of the line holding `offset` (the LF, or the end).
-    pub fn line_end(&self, offset: usize) -> usize {
-        self.src[offset..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(self.src.len(), |p| p + offset)
-    }
-
-    fn node(&self, id: u32) -> &Node {
-        &self.nodes[id as usize]
-    }
-
-    /// Where a node starts: its first token, or its `#`.
-    fn node_start(&self, node: &Node) -> usize {
-        self.tokens[node.tok_first as usize] as usize
-    }
-
-    /// The raw token starting at token index `i`.
-    fn token_at(&self, i: u32) -> Token<'_> {
-        let start = self.tokens[i as usize] as usize;
-        let len = parse::token_len(&self.src, start);
-        Token {
-            raw: &self.src[start..start + len],
-            start,
-        }
-    }
-}
 
 /// A directive or a comment.
 #[derive(Debug, Clone, Copy)]
@@ -243,9 +29,9 @@ impl<'a> Item<'a> {
 /// The items of one block (or of the top level), in source order.
 #[derive(Debug, Clone)]
 pub struct Items<'a> {
-    doc: &'a Document,
-    next: u32,
-    end: u32,
+    pub(super) doc: &'a Document,
+    pub(super) next: u32,
+    pub(super) end: u32,
 }
 
 impl<'a> Iterator for Items<'a> {
@@ -268,8 +54,8 @@ impl<'a> Iterator for Items<'a> {
 /// key/value block or a Lua block).
 #[derive(Clone, Copy)]
 pub struct Directive<'a> {
-    doc: &'a Document,
-    id: u32,
+    pub(super) doc: &'a Document,
+    pub(super) id: u32,
 }
 
 impl std::fmt::Debug for Directive<'_> {
@@ -408,6 +194,15 @@ impl<'a> Directive<'a> {
         self.doc.line_col(self.start())
     }
 
+    /// Whether its block was still open at the syntax error a
+    /// [`Document::parse_prefix`] stopped at (its span ends there).
+    pub fn cut_by_error(&self) -> bool {
+        self.doc
+            .cut
+            .as_ref()
+            .is_some_and(|c| c.open.contains(&self.id))
+    }
+
     /// The document this directive belongs to.
     pub fn document(&self) -> &'a Document {
         self.doc
@@ -467,8 +262,8 @@ impl<'a> Comment<'a> {
 /// One token (a directive name or argument) as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token<'a> {
-    raw: &'a [u8],
-    start: usize,
+    pub(super) raw: &'a [u8],
+    pub(super) start: usize,
 }
 
 impl<'a> Token<'a> {
