@@ -9,8 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
-/// The HTTP client bgswitch shares with `health-sidecar drain`.
-pub use health_sidecar::http_client as http;
+pub mod http;
 pub mod lab;
 pub mod nginx;
 pub mod pools;

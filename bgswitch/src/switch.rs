@@ -53,6 +53,9 @@ pub mod exit {
 /// Runs a switch (or a rollback, which is a switch to the previous pool).
 pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
     let started = Instant::now();
+    for note in cfg.insecure_notes() {
+        out.note(&note);
+    }
     let mut run = Run {
         cfg,
         opts,
@@ -494,7 +497,12 @@ impl Run<'_> {
         loop {
             let statuses: Vec<(String, String)> = urls
                 .iter()
-                .map(|u| (u.clone(), sidecar_status(u, self.cfg.gate.interval)))
+                .map(|u| {
+                    (
+                        u.clone(),
+                        sidecar_status(&self.cfg.gate.client, u, self.cfg.gate.interval),
+                    )
+                })
                 .collect();
             // A pool drained by an earlier switch is brought back: it is the
             // one being made live (a rollback, a switch back).
@@ -582,7 +590,7 @@ impl Run<'_> {
                     continue;
                 }
             };
-            if let Err(e) = self.smoke_at(&base) {
+            if let Err(e) = self.smoke_at(&http::Client::default(), &base) {
                 let msg = format!("{e}; nothing changed");
                 self.out.step("smoke", false, t.elapsed(), &msg, json!({}));
                 return Err(msg);
@@ -606,13 +614,13 @@ impl Run<'_> {
             return Ok(());
         };
         let base = Url::parse(url).map_err(|e| format!("verify.url: {e}"))?;
-        self.smoke_at(&base)
+        self.smoke_at(&self.cfg.verify.client, &base)
     }
 
-    fn smoke_at(&self, base: &Url) -> Result<(), String> {
+    fn smoke_at(&self, client: &http::Client, base: &Url) -> Result<(), String> {
         for r in &self.cfg.smoke.requests {
             let url = base.with_path(&r.path);
-            match http::request(&r.method, &url, &[], Duration::from_secs(5)) {
+            match client.request(&r.method, &url, &[], None, Duration::from_secs(5)) {
                 Ok(resp) if resp.status == r.status => {}
                 Ok(resp) => {
                     return Err(format!(
@@ -797,7 +805,10 @@ impl Run<'_> {
         let mut streak = 0;
         let mut last = String::from("no answer yet");
         while Instant::now() < deadline {
-            match http::request("GET", &url, &[], Duration::from_secs(2)) {
+            match v
+                .client
+                .request("GET", &url, &[], None, Duration::from_secs(2))
+            {
                 Ok(resp) => {
                     let seen = match (&v.header, &v.json_field) {
                         (Some(h), _) => resp.header(h).map(str::to_string),
@@ -877,7 +888,7 @@ impl Run<'_> {
                 }
             }
             for url in &self.cfg.pools[target].health {
-                let s = sidecar_status(url, Duration::from_secs(1));
+                let s = sidecar_status(&self.cfg.gate.client, url, Duration::from_secs(1));
                 if s != "ready" {
                     return Err(format!("{url} reports {s}"));
                 }
@@ -943,7 +954,10 @@ impl Run<'_> {
             loop {
                 let pending: Vec<&String> = urls
                     .iter()
-                    .filter(|u| sidecar_status(u, Duration::from_secs(1)) != "drained")
+                    .filter(|u| {
+                        sidecar_status(&self.cfg.gate.client, u, Duration::from_secs(1))
+                            != "drained"
+                    })
                     .collect();
                 if pending.is_empty() {
                     notes.push(format!("{} sidecar(s) of {old_pool} drained", urls.len()));
@@ -978,7 +992,7 @@ impl Run<'_> {
 
     fn journal(&mut self, outcome: &Outcome, path: &Path, took: Duration) {
         let entry = state::Entry {
-            time: health_sidecar::timefmt::rfc3339(std::time::SystemTime::now()),
+            time: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             command: if self.opts.command.is_empty() {
                 "switch".into()
             } else {
@@ -1020,7 +1034,8 @@ impl Run<'_> {
         let auth = self.cfg.drain.token.as_ref().map(|t| format!("Bearer {t}"));
         let headers: Vec<(&str, &str)> =
             auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-        match http::request("POST", &url, &headers, Duration::from_secs(5)) {
+        let client = &self.cfg.gate.client;
+        match client.request("POST", &url, &headers, None, Duration::from_secs(5)) {
             Ok(r) => Ok((r.status, url.to_string())),
             Err(e) => Err(format!("{url}: {e}")),
         }
@@ -1053,11 +1068,17 @@ fn prune_backups(dir: &Path, name: &str, keep: usize) {
 }
 
 /// A sidecar's `status` field, or a short reason it has none.
-pub fn sidecar_status(url: &str, timeout: Duration) -> String {
+pub fn sidecar_status(client: &http::Client, url: &str, timeout: Duration) -> String {
     let Ok(u) = Url::parse(url) else {
         return "bad url".into();
     };
-    match http::request("GET", &u, &[], timeout.max(Duration::from_millis(200))) {
+    match client.request(
+        "GET",
+        &u,
+        &[],
+        None,
+        timeout.max(Duration::from_millis(200)),
+    ) {
         Ok(r) => r
             .json_field("status")
             .unwrap_or_else(|| format!("HTTP {} without a status", r.status)),

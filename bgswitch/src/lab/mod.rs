@@ -5,7 +5,9 @@
 //! the `Lab` is dropped.
 
 pub mod app;
+mod conn;
 pub mod load;
+pub mod ports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -65,7 +67,7 @@ pub type LabError = String;
 impl Lab {
     pub fn start(opts: &LabOptions) -> Result<Lab, LabError> {
         let dir = unique_dir()?;
-        let ports = health_sidecar::ports::free_loopback_ports(5).map_err(|e| e.to_string())?;
+        let ports = ports::free_loopback_ports(5).map_err(|e| e.to_string())?;
         let (lb_port, blue, green) = (
             ports[0],
             PoolPorts {
@@ -278,7 +280,11 @@ impl Lab {
         loop {
             let lb_ok = crate::http::request("GET", &lb, &[], Duration::from_secs(1))
                 .is_ok_and(|r| r.status == 200);
-            let ready = crate::switch::sidecar_status(&sidecar, Duration::from_secs(1)) == "ready";
+            let ready = crate::switch::sidecar_status(
+                &crate::http::Client::default(),
+                &sidecar,
+                Duration::from_secs(1),
+            ) == "ready";
             if lb_ok && ready {
                 return Ok(());
             }
