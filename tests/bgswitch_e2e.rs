@@ -24,6 +24,7 @@ fn lab_with(kind: SwitchKind, tweak: impl FnOnce(&mut LabOptions)) -> Option<Lab
         green_app_delay: None,
         green_answers_as: None,
         worker_processes: 2,
+        tls: None,
     };
     tweak(&mut opts);
     Some(Lab::start(&opts).unwrap())

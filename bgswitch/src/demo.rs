@@ -29,6 +29,7 @@ fn lab_options() -> Result<LabOptions, String> {
         green_app_delay: None,
         green_answers_as: None,
         worker_processes: 2,
+        tls: None,
     })
 }
 

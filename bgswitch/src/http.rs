@@ -313,8 +313,15 @@ pub struct Error(pub String);
 impl Error {
     /// ureq's error in words a reader of bgswitch's output can act on.
     fn of(e: &ureq::Error, url: &Url) -> Error {
-        let text = match e {
-            ureq::Error::Rustls(rustls::Error::InvalidCertificate(c)) => {
+        // rustls' errors come straight, or inside an io::Error from the
+        // handshake
+        let tls = match e {
+            ureq::Error::Rustls(r) => Some(r),
+            ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+            _ => None,
+        };
+        let text = match (tls, e) {
+            (Some(rustls::Error::InvalidCertificate(c)), _) => {
                 let hint = match c {
                     rustls::CertificateError::UnknownIssuer
                     | rustls::CertificateError::BadSignature => {
@@ -327,24 +334,31 @@ impl Error {
                     url.host
                 )
             }
-            ureq::Error::Rustls(r) => {
-                let hint = match r {
-                    rustls::Error::InvalidMessage(_)
-                    | rustls::Error::InappropriateMessage { .. } => {
-                        " (does the port speak plain HTTP, not TLS?)"
-                    }
-                    _ => "",
-                };
-                format!("TLS handshake failed: {r}{hint}")
+            (
+                Some(
+                    r @ (rustls::Error::InvalidMessage(_)
+                    | rustls::Error::InappropriateMessage { .. }
+                    | rustls::Error::InappropriateHandshakeMessage { .. }),
+                ),
+                _,
+            ) => format!("TLS handshake failed: {r}{PLAIN_HINT}"),
+            (Some(r), _) => format!("TLS handshake failed: {r}"),
+            (None, ureq::Error::Io(io))
+                if url.https && io.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                format!("TLS: the connection closed without an answer{PLAIN_HINT}")
             }
-            ureq::Error::Timeout(t) => format!("timed out ({t})"),
-            ureq::Error::HostNotFound => format!("{} does not resolve", url.host),
-            ureq::Error::Io(io) => io.to_string(),
-            other => other.to_string(),
+            (None, ureq::Error::Timeout(t)) => format!("timed out ({t})"),
+            (None, ureq::Error::HostNotFound) => format!("{} does not resolve", url.host),
+            (None, ureq::Error::Io(io)) => io.to_string(),
+            (None, other) => other.to_string(),
         };
         Error(text)
     }
 }
+
+/// What a TLS client meeting a plain-HTTP server usually means.
+const PLAIN_HINT: &str = " (does the port speak plain HTTP, not TLS?)";
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -31,6 +31,15 @@ pub struct LabOptions {
     /// The green app answers as this pool (a pool wired to the wrong app).
     pub green_answers_as: Option<String>,
     pub worker_processes: u32,
+    /// The load balancer listens only with TLS, with this certificate.
+    pub tls: Option<LabTls>,
+}
+
+/// A PEM certificate (chain) and its key for the load balancer.
+#[derive(Debug, Clone)]
+pub struct LabTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Ports of one pool.
@@ -53,6 +62,8 @@ pub struct Lab {
     pub config: PathBuf,
     pub nginx_conf: PathBuf,
     pub nginx: PathBuf,
+    /// Whether the load balancer speaks TLS (`https://` in [`Lab::lb_url`]).
+    pub tls: bool,
     children: Vec<Child>,
     /// The app processes by pool name.
     apps: Vec<(String, Child)>,
@@ -84,6 +95,7 @@ impl Lab {
             config: dir.join("bgswitch.toml"),
             nginx_conf: dir.join("nginx.conf"),
             nginx: opts.nginx.clone(),
+            tls: opts.tls.is_some(),
             dir,
             lb_port,
             blue,
@@ -133,23 +145,31 @@ impl Lab {
         );
         std::fs::write(&self.nginx_conf, main).map_err(|e| e.to_string())?;
         let (b, g, lb) = (self.blue.app, self.green.app, self.lb_port);
+        let listen = match &opts.tls {
+            None => format!("listen 127.0.0.1:{lb};"),
+            Some(t) => format!(
+                "listen 127.0.0.1:{lb} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};",
+                t.cert.display(),
+                t.key.display()
+            ),
+        };
         let site = match opts.kind {
             SwitchKind::Map => format!(
                 "# seed style: a map whose default names the live pool\n\
                  upstream app_blue {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
                  upstream app_green {{\n    server 127.0.0.1:{g};\n    keepalive 16;\n}}\n\n\
                  map $http_x_deploy_color $backend {{\n    # default app_green;  (a comment that looks like the switch)\n    default app_blue;\n    blue    app_blue;\n    green   app_green;\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+                 server {{\n    {listen}\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
             SwitchKind::Upstream => format!(
                 "# seed style: one upstream, the idle pool commented out\n\
                  upstream app {{\n    server 127.0.0.1:{b}; # blue\n    # server 127.0.0.1:{g}; # green\n    keepalive 16;\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+                 server {{\n    {listen}\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
             SwitchKind::Replace => format!(
                 "# seed style: a one-server upstream whose address is swapped\n\
                  upstream app {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+                 server {{\n    {listen}\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
         };
         std::fs::write(&self.site, site).map_err(|e| e.to_string())?;
@@ -187,12 +207,13 @@ impl Lab {
              pid_file = \"nginx.pid\"\nreload_timeout = \"5s\"\n\n\
              {pools}\n\
              [gate]\ntimeout = \"10s\"\ninterval = \"100ms\"\n\n\
-             [verify]\nurl = \"http://127.0.0.1:{lb}/\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"5s\"\n\n\
+             [verify]\nurl = \"{verify}\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"5s\"\n\n\
              [smoke]\nrequests = [\"GET /health 200\"]\n\n\
              [soak]\naccess_log = \"logs/access.log\"\n\n\
              [drain]\nold_workers_timeout = \"30s\"\nwait_drained = \"30s\"\n\n\
              [state]\njournal = \"state/journal.jsonl\"\nlock = \"state/bgswitch.lock\"\n",
-            d = d.display()
+            d = d.display(),
+            verify = self.lb_url("/"),
         );
         std::fs::write(&self.config, toml).map_err(|e| e.to_string())
     }
@@ -275,10 +296,15 @@ impl Lab {
     fn wait_ready(&self, timeout: Duration) -> Result<(), LabError> {
         let deadline = Instant::now() + timeout;
         let sidecar = format!("http://127.0.0.1:{}/health", self.blue.sidecar);
-        let lb = crate::http::Url::parse(&format!("http://127.0.0.1:{}/", self.lb_port))
-            .map_err(|e| e.to_string())?;
+        let lb = crate::http::Url::parse(&self.lb_url("/")).map_err(|e| e.to_string())?;
+        // the lab's own certificate is not checked here: the tests do that
+        let client = crate::http::Client::new(&crate::http::Transport {
+            insecure: self.tls,
+            ..Default::default()
+        });
         loop {
-            let lb_ok = crate::http::request("GET", &lb, &[], Duration::from_secs(1))
+            let lb_ok = client
+                .request("GET", &lb, &[], None, Duration::from_secs(1))
                 .is_ok_and(|r| r.status == 200);
             let ready = crate::switch::sidecar_status(
                 &crate::http::Client::default(),
@@ -356,7 +382,8 @@ impl Lab {
 
     /// The URL of the load balancer.
     pub fn lb_url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.lb_port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.lb_port)
     }
 
     /// The sidecar URL of a pool.
