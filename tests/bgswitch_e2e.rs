@@ -110,8 +110,11 @@ fn zero_downtime(kind: SwitchKind, switches: usize) {
         assert_eq!(code(&o), 0, "switch {i} to {to}:\n{}", text(&o));
         assert_eq!(last_result(&o), "switched");
         // the old pool was drained after nginx stopped using it
-        let drained =
-            bgswitch::switch::sidecar_status(&lab.sidecar_url(from), Duration::from_secs(2));
+        let drained = bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(from),
+            Duration::from_secs(2),
+        );
         assert_eq!(drained, "drained", "{from} after switch {i}");
         assert_eq!(serving(&lab), to);
         // the next switch's gate brings the drained pool back
@@ -415,8 +418,13 @@ fn a_switch_interrupted_before_its_reload_is_finished_by_the_next_run() {
     assert_eq!(serving(&lab), "green");
     assert_eq!(String::from_utf8(read(&lab.site)).unwrap(), green);
     // the pool drained is the one that stopped serving, not the new one
-    let status =
-        |pool| bgswitch::switch::sidecar_status(&lab.sidecar_url(pool), Duration::from_secs(2));
+    let status = |pool| {
+        bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(pool),
+            Duration::from_secs(2),
+        )
+    };
     assert_eq!(status("green"), "ready");
     assert_eq!(status("blue"), "drained");
     // and now it is really live: nothing to do
@@ -538,8 +546,13 @@ fn without_a_pid_file_the_proof_rests_on_verify_and_rollback_undrains() {
         text(&o)
     );
     assert_eq!(serving(&lab), "green");
-    let status =
-        |pool| bgswitch::switch::sidecar_status(&lab.sidecar_url(pool), Duration::from_secs(2));
+    let status = |pool| {
+        bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(pool),
+            Duration::from_secs(2),
+        )
+    };
     assert_eq!(status("blue"), "drained");
     // rollback goes back to the pool it drained: the gate brings it back
     let o = bgswitch(&lab, &["rollback", "--json"]);
@@ -572,7 +585,11 @@ fn verify_by_json_field_and_a_drain_not_waited_for() {
         "{}",
         text(&o)
     );
-    let blue = bgswitch::switch::sidecar_status(&lab.sidecar_url("blue"), Duration::from_secs(2));
+    let blue = bgswitch::switch::sidecar_status(
+        &Default::default(),
+        &lab.sidecar_url("blue"),
+        Duration::from_secs(2),
+    );
     assert!(blue == "draining" || blue == "drained", "{blue}");
     // A field that never names a pool: verify fails, the rollback puts the
     // old bytes back and reloads, and then cannot verify the old pool
