@@ -153,6 +153,10 @@ fn deploy_steps(kind: SwitchKind) -> Vec<Step> {
 /// Runs a switch (or a rollback, which is a switch to the previous pool).
 pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
     let started = Instant::now();
+    // said on every run that skips certificate checks
+    for note in cfg.insecure_notes() {
+        out.note(&note);
+    }
     let mut run = Run::new(cfg, opts, out);
     let steps = if opts.version.is_some() {
         deploy_steps(cfg.switch.kind)

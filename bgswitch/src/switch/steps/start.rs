@@ -69,7 +69,7 @@ pub fn check(run: &mut Run) -> StepResult {
         let healths: Vec<_> = cfg.pools[&from]
             .health
             .iter()
-            .map(|u| crate::health::probe(u, cfg.gate.interval, Some(field)))
+            .map(|u| crate::health::probe(&cfg.gate.client, u, cfg.gate.interval, Some(field)))
             .collect();
         run.from_version = crate::health::pool_version(&healths);
     }
@@ -163,7 +163,9 @@ impl Run<'_> {
         if let Some(p) = &self.log {
             return p.clone();
         }
-        let stamp = health_sidecar::timefmt::rfc3339(std::time::SystemTime::now()).replace(':', "");
+        let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
+            .to_string()
+            .replace(':', "");
         let dir = match self.cfg.state.journal.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
