@@ -2,7 +2,8 @@
 //! private CA and a certificate for `lb.test` made with the `openssl` CLI
 //! at test time, reached through `connect_to` with `ca_file`, or with
 //! `insecure`; a wrong CA, a wrong name and a TLS handshake to a plain-HTTP
-//! port fail, bounded, naming the URL.
+//! port fail, bounded, naming the URL: the verify URL's pre-flight stops
+//! the run before anything changes (exit 2), naming the key to fix.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -172,6 +173,40 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The site file's bytes and inode: a write (even one undone) changes
+/// the inode.
+fn site(lab: &Lab) -> (Vec<u8>, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let bytes = std::fs::read(&lab.site).unwrap();
+    (bytes, std::fs::metadata(&lab.site).unwrap().ino())
+}
+
+/// A switch the verify URL's pre-flight stops: exit 2, `aborted`, the
+/// site file untouched, nothing journaled, blue still serving; returns
+/// the output.
+fn stopped_before_anything_changed(lab: &Lab) -> String {
+    let before = site(lab);
+    let journal = std::fs::read(lab.dir.join("state/journal.jsonl")).unwrap_or_default();
+    let o = bgswitch(lab, &["switch", "--to", "green", "--json"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["result"], "aborted", "{t}");
+    assert!(t.contains("nothing changed"), "{t}");
+    assert!(
+        !t.contains("\"step\":\"edit\"") && !t.contains("\"step\":\"reload\""),
+        "{t}"
+    );
+    assert_eq!(site(lab), before, "the site file was written: {t}");
+    assert_eq!(
+        std::fs::read(lab.dir.join("state/journal.jsonl")).unwrap_or_default(),
+        journal
+    );
+    assert_eq!(live(lab), "blue");
+    t
+}
+
 fn live(lab: &Lab) -> String {
     let o = bgswitch(lab, &["status", "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -221,10 +256,10 @@ fn switches_verified_over_https() {
     let o = bgswitch(&lab, &["status"]);
     assert!(text(&o).contains("insecure"), "{}", text(&o));
 
-    // A CA that did not sign the certificate: verify fails naming the URL
-    // and why, and the old bytes go back; the rollback's own verify
-    // (the same URL, the same CA) fails too, so the exit is 7 and says
-    // the file holds the old bytes.
+    // A CA that did not sign the certificate: the verify URL's pre-flight
+    // fails before anything changes (a switch would fail verify, and the
+    // rollback's verify through the same settings too: exit 7), naming
+    // the URL, why, and verify.ca_file.
     let other = certs.other_ca.display();
     configure(
         &lab,
@@ -233,15 +268,32 @@ fn switches_verified_over_https() {
         )),
         None,
     );
-    let o = bgswitch(&lab, &["switch", "--to", "green"]);
-    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
-    let t = text(&o);
-    assert!(t.contains("holds the exact old bytes"), "{t}");
+    let t = stopped_before_anything_changed(&lab);
     assert!(
-        t.contains("https://lb.test:443/") && t.contains("does not verify"),
+        t.contains("verify.url https://lb.test:443/") && t.contains("does not verify"),
         "{t}"
     );
-    assert_eq!(live(&lab), "blue");
+    assert!(t.contains("set verify.ca_file"), "{t}");
+    // deploy too: stopped before `start` runs
+    let cfg = std::fs::read_to_string(&lab.config).unwrap();
+    let started = lab.dir.join("started-green");
+    std::fs::write(
+        &lab.config,
+        cfg.replace(
+            "[pools.green]\n",
+            "[pools.green]\nstart = [\"touch\", \"started-{pool}\"]\n",
+        ),
+    )
+    .unwrap();
+    let o = bgswitch(&lab, &["deploy", "v2", "--to", "green"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("verify.url https://lb.test:443/") && t.contains("nothing changed"),
+        "{t}"
+    );
+    assert!(!started.exists(), "start ran: {t}");
+    std::fs::write(&lab.config, cfg).unwrap();
 
     // The right CA, a name the certificate is not for.
     configure(
@@ -252,15 +304,27 @@ fn switches_verified_over_https() {
         .replace("lb.test", "other.test"),
         None,
     );
-    let o = bgswitch(&lab, &["switch", "--to", "green"]);
-    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
-    let t = text(&o);
-    assert!(t.contains("holds the exact old bytes"), "{t}");
+    let t = stopped_before_anything_changed(&lab);
     assert!(
-        t.contains("https://other.test:443/") && t.contains("does not verify"),
+        t.contains("verify.url https://other.test:443/") && t.contains("does not verify"),
         "{t}"
     );
-    assert_eq!(live(&lab), "blue");
+    assert!(
+        t.contains("not for other.test") && t.contains("verify.connect_to"),
+        "{t}"
+    );
+
+    // the right settings again: the switch goes through
+    configure(
+        &lab,
+        &verify(&format!(
+            "connect_to = \"127.0.0.1:{lb}\"\nca_file = \"{ca}\""
+        )),
+        None,
+    );
+    let o = bgswitch(&lab, &["switch", "--to", "green"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(live(&lab), "green");
 }
 
 #[test]
@@ -270,31 +334,49 @@ fn https_to_a_plain_http_port_fails_naming_the_url() {
     let (app, sidecar) = (lab.green.app, lab.green.sidecar);
     let ca = certs.ca.display().to_string();
 
-    // verify through a port that speaks plain HTTP
+    // verify through a port that speaks plain HTTP: stopped by the
+    // pre-flight, naming the URL, TLS and what to change
     configure(
         &lab,
         &format!("url = \"https://127.0.0.1:{app}/\"\nheader = \"X-Pool\"\ntimeout = \"2s\"\nca_file = \"{ca}\""),
         None,
     );
-    let o = bgswitch(&lab, &["switch", "--to", "green"]);
-    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
-    let t = text(&o);
-    assert!(t.contains("holds the exact old bytes"), "{t}");
+    let t = stopped_before_anything_changed(&lab);
     assert!(
-        t.contains(&format!("https://127.0.0.1:{app}/")) && t.contains("TLS"),
+        t.contains(&format!("verify.url https://127.0.0.1:{app}/")) && t.contains("TLS"),
         "{t}"
     );
-    assert_eq!(live(&lab), "blue");
+    assert!(
+        t.contains("does not speak TLS")
+            && t.contains("http://")
+            && t.contains("verify.connect_to"),
+        "{t}"
+    );
 
-    // a health URL over https to the (plain) sidecar: the gate fails,
-    // nothing changed, and status names the URL and the reason
+    // nothing listening at connect_to: stopped the same way
+    let closed = bgswitch::lab::ports::free_loopback_ports(1).unwrap()[0];
+    configure(
+        &lab,
+        &format!("url = \"https://lb.test/\"\nheader = \"X-Pool\"\ntimeout = \"2s\"\nca_file = \"{ca}\"\nconnect_to = \"127.0.0.1:{closed}\""),
+        None,
+    );
+    let t = stopped_before_anything_changed(&lab);
+    assert!(
+        t.contains(&format!("127.0.0.1:{closed} (verify.connect_to)")),
+        "{t}"
+    );
+
+    // a health URL over https to the (plain) sidecar, the verify URL
+    // right: the gate fails, nothing changed, and status names the URL
+    // and the reason
+    let lb = lab.lb_port;
     let text_cfg = std::fs::read_to_string(&lab.config).unwrap();
     let plain = format!("http://127.0.0.1:{sidecar}/health");
     let tls = format!("https://127.0.0.1:{sidecar}/health");
     std::fs::write(&lab.config, text_cfg.replace(&plain, &tls)).unwrap();
     configure(
         &lab,
-        &format!("url = \"https://127.0.0.1:{app}/\"\nheader = \"X-Pool\""),
+        &format!("url = \"https://lb.test/\"\nheader = \"X-Pool\"\nconnect_to = \"127.0.0.1:{lb}\"\nca_file = \"{ca}\""),
         Some(&format!(
             "timeout = \"1s\"\ninterval = \"200ms\"\nca_file = \"{ca}\""
         )),

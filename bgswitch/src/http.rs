@@ -227,7 +227,7 @@ impl Client {
         timeout: Duration,
     ) -> Result<Response, Error> {
         let method = ureq::http::Method::from_bytes(method.as_bytes())
-            .map_err(|_| Error(format!("bad method \"{method}\"")))?;
+            .map_err(|_| Error::new(Failure::Other, format!("bad method \"{method}\"")))?;
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(url.to_string());
@@ -236,7 +236,7 @@ impl Client {
         }
         let req = req
             .body(body.unwrap_or_default().to_vec())
-            .map_err(|e| Error(e.to_string()))?;
+            .map_err(|e| Error::new(Failure::Other, e.to_string()))?;
         let req = self
             .agent
             .configure_request(req)
@@ -308,9 +308,53 @@ impl Resolver for ConnectTo {
 
 /// Why a request got no response: the reason only (callers name the URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(pub String);
+pub struct Error {
+    pub kind: Failure,
+    /// What happened.
+    pub reason: String,
+    /// A general hint (` (set ca_file ...)`), shown after the reason; a
+    /// caller that knows the config key says its own instead.
+    pub hint: &'static str,
+}
+
+/// What kind of failure, so a caller can say which setting likely fixes
+/// it (see the verify pre-flight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The certificate does not verify against the CAs (issuer, signature,
+    /// dates): `ca_file`, or `insecure`.
+    Certificate,
+    /// The certificate is not for the URL's host: the URL names a host it
+    /// is for, `connect_to` says where to connect.
+    CertificateName,
+    /// A TLS client met a server that does not speak TLS.
+    NotTls,
+    /// Another TLS failure.
+    Tls,
+    /// No connection: refused, reset, unreachable, a name that does not
+    /// resolve.
+    Connect,
+    Timeout,
+    /// Anything else (a bad method, a broken answer).
+    Other,
+}
+
+impl Failure {
+    /// Whether the same request may well succeed a moment later.
+    pub fn transient(self) -> bool {
+        matches!(self, Failure::Connect | Failure::Timeout | Failure::Other)
+    }
+}
 
 impl Error {
+    fn new(kind: Failure, reason: String) -> Error {
+        Error {
+            kind,
+            reason,
+            hint: "",
+        }
+    }
+
     /// ureq's error in words a reader of bgswitch's output can act on.
     fn of(e: &ureq::Error, url: &Url) -> Error {
         // rustls' errors come straight, or inside an io::Error from the
@@ -320,19 +364,21 @@ impl Error {
             ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
             _ => None,
         };
-        let text = match (tls, e) {
+        use rustls::CertificateError as C;
+        let (kind, text, hint) = match (tls, e) {
             (Some(rustls::Error::InvalidCertificate(c)), _) => {
-                let hint = match c {
-                    rustls::CertificateError::UnknownIssuer
-                    | rustls::CertificateError::BadSignature => {
-                        " (set ca_file to the CA that signed it, or insecure = true)"
+                let (kind, hint) = match c {
+                    C::UnknownIssuer | C::BadSignature => (
+                        Failure::Certificate,
+                        " (set ca_file to the CA that signed it, or insecure = true)",
+                    ),
+                    C::NotValidForName | C::NotValidForNameContext { .. } => {
+                        (Failure::CertificateName, "")
                     }
-                    _ => "",
+                    _ => (Failure::Certificate, ""),
                 };
-                format!(
-                    "TLS: the certificate of {} does not verify: {c}{hint}",
-                    url.host
-                )
+                let text = format!("TLS: the certificate of {} does not verify: {c}", url.host);
+                (kind, text, hint)
             }
             (
                 Some(
@@ -341,19 +387,35 @@ impl Error {
                     | rustls::Error::InappropriateHandshakeMessage { .. }),
                 ),
                 _,
-            ) => format!("TLS handshake failed: {r}{PLAIN_HINT}"),
-            (Some(r), _) => format!("TLS handshake failed: {r}"),
+            ) => (
+                Failure::NotTls,
+                format!("TLS handshake failed: {r}"),
+                PLAIN_HINT,
+            ),
+            (Some(r), _) => (Failure::Tls, format!("TLS handshake failed: {r}"), ""),
             (None, ureq::Error::Io(io))
                 if url.https && io.kind() == std::io::ErrorKind::UnexpectedEof =>
             {
-                format!("TLS: the connection closed without an answer{PLAIN_HINT}")
+                (
+                    Failure::NotTls,
+                    "TLS: the connection closed without an answer".to_string(),
+                    PLAIN_HINT,
+                )
             }
-            (None, ureq::Error::Timeout(t)) => format!("timed out ({t})"),
-            (None, ureq::Error::HostNotFound) => format!("{} does not resolve", url.host),
-            (None, ureq::Error::Io(io)) => io.to_string(),
-            (None, other) => other.to_string(),
+            (None, ureq::Error::Timeout(t)) => (Failure::Timeout, format!("timed out ({t})"), ""),
+            (None, ureq::Error::HostNotFound) => (
+                Failure::Connect,
+                format!("{} does not resolve", url.host),
+                "",
+            ),
+            (None, ureq::Error::Io(io)) => (Failure::Connect, io.to_string(), ""),
+            (None, other) => (Failure::Other, other.to_string(), ""),
         };
-        Error(text)
+        Error {
+            kind,
+            reason: text,
+            hint,
+        }
     }
 }
 
@@ -362,7 +424,7 @@ const PLAIN_HINT: &str = " (does the port speak plain HTTP, not TLS?)";
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{}{}", self.reason, self.hint)
     }
 }
 

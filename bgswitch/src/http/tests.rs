@@ -214,6 +214,21 @@ fn a_silent_server_is_bounded_by_the_timeout() {
     let port = listener.local_addr().unwrap().port();
     let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
     let e = request("GET", &url, &[], Duration::from_millis(300)).unwrap_err();
-    assert!(e.0.contains("timed out"), "{e}");
+    assert!(e.reason.contains("timed out"), "{e}");
+    assert_eq!(e.kind, Failure::Timeout);
     drop(listener);
+}
+
+/// A closed port is a connection failure (the verify pre-flight says to
+/// check the URL or `connect_to`), worth trying again.
+#[test]
+fn a_closed_port_is_a_connect_failure() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let e = request("GET", &url, &[], Duration::from_secs(2)).unwrap_err();
+    assert_eq!(e.kind, Failure::Connect, "{e}");
+    assert!(e.kind.transient());
 }

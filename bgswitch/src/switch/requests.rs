@@ -82,6 +82,22 @@ pub fn pool_answering(url: &Url, v: &VerifyConfig) -> Result<PoolAnswer, String>
     })
 }
 
+/// Any HTTP answer from `url` through the verify client (its status), in
+/// up to three tries when the failure may pass (a refused connection
+/// while nginx restarts, a timeout); a TLS failure is not tried again.
+pub fn any_answer(url: &Url, v: &VerifyConfig) -> Result<u16, http::Error> {
+    let timeout = v.timeout.min(Duration::from_secs(2));
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match v.client.request("GET", url, &[], None, timeout) {
+            Ok(r) => return Ok(r.status),
+            Err(e) if tries >= 3 || !e.kind.transient() => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
 /// The base URL of a pool's server address (`127.0.0.1:3000`); `None`
 /// for a unix socket or an address HTTP cannot reach.
 pub fn server_url(address: &str) -> Option<Url> {

@@ -65,7 +65,11 @@ pub fn check(run: &mut Run) -> StepResult {
         };
         program_runs(&stop, &vars, &dir, &format!("pools.{from}.stop")).map_err(config)?;
     }
-    if let (Some(field), false) = (&cfg.gate.version_field, from.is_empty()) {
+    // Only for the journal, which a dry run does not write (and an `exec:`
+    // probe would run a command).
+    if let (Some(field), false, false) =
+        (&cfg.gate.version_field, from.is_empty(), run.opts.dry_run)
+    {
         let healths: Vec<_> = cfg.pools[&from]
             .health
             .iter()
