@@ -2,8 +2,9 @@
 //! its nginx files pass `nginx-edit check --no-resolve` (the names of the
 //! deploy network are not known here), and its `bgswitch.toml` carries a
 //! `deploy` (`start`/`stop` per pool, `[deploy]`) and names nginx files
-//! that are there. Loading it with bgswitch and `deploy --dry-run` is a
-//! later test, once the parser knows those keys.
+//! that are there; bgswitch loads it (every key known), and `deploy v2
+//! --dry-run` on a scratch copy plans the one change it should, runs none
+//! of the example's (docker) commands and changes nothing.
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
@@ -265,5 +266,163 @@ fn every_bgswitch_toml_has_a_deploy_for_each_pool() {
             mounted,
             "{name}: write = \"in-place\" exactly when {config} is bind-mounted"
         );
+    }
+}
+
+/// What a deploy of `v2` to the idle pool changes in each example's nginx
+/// file: the lines removed and the lines added (whitespace squeezed).
+const DEPLOY_DIFFS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "000-host-nginx-tls",
+        &[
+            "server 127.0.0.1:3001; # blue",
+            "# server 127.0.0.1:3002; # green",
+        ],
+        &[
+            "# server 127.0.0.1:3001; # blue",
+            "server 127.0.0.1:3002; # green",
+        ],
+    ),
+    (
+        "001-container-upstream-include",
+        &["server host.docker.internal:8001;"],
+        &["server host.docker.internal:8002;"],
+    ),
+    (
+        "002-replace-bind-mounted-nginx-conf",
+        &["server blue:8000;"],
+        &["server green:8000;"],
+    ),
+    (
+        "004-map-color-header",
+        &["default app_blue;"],
+        &["default app_green;"],
+    ),
+];
+
+/// Every file under `dir` (symlinks as links) with its bytes.
+fn snapshot(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if meta.file_type().is_symlink() {
+            let to = fs::read_link(&path).unwrap();
+            out.push((path, to.into_os_string().into_encoded_bytes()));
+        } else if meta.is_dir() {
+            snapshot(&path, out);
+        } else {
+            out.push((path.clone(), fs::read(&path).unwrap()));
+        }
+    }
+}
+
+fn squeeze(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_bgswitch_toml_loads_and_plans_a_deploy_dry_run() {
+    use bgswitch::report::Reporter;
+    use bgswitch::switch::{run, SwitchOptions};
+    let listed: Vec<&str> = DEPLOY_DIFFS.iter().map(|d| d.0).collect();
+    assert_eq!(listed, EXAMPLES.iter().map(|e| e.dir).collect::<Vec<_>>());
+    for (name, removed, added) in DEPLOY_DIFFS {
+        // In place: every key is known, paths are the example's.
+        let src = root().join(name);
+        let cfg = bgswitch::config::load(&src.join("bgswitch.toml"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(cfg.nginx.config.starts_with(&src), "{name}");
+        assert!(cfg
+            .pools
+            .values()
+            .all(|p| p.start.is_some() && p.stop.is_some()));
+
+        // A scratch copy (links kept), the same config read from there.
+        let tmp = tempfile::tempdir().unwrap();
+        let scratch = tmp.path().join(name);
+        let cp = Command::new("cp")
+            .arg("-a")
+            .arg(&src)
+            .arg(&scratch)
+            .status();
+        assert!(cp.unwrap().success());
+        let mut cfg = bgswitch::config::load(&scratch.join("bgswitch.toml")).unwrap();
+        // Adapted, offline: the soak's access log must be readable (the
+        // read step opens it): a relative one is created empty in the
+        // copy, an absolute one (/var/log/nginx) is pointed into it. The
+        // state (journal, backups) is pointed into it too: the defaults
+        // are under /var/lib/bgswitch.
+        if let Some(log) = cfg.soak.access_log.clone() {
+            let log = if log.starts_with(&scratch) {
+                log
+            } else {
+                scratch.join("access.log")
+            };
+            fs::create_dir_all(log.parent().unwrap()).unwrap();
+            fs::write(&log, "").unwrap();
+            cfg.soak.access_log = Some(log);
+        }
+        cfg.state.journal = scratch.join("state/journal.jsonl");
+        cfg.state.lock = scratch.join("state/bgswitch.lock");
+        let mut before = Vec::new();
+        snapshot(&scratch, &mut before);
+
+        let opts = SwitchOptions {
+            dry_run: true,
+            version: Some("v2".into()),
+            command: "deploy".into(),
+            ..SwitchOptions::default()
+        };
+        let mut out = Reporter::silent();
+        let outcome = run(&cfg, &opts, &mut out);
+        let events: Vec<String> = out.events.iter().map(|e| e.to_string()).collect();
+        let shown = events.join("\n");
+        assert_eq!(
+            (outcome.result, outcome.code),
+            ("unchanged", 0),
+            "{name}:\n{shown}"
+        );
+        let notes: Vec<&str> = out
+            .events
+            .iter()
+            .filter_map(|e| e["note"].as_str())
+            .collect();
+        // The plan names the start of the idle pool with v2 ...
+        let idle = outcome.to.clone().unwrap();
+        assert!(
+            outcome.from.is_some() && outcome.from != outcome.to,
+            "{name}:\n{shown}"
+        );
+        assert!(
+            notes.iter().any(|n| n.starts_with("start: `")
+                && n.contains("v2")
+                && n.contains(idle.as_str())),
+            "{name}:\n{shown}"
+        );
+        // ... and the diff is the expected one, nothing else.
+        let diff = notes
+            .iter()
+            .find(|n| n.starts_with("--- a/"))
+            .unwrap_or_else(|| panic!("{name}: no diff:\n{shown}"));
+        let lines = |mark: char| -> Vec<String> {
+            diff.lines()
+                .filter(|l| l.starts_with(mark) && !l.starts_with("---") && !l.starts_with("+++"))
+                .map(|l| squeeze(&l[1..]))
+                .collect()
+        };
+        assert_eq!(lines('-'), *removed, "{name}:\n{diff}");
+        assert_eq!(lines('+'), *added, "{name}:\n{diff}");
+        // Nothing ran, nothing changed: no file written, no state made.
+        let mut after = Vec::new();
+        snapshot(&scratch, &mut after);
+        assert!(
+            before == after,
+            "{name}: the dry run changed the scratch copy"
+        );
+        assert!(!scratch.join("state").exists(), "{name}");
     }
 }

@@ -57,7 +57,7 @@ pub enum Command {
         #[arg(long)]
         no_drain: bool,
         /// Watch errors this long after the switch (overrides [soak] duration).
-        #[arg(long, value_parser = health_sidecar::duration::parse)]
+        #[arg(long, value_parser = humantime::parse_duration)]
         soak: Option<Duration>,
         #[arg(long)]
         json: bool,
@@ -78,7 +78,7 @@ pub enum Command {
         #[arg(long)]
         no_stop: bool,
         /// Watch errors this long after the switch (overrides [soak] duration).
-        #[arg(long, value_parser = health_sidecar::duration::parse)]
+        #[arg(long, value_parser = humantime::parse_duration)]
         soak: Option<Duration>,
         #[arg(long)]
         json: bool,
@@ -130,7 +130,7 @@ pub enum Command {
         /// /health/drain`).
         #[arg(long, default_value = "sidecar")]
         health: String,
-        #[arg(long, value_parser = health_sidecar::duration::parse, default_value = "0s")]
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
         starting: Duration,
     },
 }
@@ -239,6 +239,15 @@ pub fn run(cli: Cli) -> u8 {
 }
 
 fn status(cfg: &Config, as_json: bool) -> u8 {
+    // said on every run that skips certificate checks (JSON mode keeps
+    // stdout one object)
+    for note in cfg.insecure_notes() {
+        if as_json {
+            eprintln!("note: {note}");
+        } else {
+            println!("note: {note}");
+        }
+    }
     let files = match NginxFiles::load(cfg) {
         Ok(f) => f,
         Err(e) => {
@@ -262,7 +271,7 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
         let healths: Vec<_> = pool
             .health
             .iter()
-            .map(|u| crate::health::probe(u, Duration::from_secs(2), field))
+            .map(|u| crate::health::probe(&cfg.gate.client, u, Duration::from_secs(2), field))
             .collect();
         let health: Vec<_> = healths
             .iter()
@@ -346,7 +355,11 @@ fn status(cfg: &Config, as_json: bool) -> u8 {
 /// one is configured and answers.
 fn serving_pool(cfg: &Config) -> Option<String> {
     let url = crate::http::Url::parse(cfg.verify.url.as_deref()?).ok()?;
-    let r = crate::http::request("GET", &url, &[], Duration::from_secs(2)).ok()?;
+    let r = cfg
+        .verify
+        .client
+        .request("GET", &url, &[], None, Duration::from_secs(2))
+        .ok()?;
     let seen = match (&cfg.verify.header, &cfg.verify.json_field) {
         (Some(h), _) => r.header(h).map(str::to_string),
         (None, Some(f)) => r.json_field(f),

@@ -168,7 +168,7 @@ fn bounded(mut cmd: Command, timeout: Duration) -> (Result<ExitStatus, String>, 
                 return (
                     Err(format!(
                         "did not finish within {}: killed",
-                        health_sidecar::duration::Human(timeout)
+                        humantime::format_duration(timeout)
                     )),
                     started.elapsed(),
                 );

@@ -32,6 +32,7 @@ fn lab_options() -> Result<LabOptions, String> {
         app_health: None,
         scripted_apps: false,
         namespace: false,
+        tls: None,
     })
 }
 

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use crate::http;
 use crate::switch::requests;
 
 /// What one health entry said.
@@ -69,7 +70,13 @@ impl Health {
 }
 
 /// Asks one health entry, bounded by `timeout`.
-pub fn probe(entry: &str, timeout: Duration, version_field: Option<&str>) -> Health {
+/// `client`: `[gate]`'s (its TLS keys are the health URLs').
+pub fn probe(
+    client: &http::Client,
+    entry: &str,
+    timeout: Duration,
+    version_field: Option<&str>,
+) -> Health {
     let mut h = Health {
         entry: entry.to_string(),
         ready: false,
@@ -85,7 +92,7 @@ pub fn probe(entry: &str, timeout: Duration, version_field: Option<&str>) -> Hea
         }
         return h;
     }
-    match requests::health_get(entry, timeout) {
+    match requests::health_get(client, entry, timeout) {
         Ok(r) => {
             h.http = Some(r.status);
             h.ready = (200..300).contains(&r.status);
@@ -144,13 +151,28 @@ mod tests {
 
     #[test]
     fn exec_probes() {
-        let ok = probe("exec:exit 0", Duration::from_secs(5), Some("version"));
+        let ok = probe(
+            &http::Client::default(),
+            "exec:exit 0",
+            Duration::from_secs(5),
+            Some("version"),
+        );
         assert!(ok.ready && ok.is_exec() && !ok.takes_drain());
         assert_eq!(ok.describe(), "exit 0");
-        let bad = probe("exec:exit 3", Duration::from_secs(5), None);
+        let bad = probe(
+            &http::Client::default(),
+            "exec:exit 3",
+            Duration::from_secs(5),
+            None,
+        );
         assert!(!bad.ready);
         assert_eq!(bad.shown_status(), "exit status: 3");
-        let slow = probe("exec:sleep 5", Duration::from_millis(150), None);
+        let slow = probe(
+            &http::Client::default(),
+            "exec:sleep 5",
+            Duration::from_millis(150),
+            None,
+        );
         assert!(!slow.ready && slow.shown_status().contains("killed"));
     }
 

@@ -9,12 +9,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod config_deploy;
 pub mod demo;
 pub mod flag;
 pub mod health;
-/// The HTTP client bgswitch shares with `health-sidecar drain`.
-pub use health_sidecar::http_client as http;
+pub mod http;
 pub mod init;
 pub mod lab;
 pub mod listeners;

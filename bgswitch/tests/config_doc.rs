@@ -7,18 +7,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// PENDING (HTTPS branch): documented now, accepted by the parser once
-/// that branch merges. The lead deletes this list at the merge, so that
-/// from then on these keys are checked like every other.
-const PENDING: [&str; 6] = [
-    "verify.connect_to",
-    "verify.ca_file",
-    "verify.insecure",
-    "gate.connect_to",
-    "gate.ca_file",
-    "gate.insecure",
-];
-
 const GOOD: &str = r#"
 [nginx]
 config = "app.conf"
@@ -104,15 +92,9 @@ fn docs_config_md_lists_exactly_the_keys_the_parser_accepts() {
         undocumented.is_empty(),
         "keys the parser accepts that docs/config.md does not list: {undocumented:?}"
     );
-    let refused: Vec<_> = documented
-        .difference(&parsed)
-        .filter(|k| !PENDING.contains(&k.as_str()))
-        .collect();
+    let refused: Vec<_> = documented.difference(&parsed).collect();
     assert!(
         refused.is_empty(),
         "keys docs/config.md lists that the parser refuses: {refused:?}"
     );
-    for k in PENDING {
-        assert!(documented.contains(k), "PENDING key {k} is not documented");
-    }
 }

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::duration;
 use crate::probe::ProbeSpec;
 
 const AFTER_HELP: &str = "\
@@ -103,12 +102,12 @@ pub struct Cli {
     pub command: Vec<String>,
 }
 
-fn any_duration(s: &str) -> Result<Duration, duration::DurationError> {
-    duration::parse(s)
+fn any_duration(s: &str) -> Result<Duration, humantime::DurationError> {
+    humantime::parse_duration(s)
 }
 
 fn positive_duration(s: &str) -> Result<Duration, String> {
-    match duration::parse(s) {
+    match humantime::parse_duration(s) {
         Ok(d) if d.is_zero() => Err("must be greater than 0".into()),
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
@@ -151,8 +150,8 @@ impl Cli {
         if self.drain_min > self.drain_timeout {
             return Err(UsageError(format!(
                 "--drain-min ({}) is longer than --drain-timeout ({})",
-                duration::Human(self.drain_min),
-                duration::Human(self.drain_timeout)
+                humantime::format_duration(self.drain_min),
+                humantime::format_duration(self.drain_timeout)
             )));
         }
         if self.app_port == Some(self.listen.port()) {

@@ -2,15 +2,13 @@
 //! Kubernetes `preStop` hook (whose `httpGet` cannot POST) or a deploy
 //! script: request a drain, then wait until the sidecar reports `drained`.
 //!
-//! Blocking std sockets and no runtime: it runs once and exits.
+//! Blocking, no runtime: it runs once and exits. HTTP through `ureq`
+//! (plain http: a sidecar listens on loopback or a private address).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-
-use crate::duration;
-use crate::http_client::{self, Url};
 
 /// Asks a running sidecar to drain and waits for `drained`.
 #[derive(Debug, Parser)]
@@ -23,7 +21,7 @@ pub struct DrainCli {
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// How long to wait for `drained`; 0 sends the request and returns.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub wait: Duration,
     /// File holding the bearer token (default: env HEALTH_SIDECAR_TOKEN).
     #[arg(long, value_name = "FILE")]
@@ -42,14 +40,24 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    let base = match Url::parse(&cli.url) {
-        Ok(u) => u,
+    let base = match cli.url.parse::<ureq::http::Uri>() {
+        Ok(u) if u.scheme_str() == Some("http") && u.host().is_some() => {
+            format!("http://{}", u.authority().map_or("", |a| a.as_str()))
+        }
+        Ok(_) => {
+            eprintln!(
+                "health-sidecar drain: --url {}: write http://HOST:PORT",
+                cli.url
+            );
+            return 2;
+        }
         Err(e) => {
             eprintln!("health-sidecar drain: --url {}: {e}", cli.url);
             return 2;
         }
     };
-    let (drain, health) = (base.with_path("/health/drain"), base.with_path("/health"));
+    let (drain, health) = (format!("{base}/health/drain"), format!("{base}/health"));
+    let agent = agent();
     let token = match &cli.token_file {
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => Some(t.trim().to_string()),
@@ -63,14 +71,17 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     let auth = token
         .filter(|t| !t.is_empty())
         .map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-    match http_client::request("POST", &drain, &headers, TIMEOUT) {
-        Ok(r) if r.status == 202 => {}
-        Ok(r) => {
+    let mut post = agent.post(&drain);
+    if let Some(a) = &auth {
+        post = post.header("Authorization", a);
+    }
+    match post.send_empty() {
+        Ok(r) if r.status() == 202 => {}
+        Ok(mut r) => {
             eprintln!(
                 "health-sidecar drain: the sidecar answered {}: {}",
-                r.status,
-                String::from_utf8_lossy(&r.body).trim()
+                r.status().as_u16(),
+                r.body_mut().read_to_string().unwrap_or_default().trim()
             );
             return 1;
         }
@@ -84,8 +95,9 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
         if cli.wait.is_zero() {
             return 0;
         }
-        if let Ok(r) = http_client::request("GET", &health, &[], TIMEOUT) {
-            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&r.body) {
+        if let Ok(mut r) = agent.get(&health).call() {
+            let body = r.body_mut().read_to_vec().unwrap_or_default();
+            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) {
                 if doc["status"] == "drained" {
                     eprintln!(
                         "health-sidecar drain: drained ({})",
@@ -98,7 +110,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
         if Instant::now() >= deadline {
             eprintln!(
                 "health-sidecar drain: not drained within {}",
-                duration::Human(cli.wait)
+                humantime::format_duration(cli.wait)
             );
             return 1;
         }
@@ -106,8 +118,20 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     }
 }
 
-/// Bound of each request (connect, lookup, answer).
+/// Bound of each request (lookup, connect, answer).
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Any status is an answer (503 while not drained); each request within
+/// [`TIMEOUT`], name lookup included (ureq resolves on a thread of its own
+/// when a timeout is set).
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(TIMEOUT))
+        .build()
+        .new_agent()
+}
 
 #[cfg(test)]
 mod tests {

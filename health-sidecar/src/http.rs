@@ -21,7 +21,6 @@ use crate::metrics::Snapshot;
 use crate::procstats::ProcSample;
 use crate::shared::AppState;
 use crate::state::{DrainReason, Status, UndrainError};
-use crate::timefmt::rfc3339;
 
 /// The router with every endpoint; unknown paths answer 404 and known
 /// paths with the wrong method 405.
@@ -314,4 +313,9 @@ async fn not_found(uri: Uri) -> Response {
         Json(json!({ "error": format!("no such endpoint: {}", uri.path()) })),
     )
         .into_response()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC.
+fn rfc3339(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
 }

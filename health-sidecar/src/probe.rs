@@ -111,7 +111,7 @@ impl ProbeSpec {
         network.unwrap_or_else(|_| {
             Err(format!(
                 "timed out after {}",
-                crate::duration::Human(timeout)
+                humantime::format_duration(timeout)
             ))
         })
     }
@@ -341,7 +341,7 @@ async fn exec_probe(command: &str, timeout: Duration) -> Result<(), String> {
         Ok(Err(e)) => Err(format!("wait for command: {e}")),
         Err(_) => Err(format!(
             "command timed out after {}",
-            crate::duration::Human(timeout)
+            humantime::format_duration(timeout)
         )),
     }
 }

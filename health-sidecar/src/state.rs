@@ -239,7 +239,7 @@ impl Machine {
             if now.saturating_duration_since(self.since) >= limit {
                 let reason = format!(
                     "startup_timeout: no successful probe within {}{}",
-                    crate::duration::Human(limit),
+                    humantime::format_duration(limit),
                     self.last_error
                         .as_deref()
                         .map(|e| format!(" (last error: {e})"))

@@ -167,7 +167,7 @@ async fn stop(child: &mut Child, pid: u32, policy: StopPolicy) -> u8 {
         Err(_) => {
             eprintln!(
                 "health-sidecar: app still running {} after SIGTERM; sending SIGKILL",
-                crate::duration::Human(policy.stop_timeout)
+                humantime::format_duration(policy.stop_timeout)
             );
             let _ = child.start_kill();
             child.wait().await

@@ -26,7 +26,7 @@ fn bad_flags_exit_2_naming_the_flag() {
     let cases: &[(&[&str], &str)] = &[
         (&["--probe-interval", "5x"], "--probe-interval"),
         (&["--drain-timeout", "30"], "--drain-timeout"),
-        (&["--drain-min", "1.5s"], "--drain-min"),
+        (&["--drain-min", "1.5x"], "--drain-min"),
         (&["--startup-timeout", "-1s"], "--startup-timeout"),
         (&["--probe-timeout", "0"], "--probe-timeout"),
         (&["--failure-threshold", "zero"], "--failure-threshold"),

@@ -98,8 +98,13 @@ fn a_switch_interrupted_before_its_reload_is_finished_by_the_next_run() {
     assert_eq!(serving(&lab), "green");
     assert_eq!(String::from_utf8(read(&lab.site)).unwrap(), green);
     // the pool drained is the one that stopped serving, not the new one
-    let status =
-        |pool| bgswitch::switch::sidecar_status(&lab.sidecar_url(pool), Duration::from_secs(2));
+    let status = |pool| {
+        bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(pool),
+            Duration::from_secs(2),
+        )
+    };
     assert_eq!(status("green"), "ready");
     assert_eq!(status("blue"), "drained");
     // and now it is really live: nothing to do

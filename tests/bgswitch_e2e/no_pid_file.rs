@@ -28,8 +28,13 @@ fn without_a_pid_file_the_proof_rests_on_verify_and_rollback_undrains() {
         text(&o)
     );
     assert_eq!(serving(&lab), "green");
-    let status =
-        |pool| bgswitch::switch::sidecar_status(&lab.sidecar_url(pool), Duration::from_secs(2));
+    let status = |pool| {
+        bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(pool),
+            Duration::from_secs(2),
+        )
+    };
     assert_eq!(status("blue"), "drained");
     // rollback goes back to the pool it drained: the gate brings it back
     let o = bgswitch(&lab, &["rollback", "--json"]);

@@ -116,7 +116,11 @@ fn verify_by_json_field_and_a_drain_not_waited_for() {
         "{}",
         text(&o)
     );
-    let blue = bgswitch::switch::sidecar_status(&lab.sidecar_url("blue"), Duration::from_secs(2));
+    let blue = bgswitch::switch::sidecar_status(
+        &Default::default(),
+        &lab.sidecar_url("blue"),
+        Duration::from_secs(2),
+    );
     assert!(blue == "draining" || blue == "drained", "{blue}");
     // A field that never names a pool: verify fails, the rollback puts the
     // old bytes back and reloads, and then cannot verify the old pool

@@ -16,8 +16,11 @@ fn zero_downtime(kind: SwitchKind, switches: usize) {
         assert_eq!(code(&o), 0, "switch {i} to {to}:\n{}", text(&o));
         assert_eq!(last_result(&o), "switched");
         // the old pool was drained after nginx stopped using it
-        let drained =
-            bgswitch::switch::sidecar_status(&lab.sidecar_url(from), Duration::from_secs(2));
+        let drained = bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(from),
+            Duration::from_secs(2),
+        );
         assert_eq!(drained, "drained", "{from} after switch {i}");
         assert_eq!(serving(&lab), to);
         // the next switch's gate brings the drained pool back

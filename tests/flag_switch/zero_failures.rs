@@ -35,8 +35,11 @@ fn flag_switches_under_every_client_kind_fail_no_request_and_drain_the_old_pool(
         assert_eq!(serving(&lab), to);
         // the old pool reached drained: nginx's idle upstream keep-alive
         // connections to it closed (upstream keepalive_timeout)
-        let drained =
-            bgswitch::switch::sidecar_status(&lab.sidecar_url(from), Duration::from_secs(2));
+        let drained = bgswitch::switch::sidecar_status(
+            &Default::default(),
+            &lab.sidecar_url(from),
+            Duration::from_secs(2),
+        );
         assert_eq!(drained, "drained", "{from} after switch {i}:\n{}", text(&o));
         std::thread::sleep(Duration::from_millis(200));
     }

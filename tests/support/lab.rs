@@ -30,6 +30,7 @@ pub fn lab_with(kind: SwitchKind, tweak: impl FnOnce(&mut LabOptions)) -> Option
         app_health: None,
         scripted_apps: false,
         namespace: false,
+        tls: None,
     };
     tweak(&mut opts);
     Some(Lab::start(&opts).unwrap())

@@ -163,7 +163,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 pub fn note(pool: &str) -> String {
     format!(
         "written by bgswitch: {pool} is live while this file exists ({})\n",
-        health_sidecar::timefmt::rfc3339(std::time::SystemTime::now())
+        humantime::format_rfc3339_millis(std::time::SystemTime::now())
     )
 }
 
@@ -222,5 +222,5 @@ fn nginx_seconds(text: &str) -> Option<std::time::Duration> {
     if let Ok(n) = text.parse::<u64>() {
         return Some(std::time::Duration::from_secs(n));
     }
-    health_sidecar::duration::parse(text).ok()
+    humantime::parse_duration(text).ok()
 }

@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::http::{self, Connection, Url};
+use super::conn::{self, Connection};
+use crate::http::{self, Url};
 
 /// How much traffic.
 #[derive(Debug, Clone)]
@@ -162,14 +163,17 @@ fn client(kind: Kind, url: &Url, stop: &AtomicBool, stats: &Mutex<LoadStats>, pa
     let mut conn: Option<Connection> = None;
     while !stop.load(Ordering::SeqCst) {
         let result = match kind {
-            Kind::Fresh => http::request("GET", url, &[], timeout).map(|r| (r, false)),
+            Kind::Fresh => http::request("GET", url, &[], timeout)
+                .map(|r| (r, false))
+                .map_err(io::Error::other),
             Kind::Slow(ms) => http::request(
                 "GET",
                 &url.with_path(&format!("/slow?ms={ms}")),
                 &[],
                 timeout,
             )
-            .map(|r| (r, false)),
+            .map(|r| (r, false))
+            .map_err(io::Error::other),
             Kind::KeepAlive => keepalive_get(&mut conn, url, timeout, true),
             Kind::KeepAliveNoRetry => keepalive_get(&mut conn, url, timeout, false),
         };
@@ -213,7 +217,7 @@ fn keepalive_get(
         return Err(io::Error::other("no connection"));
     };
     let reused = c.reused;
-    match c.send("GET", url, &[], true) {
+    match c.get(url) {
         Ok(r) => {
             if r.header("connection")
                 .is_some_and(|v| v.eq_ignore_ascii_case("close"))
@@ -222,9 +226,9 @@ fn keepalive_get(
             }
             Ok((r, false))
         }
-        Err(e) if retry && reused && http::is_no_response(&e) => {
+        Err(e) if retry && reused && conn::is_no_response(&e) => {
             let mut fresh = Connection::open(url, timeout)?;
-            let r = fresh.send("GET", url, &[], true)?;
+            let r = fresh.get(url)?;
             *conn = Some(fresh);
             Ok((r, true))
         }

@@ -5,8 +5,10 @@
 //! the `Lab` is dropped.
 
 pub mod app;
+mod conn;
 pub mod load;
 pub mod namespace;
+pub mod ports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -41,6 +43,15 @@ pub struct LabOptions {
     /// namespace, the site file and `nginx.conf` bind-mounted one by one,
     /// test and reload through `nsenter`, no `pid_file`.
     pub namespace: bool,
+    /// The load balancer listens only with TLS, with this certificate.
+    pub tls: Option<LabTls>,
+}
+
+/// A PEM certificate (chain) and its key for the load balancer.
+#[derive(Debug, Clone)]
+pub struct LabTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Ports of one pool.
@@ -68,6 +79,8 @@ pub struct Lab {
     pub namespace: Option<namespace::Namespace>,
     /// `kind = "flag"`: the directory of the flag files.
     pub flag_dir: PathBuf,
+    /// Whether the load balancer speaks TLS (`https://` in [`Lab::lb_url`]).
+    pub tls: bool,
     children: Vec<Child>,
     /// The app processes by pool name.
     apps: Vec<(String, Child)>,
@@ -87,7 +100,7 @@ pub type LabError = String;
 impl Lab {
     pub fn start(opts: &LabOptions) -> Result<Lab, LabError> {
         let dir = unique_dir()?;
-        let ports = health_sidecar::ports::free_loopback_ports(5).map_err(|e| e.to_string())?;
+        let ports = ports::free_loopback_ports(5).map_err(|e| e.to_string())?;
         let (lb_port, blue, green) = (
             ports[0],
             PoolPorts {
@@ -111,6 +124,7 @@ impl Lab {
             nginx: opts.nginx.clone(),
             namespace: None,
             flag_dir: dir.join("flags"),
+            tls: opts.tls.is_some(),
             dir,
             lb_port,
             blue,
@@ -181,31 +195,39 @@ impl Lab {
         );
         std::fs::write(&self.nginx_conf, main).map_err(|e| e.to_string())?;
         let (b, g, lb) = (self.blue.app, self.green.app, self.lb_port);
+        let listen = match &opts.tls {
+            None => format!("listen 127.0.0.1:{lb};"),
+            Some(t) => format!(
+                "listen 127.0.0.1:{lb} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};",
+                t.cert.display(),
+                t.key.display()
+            ),
+        };
         let site = match opts.kind {
             SwitchKind::Map => format!(
                 "# seed style: a map whose default names the live pool\n\
                  upstream app_blue {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
                  upstream app_green {{\n    server 127.0.0.1:{g};\n    keepalive 16;\n}}\n\n\
                  map $http_x_deploy_color $backend {{\n    # default app_green;  (a comment that looks like the switch)\n    default app_blue;\n    blue    app_blue;\n    green   app_green;\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+                 server {{\n    {listen}\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
             SwitchKind::Upstream => format!(
                 "# seed style: one upstream, the idle pool commented out\n\
                  upstream app {{\n    server 127.0.0.1:{b}; # blue\n    # server 127.0.0.1:{g}; # green\n    keepalive 16;\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+                 server {{\n    {listen}\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
             SwitchKind::Flag => format!(
                 "# live switch: nginx tests a flag file on every request (no reload)\n\
                  upstream app_blue {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n    keepalive_timeout {ka};\n}}\n\n\
                  upstream app_green {{\n    server 127.0.0.1:{g};\n    keepalive 16;\n    keepalive_timeout {ka};\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    set $backend app_blue;\n    if (-f {flags}/green) {{ set $backend app_green; }}\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n    # nginx alone, for measuring what the selector costs\n    location = /nginx-only {{\n        return 200 \"nginx\\n\";\n    }}\n}}\n",
+                 server {{\n    {listen}\n    set $backend app_blue;\n    if (-f {flags}/green) {{ set $backend app_green; }}\n    location / {{\n        proxy_pass http://$backend;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n    # nginx alone, for measuring what the selector costs\n    location = /nginx-only {{\n        return 200 \"nginx\\n\";\n    }}\n}}\n",
                 ka = FLAG_UPSTREAM_KEEPALIVE_TIMEOUT,
                 flags = self.flag_dir.display()
             ),
             SwitchKind::Replace => format!(
                 "# seed style: a one-server upstream whose address is swapped\n\
                  upstream app {{\n    server 127.0.0.1:{b};\n    keepalive 16;\n}}\n\n\
-                 server {{\n    listen 127.0.0.1:{lb};\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
+                 server {{\n    {listen}\n    location / {{\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_next_upstream off;\n    }}\n}}\n"
             ),
         };
         std::fs::write(&self.site, site).map_err(|e| e.to_string())?;
@@ -262,12 +284,13 @@ impl Lab {
              [nginx]\n{commands}reload_timeout = \"5s\"\n\n\
              {pools}\n\
              [gate]\ntimeout = \"10s\"\ninterval = \"100ms\"\n\n\
-             [verify]\nurl = \"http://127.0.0.1:{lb}/\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"5s\"\n\n\
+             [verify]\nurl = \"{verify}\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"5s\"\n\n\
              [smoke]\nrequests = [\"GET /health 200\"]\n\n\
              [soak]\naccess_log = \"logs/access.log\"\n\n\
              [drain]\nold_workers_timeout = \"30s\"\nwait_drained = \"30s\"\n\n\
              [state]\njournal = \"state/journal.jsonl\"\nlock = \"state/bgswitch.lock\"\n",
-            d = d.display()
+            d = d.display(),
+            verify = self.lb_url("/"),
         );
         std::fs::write(&self.config, toml).map_err(|e| e.to_string())
     }
@@ -383,15 +406,20 @@ impl Lab {
             Some(_) => self.blue.app,
         };
         let sidecar = format!("http://127.0.0.1:{blue_health}/health");
-        let lb = crate::http::Url::parse(&format!("http://127.0.0.1:{}/", self.lb_port))
-            .map_err(|e| e.to_string())?;
+        let lb = crate::http::Url::parse(&self.lb_url("/")).map_err(|e| e.to_string())?;
+        // the lab's own certificate is not checked here: the tests do that
+        let client = crate::http::Client::new(&crate::http::Transport {
+            insecure: self.tls,
+            ..Default::default()
+        });
+        let plain = crate::http::Client::default();
         loop {
-            let answer = crate::http::request("GET", &lb, &[], Duration::from_secs(1));
+            let answer = client.request("GET", &lb, &[], None, Duration::from_secs(1));
             if opts.scripted_apps && answer.is_ok() {
                 return Ok(());
             }
             let lb_ok = answer.is_ok_and(|r| r.status == 200);
-            let ready = crate::health::probe(&sidecar, Duration::from_secs(1), None).ready;
+            let ready = crate::health::probe(&plain, &sidecar, Duration::from_secs(1), None).ready;
             if lb_ok && ready {
                 return Ok(());
             }
@@ -463,7 +491,8 @@ impl Lab {
 
     /// The URL of the load balancer.
     pub fn lb_url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.lb_port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.lb_port)
     }
 
     /// The sidecar URL of a pool.

@@ -74,10 +74,11 @@ pub mod exit {
 /// A step: its reported name and the function that does it.
 pub(crate) type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
 
-/// Before anything changes. A name may repeat: `already_live` belongs
-/// to `read`.
+/// Before anything changes. A name may repeat: the verify URL's
+/// pre-flight and `already_live` belong to `read`.
 const PREPARE: &[Step] = &[
     ("lock", steps::prepare::lock),
+    ("read", steps::preflight::preflight),
     ("repair", steps::repair::repair),
     ("read", steps::prepare::read),
     ("read", steps::prepare::already_live),
@@ -137,6 +138,7 @@ fn deploy_steps(kind: SwitchKind) -> Vec<Step> {
             "lock",
             steps::prepare::lock as fn(&mut Run<'_>) -> StepResult,
         ),
+        ("read", steps::preflight::preflight),
         ("repair", steps::repair::repair),
         ("read", steps::prepare::read),
         ("start", steps::start::check),
@@ -153,6 +155,10 @@ fn deploy_steps(kind: SwitchKind) -> Vec<Step> {
 /// Runs a switch (or a rollback, which is a switch to the previous pool).
 pub fn run(cfg: &Config, opts: &SwitchOptions, out: &mut Reporter) -> Outcome {
     let started = Instant::now();
+    // said on every run that skips certificate checks
+    for note in cfg.insecure_notes() {
+        out.note(&note);
+    }
     let mut run = Run::new(cfg, opts, out);
     let steps = if opts.version.is_some() {
         deploy_steps(cfg.switch.kind)

@@ -22,13 +22,13 @@ struct Args {
     #[arg(long)]
     port: u16,
     /// Wait this long before listening ("start late").
-    #[arg(long, value_parser = health_sidecar::duration::parse, default_value = "0")]
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0")]
     start_delay: Duration,
     /// While this file exists, /health answers 500 ("fail").
     #[arg(long)]
     fail_file: Option<PathBuf>,
     /// Every response waits this long ("slow").
-    #[arg(long, value_parser = health_sidecar::duration::parse, default_value = "0")]
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0")]
     slow: Duration,
     /// Append the name of each signal received to this file.
     #[arg(long)]
@@ -40,7 +40,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     term_exit_code: i32,
     /// Exit by itself after this long, with --exit-code.
-    #[arg(long, value_parser = health_sidecar::duration::parse)]
+    #[arg(long, value_parser = humantime::parse_duration)]
     exit_after: Option<Duration>,
     #[arg(long, default_value_t = 0)]
     exit_code: i32,

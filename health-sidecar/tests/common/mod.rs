@@ -15,10 +15,13 @@ pub const TESTAPP: &str = env!("CARGO_BIN_EXE_sidecar-testapp");
 /// Longest any single wait in these tests may take before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A free loopback port outside the ephemeral range (see
-/// [`health_sidecar::ports`]).
+/// The port helper of bgswitch's lab: one source file for both.
+#[path = "../../../bgswitch/src/lab/ports.rs"]
+mod ports;
+
+/// A free loopback port outside the ephemeral range (see [`ports`]).
 pub fn free_port() -> u16 {
-    health_sidecar::ports::free_loopback_port().unwrap()
+    ports::free_loopback_port().unwrap()
 }
 
 /// Polls `cond` every 25 ms until it holds; panics naming `what` after

@@ -65,7 +65,7 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
     let mut urls: Vec<String> = Vec::new();
     let mut skipped = 0;
     for u in &cfg.pools[old_pool].health {
-        let h = health::probe(u, Duration::from_secs(2), None);
+        let h = health::probe(&cfg.gate.client, u, Duration::from_secs(2), None);
         if !h.takes_drain() {
             skipped += 1;
             continue;
@@ -93,7 +93,14 @@ fn drain_pool(run: &mut Run, old_pool: &str) -> (bool, String) {
         loop {
             let pending: Vec<&str> = urls
                 .iter()
-                .filter(|u| !done_draining(&health::probe(u, Duration::from_secs(1), None)))
+                .filter(|u| {
+                    !done_draining(&health::probe(
+                        &cfg.gate.client,
+                        u,
+                        Duration::from_secs(1),
+                        None,
+                    ))
+                })
                 .map(String::as_str)
                 .collect();
             if pending.is_empty() {

@@ -29,7 +29,7 @@ pub fn gate(run: &mut Run) -> StepResult {
     loop {
         let healths: Vec<Health> = urls
             .iter()
-            .map(|u| health::probe(u, cfg.gate.interval, field))
+            .map(|u| health::probe(&cfg.gate.client, u, cfg.gate.interval, field))
             .collect();
         // A pool drained by an earlier switch is brought back: it is the
         // one being made live (a rollback, a switch back).
@@ -163,7 +163,8 @@ pub fn smoke(run: &mut Run) -> StepResult {
             ));
             continue;
         };
-        requests::smoke_at(cfg, &base)
+        // straight to an address: plain HTTP, no TLS keys
+        requests::smoke_at(cfg, &crate::http::Client::default(), &base)
             .map_err(|e| Failed::new(Cause::NotReady, format!("{e}; nothing changed")))?;
     }
     Ok(Ended::Done(Done::new(format!(

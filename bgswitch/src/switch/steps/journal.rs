@@ -27,7 +27,7 @@ pub fn journal(run: &Run, outcome: &Outcome, file: &Path, took: Duration) -> Res
         version: run.opts.version.clone(),
         versions,
         stopped: run.stopped.clone(),
-        time: health_sidecar::timefmt::rfc3339(std::time::SystemTime::now()),
+        time: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
         command: if run.opts.command.is_empty() {
             "switch".into()
         } else {

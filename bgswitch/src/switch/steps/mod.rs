@@ -9,6 +9,7 @@ pub mod edit;
 pub mod flag;
 pub mod gate;
 pub mod journal;
+pub mod preflight;
 pub mod prepare;
 pub mod reload;
 pub mod repair;

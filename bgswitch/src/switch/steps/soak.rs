@@ -50,7 +50,7 @@ fn watch(run: &mut Run, target: &str, duration: Duration) -> Result<(), String> 
             }
         }
         for url in &cfg.pools[target].health {
-            let h = crate::health::probe(url, Duration::from_secs(1), None);
+            let h = crate::health::probe(&cfg.gate.client, url, Duration::from_secs(1), None);
             if !h.ready {
                 return Err(format!("{url}: {}", h.describe()));
             }

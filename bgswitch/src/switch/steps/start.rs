@@ -65,11 +65,15 @@ pub fn check(run: &mut Run) -> StepResult {
         };
         program_runs(&stop, &vars, &dir, &format!("pools.{from}.stop")).map_err(config)?;
     }
-    if let (Some(field), false) = (&cfg.gate.version_field, from.is_empty()) {
+    // Only for the journal, which a dry run does not write (and an `exec:`
+    // probe would run a command).
+    if let (Some(field), false, false) =
+        (&cfg.gate.version_field, from.is_empty(), run.opts.dry_run)
+    {
         let healths: Vec<_> = cfg.pools[&from]
             .health
             .iter()
-            .map(|u| crate::health::probe(u, cfg.gate.interval, Some(field)))
+            .map(|u| crate::health::probe(&cfg.gate.client, u, cfg.gate.interval, Some(field)))
             .collect();
         run.from_version = crate::health::pool_version(&healths);
     }
@@ -163,7 +167,9 @@ impl Run<'_> {
         if let Some(p) = &self.log {
             return p.clone();
         }
-        let stamp = health_sidecar::timefmt::rfc3339(std::time::SystemTime::now()).replace(':', "");
+        let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
+            .to_string()
+            .replace(':', "");
         let dir = match self.cfg.state.journal.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

@@ -43,7 +43,7 @@ fn version_through_lb(run: &mut Run) -> Result<String, String> {
     let Some(url) = requests::verify_url(run.cfg)? else {
         return Ok(String::new());
     };
-    match requests::version_through(&url, field)? {
+    match requests::version_through(&url, &run.cfg.verify, field)? {
         Some(v) if v == *want => Ok(format!("; {url} reports {field} \"{v}\"")),
         Some(v) => Err(format!(
             "{url} reports {field} \"{v}\" through the load balancer, expected \"{want}\""
@@ -64,7 +64,7 @@ pub fn smoke_lb(run: &mut Run) -> StepResult {
     }
     let fail = |e: String| Failed::new(Cause::Verify, e);
     if let Some(base) = requests::verify_url(run.cfg).map_err(fail)? {
-        requests::smoke_at(run.cfg, &base).map_err(fail)?;
+        requests::smoke_at(run.cfg, &run.cfg.verify.client, &base).map_err(fail)?;
     }
     Ok(Ended::Done(Done::new(
         "smoke requests passed through the load balancer",

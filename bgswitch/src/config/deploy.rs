@@ -38,13 +38,13 @@ pub enum StopOld {
 /// `[deploy]` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawDeploy {
+pub(super) struct RawDeploy {
     start_timeout: Option<String>,
     stop_old: Option<String>,
 }
 
 /// `[deploy]` checked; `duration` parses a duration value by its key.
-pub(crate) fn deploy(
+pub(super) fn deploy(
     raw: Option<RawDeploy>,
     duration: impl Fn(&str, Option<&String>, &str) -> Result<Duration, (String, String)>,
 ) -> Result<DeployConfig, (String, String)> {
@@ -71,7 +71,7 @@ pub(crate) fn deploy(
 
 /// A pool's `start` or `stop`: absent is `None`; present, it must name a
 /// program (it runs without a shell).
-pub(crate) fn argv(value: Option<Vec<String>>) -> Result<Option<Vec<String>>, String> {
+pub(super) fn argv(value: Option<Vec<String>>) -> Result<Option<Vec<String>>, String> {
     match value {
         None => Ok(None),
         Some(v) if v.is_empty() || v[0].trim().is_empty() => Err(
@@ -83,7 +83,7 @@ pub(crate) fn argv(value: Option<Vec<String>>) -> Result<Option<Vec<String>>, St
 }
 
 /// `[gate] version_field`: a top-level JSON field name, not empty.
-pub(crate) fn version_field(value: Option<String>) -> Result<Option<String>, String> {
+pub(super) fn version_field(value: Option<String>) -> Result<Option<String>, String> {
     match value {
         Some(f) if f.trim().is_empty() => {
             Err("must name a top-level JSON field, e.g. \"version\"".into())
@@ -94,7 +94,7 @@ pub(crate) fn version_field(value: Option<String>) -> Result<Option<String>, Str
 
 /// A health entry: `exec:COMMAND` (run by `sh -c`) or an http(s) URL that
 /// `check_url` accepts.
-pub(crate) fn health_entry(
+pub(super) fn health_entry(
     entry: &str,
     check_url: impl Fn(&str) -> Result<(), String>,
 ) -> Result<(), String> {
@@ -123,7 +123,7 @@ pub struct SmokeRequest {
 /// An entry of `[smoke] requests`: a string `METHOD PATH STATUS` or a
 /// table `{ method, path, headers, body, status, repeat, max_failure_ratio }`.
 /// `Err`: the key under the entry (empty for the entry itself) and why.
-pub(crate) fn smoke_request(value: &toml::Value) -> Result<SmokeRequest, (String, String)> {
+pub(super) fn smoke_request(value: &toml::Value) -> Result<SmokeRequest, (String, String)> {
     match value {
         toml::Value::String(text) => parse_smoke_line(text).map_err(|m| (String::new(), m)),
         toml::Value::Table(t) => smoke_table(t),
@@ -233,7 +233,7 @@ fn smoke_table(t: &toml::Table) -> Result<SmokeRequest, (String, String)> {
 }
 
 /// `GET /api/status 200`.
-pub(crate) fn parse_smoke_line(text: &str) -> Result<SmokeRequest, String> {
+pub(super) fn parse_smoke_line(text: &str) -> Result<SmokeRequest, String> {
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [method, path, status] = parts.as_slice() else {
         return Err(format!(
