@@ -217,7 +217,8 @@ impl HttpListens {
             return Ok(());
         };
         let text = || addr_text(addr, port);
-        if known.servers.contains(&server) {
+        // Servers are numbered in order: this one, if there, is the last.
+        if known.servers.last() == Some(&server) {
             return Err(format!("a duplicate listen {}", text()));
         }
         known.servers.push(server);

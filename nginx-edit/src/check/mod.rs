@@ -98,7 +98,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         findings: Vec::new(),
         depth: 0,
         locations: Vec::new(),
-        upstreams: Vec::new(),
+        upstreams: Default::default(),
         log_formats: vec!["combined".into()],
         from_main: false,
         blocks: Vec::new(),
@@ -175,7 +175,7 @@ struct Walker<'a> {
     /// The `location` blocks we are inside, innermost last.
     locations: Vec<Location>,
     /// Upstream blocks defined so far, as (module kind, lowercased name).
-    upstreams: Vec<(bool, String)>,
+    upstreams: std::collections::HashSet<(bool, String)>,
     /// http `log_format` names defined so far, lowercased.
     log_formats: Vec<String>,
     /// Whether the walk starts at a whole nginx.conf (not a snippet).

@@ -91,7 +91,7 @@ impl Walker<'_> {
                 };
                 list.block(&name, here)
                     .map_err(|((file, at), message)| Refusal::At(file, at, message))?;
-                self.upstreams.push(key);
+                self.upstreams.insert(key);
             }
             "log_format" if ctx == Context::Http => {
                 if let Some(n) = args_of(d).first() {

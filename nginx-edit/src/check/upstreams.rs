@@ -30,6 +30,9 @@ struct Upstream {
 #[derive(Debug, Default)]
 pub struct Upstreams {
     list: Vec<Upstream>,
+    /// Indices in `list` by lowercased name, in order (thousands of
+    /// upstreams must not make each lookup a scan).
+    by_name: std::collections::HashMap<String, Vec<usize>>,
     /// The block whose `server`s are being read.
     current: Option<usize>,
 }
@@ -40,9 +43,10 @@ impl Upstreams {
     /// the `proxy_pass` line (returned).
     pub fn block(&mut self, name: &str, at: At) -> Result<(), (At, String)> {
         let found = self
-            .list
+            .named(name)
             .iter()
-            .position(|u| !u.block && u.host.eq_ignore_ascii_case(name));
+            .copied()
+            .find(|&i| !self.list[i].block);
         let index = match found {
             Some(i) => {
                 let u = &mut self.list[i];
@@ -55,6 +59,7 @@ impl Upstreams {
                 i
             }
             None => {
+                self.index(name);
                 self.list.push(Upstream {
                     host: name.to_string(),
                     port: 0,
@@ -71,6 +76,22 @@ impl Upstreams {
         Ok(())
     }
 
+    /// The upstreams named `name` (any case), in order.
+    fn named(&self, name: &str) -> &[usize] {
+        self.by_name
+            .get(&name.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Records that the next upstream pushed is named `name`.
+    fn index(&mut self, name: &str) {
+        let next = self.list.len();
+        self.by_name
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(next);
+    }
+
     /// A `server` of the block being read.
     pub fn server(&mut self, params: &[String]) {
         if let Some(u) = self.current.and_then(|i| self.list.get_mut(i)) {
@@ -83,10 +104,8 @@ impl Upstreams {
     /// the upstream of that name (a block may not be given a port), or a
     /// new implicit one.
     pub fn pass(&mut self, host: &str, port: u16, no_port: bool, at: At) -> Result<(), String> {
-        for u in &self.list {
-            if !u.host.eq_ignore_ascii_case(host) {
-                continue;
-            }
+        for &i in self.named(host) {
+            let u = &self.list[i];
             if u.block && !no_port {
                 return Err(format!("upstream \"{host}\" may not have port {port}"));
             }
@@ -95,6 +114,7 @@ impl Upstreams {
             }
             return Ok(());
         }
+        self.index(host);
         self.list.push(Upstream {
             host: host.to_string(),
             port,

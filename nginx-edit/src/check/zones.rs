@@ -34,6 +34,8 @@ const CACHES: &[(&str, &str)] = &[
 #[derive(Debug, Default)]
 pub struct Zones {
     list: Vec<Zone>,
+    /// Index in `list` by name (a generated config has thousands).
+    by_name: std::collections::HashMap<String, usize>,
     /// The http block's `*_cache NAME` uses, in order: (directive, zone).
     cache_uses: Vec<(&'static str, String)>,
 }
@@ -142,7 +144,7 @@ impl Zones {
         let size = size
             .and_then(|s| parse_size(s.as_bytes()))
             .filter(|&n| n > 0);
-        match self.list.iter_mut().find(|z| z.name == zone) {
+        match self.by_name.get(zone).map(|&i| &mut self.list[i]) {
             Some(z) if z.owner != owner => Err(format!(
                 "the shared memory zone \"{zone}\" is already declared for a different use"
             )),
@@ -151,6 +153,7 @@ impl Zones {
                 Ok(())
             }
             None => {
+                self.by_name.insert(zone.to_string(), self.list.len());
                 self.list.push(Zone {
                     name: zone.to_string(),
                     owner,
@@ -170,10 +173,8 @@ impl Zones {
             uses.iter()
                 .filter(|(d, _)| *d == dir)
                 .find(|(_, zone)| {
-                    !self
-                        .list
-                        .iter()
-                        .any(|z| z.name == *zone && z.owner == owner && z.size.is_some())
+                    let z = self.by_name.get(zone).map(|&i| &self.list[i]);
+                    !z.is_some_and(|z| z.owner == owner && z.size.is_some())
                 })
                 .map(|(_, zone)| format!("\"{dir}\" zone \"{zone}\" is unknown"))
         })
