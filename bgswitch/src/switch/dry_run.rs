@@ -80,17 +80,46 @@ pub fn print(run: &mut Run, path: &Path, old: &[u8], new: &[u8]) {
     for p in &plan {
         run.out.note(p);
     }
-    let diff = similar::TextDiff::from_lines(
+    let diff = unified_diff(path, old, new);
+    if run.out.events.is_empty() || !diff.is_empty() {
+        run.out.note(&diff);
+    }
+}
+
+/// The diff of an edit, headed `a/PATH` and `b/PATH` as git heads its
+/// own (an absolute path gives `a/etc/...`, not `a//etc/...`).
+fn unified_diff(path: &Path, old: &[u8], new: &[u8]) -> String {
+    let shown = path.display().to_string();
+    let shown = shown.trim_start_matches('/');
+    similar::TextDiff::from_lines(
         &*String::from_utf8_lossy(old),
         &*String::from_utf8_lossy(new),
     )
     .unified_diff()
-    .header(
-        &format!("a/{}", path.display()),
-        &format!("b/{}", path.display()),
-    )
-    .to_string();
-    if run.out.events.is_empty() || !diff.is_empty() {
-        run.out.note(&diff);
+    .header(&format!("a/{shown}"), &format!("b/{shown}"))
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_header_of_an_absolute_path_has_one_slash() {
+        let d = unified_diff(
+            Path::new("/etc/nginx/app.conf"),
+            b"default app_blue;\n",
+            b"default app_green;\n",
+        );
+        assert!(
+            d.starts_with("--- a/etc/nginx/app.conf\n+++ b/etc/nginx/app.conf\n"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn diff_header_of_a_relative_path_is_as_written() {
+        let d = unified_diff(Path::new("site/app.conf"), b"a\n", b"b\n");
+        assert!(d.starts_with("--- a/site/app.conf\n"), "{d}");
     }
 }
