@@ -116,26 +116,18 @@ pub fn start(run: &mut Run) -> StepResult {
         version: &version,
         from: &from,
     };
-    let argv = commands::substitute(&start, &vars);
-    let log = run.log_path();
     // Recorded before it runs: a start that fails may have started
     // something, and the undo must say the pool was left so.
     run.record.push(Change::Started {
         pool: target.clone(),
     });
-    let ran = commands::run_logged(
-        &argv,
-        &config_dir(cfg),
-        &vars,
-        cfg.deploy.start_timeout,
-        &log,
-    );
-    let shown = commands::shell_words(&argv);
-    let output = if ran.tail.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", ran.tail)
-    };
+    let PoolCommand {
+        argv,
+        shown,
+        output,
+        log,
+        ran,
+    } = run_pool_command(run, &start, &vars);
     let extra = json!({
         "command": argv,
         "log": log,
@@ -158,6 +150,43 @@ pub fn start(run: &mut Run) -> StepResult {
             ),
         )
         .with(extra)),
+    }
+}
+
+/// A pool's `start` or `stop` as it ran: the argv (substituted), how it
+/// is shown, the end of its output for the detail, and the run's log.
+pub struct PoolCommand {
+    pub argv: Vec<String>,
+    pub shown: String,
+    /// ` (TAIL)`, or empty when it printed nothing.
+    pub output: String,
+    pub log: PathBuf,
+    pub ran: commands::Ran,
+}
+
+/// Runs `argv` for a pool from the config file's directory, bounded by
+/// `[deploy] start_timeout`, its output appended to the run's log.
+pub fn run_pool_command(run: &mut Run, argv: &[String], vars: &Vars) -> PoolCommand {
+    let argv = commands::substitute(argv, vars);
+    let log = run.log_path();
+    let ran = commands::run_logged(
+        &argv,
+        &config_dir(run.cfg),
+        vars,
+        run.cfg.deploy.start_timeout,
+        &log,
+    );
+    let output = if ran.tail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", ran.tail)
+    };
+    PoolCommand {
+        shown: commands::shell_words(&argv),
+        argv,
+        output,
+        log,
+        ran,
     }
 }
 
