@@ -344,6 +344,40 @@ fn dry_run_prints_the_commands_and_the_diff_and_runs_nothing() {
     assert!(journal(&lab).is_empty());
 }
 
+/// A switch killed after its write, before its reload: the file names
+/// green, nginx still serves blue. deploy must not take blue for the idle
+/// pool and restart it under traffic.
+#[test]
+fn deploy_after_an_interrupted_switch_starts_nothing() {
+    let Some(lab) = deploy_lab(&Apps::default()) else {
+        return;
+    };
+    let blue_pid = running_pid(&lab, "blue").unwrap();
+    let site = std::fs::read_to_string(&lab.site).unwrap();
+    std::fs::write(
+        &lab.site,
+        site.replacen("    default app_blue;", "    default app_green;", 1),
+    )
+    .unwrap();
+    let o = bgswitch(&lab, &["deploy", "v2"]);
+    let t = text(&o);
+    assert_eq!(code(&o), 2, "{t}");
+    assert!(
+        t.contains("interrupted") && t.contains("switch --to green"),
+        "{t}"
+    );
+    assert_eq!(running_pid(&lab, "blue"), Some(blue_pid));
+    assert!(
+        events(&lab)
+            .iter()
+            .all(|l| !l.starts_with("start blue v2") && !l.starts_with("start green")),
+        "{:#?}",
+        events(&lab)
+    );
+    assert_eq!(serving(&lab), "blue");
+    assert_eq!(version_through(&lab), "v1");
+}
+
 /// `kind = "flag"`: the dry run plans the whole deploy (start, version
 /// gate, the flag, stop), and the deploy itself runs it with no reload.
 #[test]

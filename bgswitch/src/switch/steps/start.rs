@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::commands::{self, Vars};
 use crate::config::{Config, StopOld};
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
+use crate::switch::requests::{self, PoolAnswer};
 use crate::switch::undo::{Cause, Change};
 
 /// The config file's directory: where `start` and `stop` run.
@@ -46,6 +47,7 @@ pub fn check(run: &mut Run) -> StepResult {
         )));
     }
     let from = run.from.clone().unwrap_or_default();
+    interrupted_switch(run, &target, &from).map_err(config)?;
     let vars = Vars {
         pool: &target,
         version: &version,
@@ -78,6 +80,30 @@ pub fn check(run: &mut Run) -> StepResult {
         run.from_version = crate::health::pool_version(&healths);
     }
     Ok(Ended::Skipped)
+}
+
+/// A switch killed between its write and its reload leaves a file that
+/// names a pool nginx does not serve yet: "the idle pool" of the file is
+/// then the one under traffic, and its `start` would restart it. One
+/// request through `[verify] url` tells (a dry run sends none).
+fn interrupted_switch(run: &Run, target: &str, from: &str) -> Result<(), String> {
+    let cfg = run.cfg;
+    if run.opts.dry_run || from.is_empty() {
+        return Ok(());
+    }
+    let Some(url) = requests::verify_url(cfg)? else {
+        return Ok(());
+    };
+    let expect = &cfg.pools[target].expect;
+    match requests::pool_answering(&url, &cfg.verify) {
+        Ok(PoolAnswer {
+            pool: Some(seen), ..
+        }) if seen == *expect => Err(format!(
+            "{url} answers from {target} ({seen}), but {} makes {from} live: a run was interrupted between its write and its reload; nothing started. Finish it with `bgswitch switch --to {from}` (or go back with `--to {target}`), then deploy",
+            run.files().map(|f| f.path().display().to_string()).unwrap_or_default()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The old pool's `stop`, when this run will run it.
