@@ -9,8 +9,10 @@
 
 use std::time::Duration;
 
+use bgswitch::config::SwitchKind;
 use e2e::deploy::{
-    deploy_lab, edit_config, events, journal, running_pid, version_through, wait_until, Apps,
+    deploy_lab, deploy_lab_of, edit_config, events, journal, running_pid, version_through,
+    wait_until, Apps,
 };
 use e2e::lab::{
     assert_no_failures, bgswitch, code, events as json_events, last_result, load, serving, text,
@@ -340,6 +342,75 @@ fn dry_run_prints_the_commands_and_the_diff_and_runs_nothing() {
     assert_eq!(std::fs::read(&lab.site).unwrap(), before);
     assert_eq!(running_pid(&lab, "green"), None);
     assert!(journal(&lab).is_empty());
+}
+
+/// A switch killed after its write, before its reload: the file names
+/// green, nginx still serves blue. deploy must not take blue for the idle
+/// pool and restart it under traffic.
+#[test]
+fn deploy_after_an_interrupted_switch_starts_nothing() {
+    let Some(lab) = deploy_lab(&Apps::default()) else {
+        return;
+    };
+    let blue_pid = running_pid(&lab, "blue").unwrap();
+    let site = std::fs::read_to_string(&lab.site).unwrap();
+    std::fs::write(
+        &lab.site,
+        site.replacen("    default app_blue;", "    default app_green;", 1),
+    )
+    .unwrap();
+    let o = bgswitch(&lab, &["deploy", "v2"]);
+    let t = text(&o);
+    assert_eq!(code(&o), 2, "{t}");
+    assert!(
+        t.contains("interrupted") && t.contains("switch --to green"),
+        "{t}"
+    );
+    assert_eq!(running_pid(&lab, "blue"), Some(blue_pid));
+    assert!(
+        events(&lab)
+            .iter()
+            .all(|l| !l.starts_with("start blue v2") && !l.starts_with("start green")),
+        "{:#?}",
+        events(&lab)
+    );
+    assert_eq!(serving(&lab), "blue");
+    assert_eq!(version_through(&lab), "v1");
+}
+
+/// `kind = "flag"`: the dry run plans the whole deploy (start, version
+/// gate, the flag, stop), and the deploy itself runs it with no reload.
+#[test]
+fn deploy_with_the_flag_switch_starts_gates_flags_and_stops() {
+    let Some(lab) = deploy_lab_of(SwitchKind::Flag, &Apps::default()) else {
+        return;
+    };
+    let o = bgswitch(&lab, &["deploy", "v2", "--dry-run"]);
+    let t = text(&o);
+    assert_eq!(code(&o), 0, "{t}");
+    assert!(t.contains("start: `./start.sh green v2`"), "{t}");
+    assert!(t.contains("report version \"v2\""), "{t}");
+    assert!(t.contains("flag: create"), "{t}");
+    assert!(
+        t.contains("stop: `./stop.sh blue` once blue is drained"),
+        "{t}"
+    );
+    assert!(!t.contains("sidecar"), "{t}");
+    assert_eq!(running_pid(&lab, "green"), None);
+    assert!(!lab.flag_dir.join("green").exists());
+
+    let o = bgswitch(&lab, &["deploy", "v2", "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(last_result(&o), "switched");
+    let ev = json_events(&o);
+    assert_eq!(step(&ev, "start")["version"], "v2");
+    assert!(step(&ev, "flag")["ok"].as_bool().unwrap());
+    assert!(ev.iter().all(|e| e["step"] != "reload"), "{ev:#?}");
+    assert!(step(&ev, "stop")["ok"].as_bool().unwrap(), "{}", text(&o));
+    assert!(lab.flag_dir.join("green").is_file());
+    assert_eq!(serving(&lab), "green");
+    assert_eq!(version_through(&lab), "v2");
+    assert_eq!(running_pid(&lab, "blue"), None);
 }
 
 #[test]

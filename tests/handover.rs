@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use bgswitch::config::SwitchKind;
-use e2e::lab::{bgswitch, code, events, lab, serving, text};
+use e2e::lab::{bgswitch, code, drop_pid_file, events, lab, serving, text};
 
 #[test]
 fn right_after_each_switch_every_fresh_connection_reaches_the_target() {
@@ -45,14 +45,7 @@ fn without_a_pid_file_the_output_says_the_handover_is_judged_by_verify_alone() {
     let Some(lab) = lab(SwitchKind::Map) else {
         return;
     };
-    let config = std::fs::read_to_string(&lab.config).unwrap();
-    let without: String = config
-        .lines()
-        .filter(|l| !l.starts_with("pid_file"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_ne!(without, config);
-    std::fs::write(&lab.config, without).unwrap();
+    drop_pid_file(&lab);
     let o = bgswitch(&lab, &["switch", "--to", "green", "--no-drain", "--json"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let verify = events(&o)

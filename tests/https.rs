@@ -7,10 +7,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use bgswitch::config::SwitchKind;
 use bgswitch::lab::{Lab, LabOptions, LabTls};
+use e2e::lab::{bgswitch, text};
 use e2e::{require_nginx, workspace_binaries};
 
 /// A CA, a second CA that signed nothing here, and a server certificate
@@ -153,24 +154,6 @@ fn configure(lab: &Lab, verify: &str, gate: Option<&str>) {
         }
     }
     std::fs::write(&lab.config, out).unwrap();
-}
-
-fn bgswitch(lab: &Lab, args: &[&str]) -> Output {
-    let (bin, _) = workspace_binaries();
-    Command::new(bin)
-        .arg("-c")
-        .arg(&lab.config)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The site file's bytes and inode: a write (even one undone) changes

@@ -3,7 +3,7 @@
 use bgswitch::config::SwitchKind;
 use std::time::Duration;
 
-use e2e::lab::{bgswitch, code, lab, last_result, serving, text};
+use e2e::lab::{bgswitch, code, drop_pid_file, lab, last_result, serving, text};
 
 #[test]
 fn without_a_pid_file_the_proof_rests_on_verify_and_rollback_undrains() {
@@ -11,14 +11,7 @@ fn without_a_pid_file_the_proof_rests_on_verify_and_rollback_undrains() {
         return;
     };
     // DESIGN: `pid_file` unset (nginx in a container) means verify alone.
-    let config = std::fs::read_to_string(&lab.config).unwrap();
-    let without: String = config
-        .lines()
-        .filter(|l| !l.starts_with("pid_file"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_ne!(without, config);
-    std::fs::write(&lab.config, without).unwrap();
+    drop_pid_file(&lab);
     let o = bgswitch(&lab, &["switch", "--to", "green", "--json"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(last_result(&o), "switched", "{}", text(&o));

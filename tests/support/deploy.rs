@@ -43,7 +43,12 @@ impl Default for Apps {
 /// `v1` and live; `[gate] version_field = "version"` unless the app is
 /// `bare`. `None` when nginx is missing outside CI.
 pub fn deploy_lab(apps: &Apps) -> Option<Lab> {
-    let lab = lab_with(SwitchKind::Map, |o| {
+    deploy_lab_of(SwitchKind::Map, apps)
+}
+
+/// [`deploy_lab`] for another switch kind (`flag`: deploy with no reload).
+pub fn deploy_lab_of(kind: SwitchKind, apps: &Apps) -> Option<Lab> {
+    let lab = lab_with(kind, |o| {
         o.app_health = Some(apps.health.to_string());
         o.scripted_apps = true;
     })?;

@@ -146,6 +146,19 @@ pub fn lab_in_namespace(kind: SwitchKind) -> Option<Lab> {
     lab_with(kind, |o| o.namespace = true)
 }
 
+/// Removes `[nginx] pid_file` from the lab's `bgswitch.toml` (nginx in a
+/// container: the proof rests on verify alone).
+pub fn drop_pid_file(lab: &Lab) {
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    let without: String = config
+        .lines()
+        .filter(|l| !l.starts_with("pid_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, config, "no pid_file in {}", lab.config.display());
+    std::fs::write(&lab.config, without).unwrap();
+}
+
 /// Sets `[nginx] write` in the lab's `bgswitch.toml`.
 pub fn set_write(lab: &Lab, mode: &str) {
     let toml = std::fs::read_to_string(&lab.config).unwrap();

@@ -1,7 +1,10 @@
-//! The switch as a list of steps: lock, read, gate, smoke, edit (+ nginx
-//! test), reload (+ proof), verify, smoke-lb, soak, drain, journal; and
-//! `deploy` as another list over the same runner: start before the gate
-//! (which then checks the version too), stop after the drain.
+//! The switch as a list of steps: lock, read (with the verify URL's
+//! pre-flight), repair (an interrupted in-place write), gate, smoke, the
+//! kind's mechanism (edit + nginx test + the check that nginx sees the
+//! bytes, reload + proof; or, for `kind = "flag"`, the flag move),
+//! verify, smoke-lb, soak, drain, journal; and `deploy` as another list
+//! over the same runner: start before the gate (which then checks the
+//! version too), stop after the drain.
 //!
 //! Each step is one function (in [`steps`]) that returns what it did or
 //! why it failed and records the changes it makes; [`run_steps`] alone
@@ -74,14 +77,13 @@ pub mod exit {
 /// A step: its reported name and the function that does it.
 pub(crate) type Step = (&'static str, fn(&mut Run<'_>) -> StepResult);
 
-/// Before anything changes. A name may repeat: the verify URL's
-/// pre-flight and `already_live` belong to `read`.
+/// Before anything changes, for `switch`, `rollback` and `deploy` alike.
+/// A name may repeat: the verify URL's pre-flight belongs to `read`.
 const PREPARE: &[Step] = &[
     ("lock", steps::prepare::lock),
     ("read", steps::preflight::preflight),
     ("repair", steps::repair::repair),
     ("read", steps::prepare::read),
-    ("read", steps::prepare::already_live),
 ];
 
 /// The target is ready.
@@ -118,9 +120,11 @@ pub(crate) fn mechanism(kind: SwitchKind) -> &'static [Step] {
     }
 }
 
-/// The switch, in order: prepare, plan, gate, the mechanism, after.
+/// The switch, in order: prepare, already live?, plan, gate, the
+/// mechanism, after.
 fn switch_steps(kind: SwitchKind) -> Vec<Step> {
     let mut steps = PREPARE.to_vec();
+    steps.push(("read", steps::prepare::already_live));
     steps.push(plan_step(kind));
     steps.extend_from_slice(GATE);
     steps.extend_from_slice(mechanism(kind));
@@ -131,18 +135,11 @@ fn switch_steps(kind: SwitchKind) -> Vec<Step> {
 /// `deploy`: the switch with the target's `start` before the gate and the
 /// old pool's `stop` after the drain. `start`'s check (no live target, the
 /// commands can run) fails before anything runs; it is reported only when
-/// it fails.
+/// it fails. It takes the place of `already_live`: a deploy never runs
+/// against the live pool.
 fn deploy_steps(kind: SwitchKind) -> Vec<Step> {
-    let mut steps = vec![
-        (
-            "lock",
-            steps::prepare::lock as fn(&mut Run<'_>) -> StepResult,
-        ),
-        ("read", steps::preflight::preflight),
-        ("repair", steps::repair::repair),
-        ("read", steps::prepare::read),
-        ("start", steps::start::check),
-    ];
+    let mut steps = PREPARE.to_vec();
+    steps.push(("start", steps::start::check));
     steps.push(plan_step(kind));
     steps.push(("start", steps::start::start));
     steps.extend_from_slice(GATE);
@@ -265,5 +262,36 @@ fn report(run: &mut Run, name: &str, started: Instant, result: &Result<Done, Fai
     match result {
         Ok(d) => run.out.step(name, true, took, &d.detail, d.extra.clone()),
         Err(f) => run.out.step(name, false, took, &f.detail, f.extra.clone()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn names(steps: &[Step]) -> Vec<&'static str> {
+        steps.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// `deploy` is `switch` with `start` before the gate and `stop` after
+    /// the drain, nothing else: a step added to one list (repair, the
+    /// pre-flight) cannot be missing from the other.
+    #[test]
+    fn deploy_is_the_switch_plus_start_and_stop() {
+        for kind in [SwitchKind::Map, SwitchKind::Flag] {
+            let switch = names(&switch_steps(kind));
+            let deploy = names(&deploy_steps(kind));
+            let mut want = switch.clone();
+            let plan = want.iter().position(|n| *n == plan_step(kind).0).unwrap();
+            // already_live (a `read`) gives way to start's check
+            want.remove(plan - 1);
+            want.insert(plan - 1, "start");
+            let gate = want.iter().position(|n| *n == "gate").unwrap();
+            want.insert(gate, "start");
+            want.push("stop");
+            assert_eq!(deploy, want, "{kind:?}");
+            assert!(deploy.contains(&"repair") && deploy[1] == "read");
+        }
     }
 }

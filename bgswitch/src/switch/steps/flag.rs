@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::flag::{dir, note, FlagMove};
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
+use crate::switch::dry_run;
 use crate::switch::undo::{Cause, Change};
 
 /// The flag moves that make the target live; a dry run prints them (and
@@ -108,34 +109,22 @@ pub fn flag(run: &mut Run) -> StepResult {
     }))))
 }
 
-/// `--dry-run`: the plan, and the flag change it would make.
+/// `--dry-run`: the flag change it would make, in the shared plan.
 fn print_plan(run: &mut Run, moves: &[FlagMove]) {
-    let cfg = run.cfg;
     let target = run.target().to_string();
-    let mut plan = vec![format!(
-        "gate: {} sidecar(s) of {target} must report ready (timeout {:?})",
-        cfg.pools[&target].health.len(),
-        cfg.gate.timeout
-    )];
+    let mut lines = Vec::new();
     if moves.is_empty() {
-        plan.push(format!("flag: the flags already select {target}"));
+        lines.push(format!("flag: the flags already select {target}"));
     }
     for m in moves {
-        plan.push(format!("flag: {m} (no nginx -t, no reload)"));
+        lines.push(format!("flag: {m} (no nginx -t, no reload)"));
     }
-    if let Some(url) = &cfg.verify.url {
-        plan.push(format!(
-            "verify: {url} answers from {} {} times in a row",
-            cfg.pools[&target].expect, cfg.verify.consecutive
-        ));
-    }
-    if let (Some(old_pool), true) = (&run.from, cfg.drain.enabled && !run.opts.no_drain) {
-        plan.push(format!(
-            "drain: {} sidecar(s) of {old_pool} once nginx stops sending it requests",
-            cfg.pools[old_pool].health.len()
-        ));
-    }
-    for p in &plan {
-        run.out.note(p);
-    }
+    dry_run::print(
+        run,
+        dry_run::Mechanism {
+            lines,
+            diff: None,
+            drain_after: "once nginx stops sending it requests",
+        },
+    );
 }

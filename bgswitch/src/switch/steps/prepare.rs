@@ -157,7 +157,8 @@ pub fn plan(run: &mut Run) -> StepResult {
     if run.opts.dry_run {
         let old = files.doc().as_bytes().to_vec();
         let path = files.path();
-        dry_run::print(run, &path, &old, &planned);
+        let edit = dry_run::edit(run, &path, &old, &planned);
+        dry_run::print(run, edit);
         return Ok(Ended::Finish {
             done: None,
             detail: "dry run: nothing changed".into(),

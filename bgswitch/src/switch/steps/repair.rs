@@ -3,6 +3,8 @@
 //! in `<journal dir>/backups`) is undone from its backup, so the file is
 //! whole again before anything reads it.
 
+use std::path::Path;
+
 use nginx_edit::write::{find_intents, repair as repair_one, Intent, Repair};
 
 use crate::switch::backup::backup_dir;
@@ -20,7 +22,7 @@ pub fn repair(run: &mut Run) -> StepResult {
     }
     let mut done = Vec::new();
     for record in &records {
-        let intent = Intent::read(record).map_err(|e| Failed::new(Cause::Config, e.to_string()))?;
+        let intent = read_intent(record).map_err(|e| Failed::new(Cause::Config, e))?;
         let target = intent.target.display();
         if run.opts.dry_run {
             run.out.note(&format!(
@@ -58,4 +60,32 @@ pub fn repair(run: &mut Run) -> StepResult {
         return Ok(Ended::Skipped);
     }
     Ok(Ended::Done(Done::new(done.join("; "))))
+}
+
+/// The record, or why it cannot be read, naming it (the library names it
+/// only when the bytes are not a record).
+fn read_intent(record: &Path) -> Result<Intent, String> {
+    Intent::read(record).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => e.to_string(),
+        _ => format!("{}: {e}", record.display()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_record_that_cannot_be_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join(".app.conf.1.intent");
+        std::fs::create_dir(&record).unwrap();
+        let e = read_intent(&record).unwrap_err();
+        assert!(e.starts_with(&format!("{}: ", record.display())), "{e}");
+        std::fs::remove_dir(&record).unwrap();
+        std::fs::write(&record, "not json").unwrap();
+        let e = read_intent(&record).unwrap_err();
+        assert_eq!(e.matches(&*record.display().to_string()).count(), 1, "{e}");
+    }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::commands::{self, Vars};
 use crate::config::{Config, StopOld};
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
+use crate::switch::requests::{self, PoolAnswer};
 use crate::switch::undo::{Cause, Change};
 
 /// The config file's directory: where `start` and `stop` run.
@@ -46,6 +47,7 @@ pub fn check(run: &mut Run) -> StepResult {
         )));
     }
     let from = run.from.clone().unwrap_or_default();
+    interrupted_switch(run, &target, &from).map_err(config)?;
     let vars = Vars {
         pool: &target,
         version: &version,
@@ -78,6 +80,30 @@ pub fn check(run: &mut Run) -> StepResult {
         run.from_version = crate::health::pool_version(&healths);
     }
     Ok(Ended::Skipped)
+}
+
+/// A switch killed between its write and its reload leaves a file that
+/// names a pool nginx does not serve yet: "the idle pool" of the file is
+/// then the one under traffic, and its `start` would restart it. One
+/// request through `[verify] url` tells (a dry run sends none).
+fn interrupted_switch(run: &Run, target: &str, from: &str) -> Result<(), String> {
+    let cfg = run.cfg;
+    if run.opts.dry_run || from.is_empty() {
+        return Ok(());
+    }
+    let Some(url) = requests::verify_url(cfg)? else {
+        return Ok(());
+    };
+    let expect = &cfg.pools[target].expect;
+    match requests::pool_answering(&url, &cfg.verify) {
+        Ok(PoolAnswer {
+            pool: Some(seen), ..
+        }) if seen == *expect => Err(format!(
+            "{url} answers from {target} ({seen}), but {} makes {from} live: a run was interrupted between its write and its reload; nothing started. Finish it with `bgswitch switch --to {from}` (or go back with `--to {target}`), then deploy",
+            run.files().map(|f| f.path().display().to_string()).unwrap_or_default()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The old pool's `stop`, when this run will run it.
@@ -116,26 +142,18 @@ pub fn start(run: &mut Run) -> StepResult {
         version: &version,
         from: &from,
     };
-    let argv = commands::substitute(&start, &vars);
-    let log = run.log_path();
     // Recorded before it runs: a start that fails may have started
     // something, and the undo must say the pool was left so.
     run.record.push(Change::Started {
         pool: target.clone(),
     });
-    let ran = commands::run_logged(
-        &argv,
-        &config_dir(cfg),
-        &vars,
-        cfg.deploy.start_timeout,
-        &log,
-    );
-    let shown = commands::shell_words(&argv);
-    let output = if ran.tail.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", ran.tail)
-    };
+    let PoolCommand {
+        argv,
+        shown,
+        output,
+        log,
+        ran,
+    } = run_pool_command(run, &start, &vars);
     let extra = json!({
         "command": argv,
         "log": log,
@@ -158,6 +176,43 @@ pub fn start(run: &mut Run) -> StepResult {
             ),
         )
         .with(extra)),
+    }
+}
+
+/// A pool's `start` or `stop` as it ran: the argv (substituted), how it
+/// is shown, the end of its output for the detail, and the run's log.
+pub struct PoolCommand {
+    pub argv: Vec<String>,
+    pub shown: String,
+    /// ` (TAIL)`, or empty when it printed nothing.
+    pub output: String,
+    pub log: PathBuf,
+    pub ran: commands::Ran,
+}
+
+/// Runs `argv` for a pool from the config file's directory, bounded by
+/// `[deploy] start_timeout`, its output appended to the run's log.
+pub fn run_pool_command(run: &mut Run, argv: &[String], vars: &Vars) -> PoolCommand {
+    let argv = commands::substitute(argv, vars);
+    let log = run.log_path();
+    let ran = commands::run_logged(
+        &argv,
+        &config_dir(run.cfg),
+        vars,
+        run.cfg.deploy.start_timeout,
+        &log,
+    );
+    let output = if ran.tail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", ran.tail)
+    };
+    PoolCommand {
+        shown: commands::shell_words(&argv),
+        argv,
+        output,
+        log,
+        ran,
     }
 }
 

@@ -5,11 +5,11 @@
 
 use serde_json::json;
 
-use crate::commands::{self, Vars};
+use crate::commands::Vars;
 use crate::config::StopOld;
 use crate::nginx;
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
-use crate::switch::steps::start::{config_dir, stop_command};
+use crate::switch::steps::start::{run_pool_command, stop_command, PoolCommand};
 use crate::switch::undo::Cause;
 
 /// Stops the pool traffic left.
@@ -58,22 +58,14 @@ pub fn stop(run: &mut Run) -> StepResult {
         version: &version,
         from: &old,
     };
-    let argv = commands::substitute(&argv, &vars);
-    let log = run.log_path();
     run.stopped = Some(old.clone());
-    let ran = commands::run_logged(
-        &argv,
-        &config_dir(run.cfg),
-        &vars,
-        run.cfg.deploy.start_timeout,
-        &log,
-    );
-    let shown = commands::shell_words(&argv);
-    let output = if ran.tail.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", ran.tail)
-    };
+    let PoolCommand {
+        argv,
+        shown,
+        output,
+        log,
+        ran,
+    } = run_pool_command(run, &argv, &vars);
     let extra = json!({ "command": argv, "log": log, "command_ms": ran.took.as_millis() as u64 });
     match ran.result {
         Ok(()) => Ok(Ended::Done(
