@@ -99,12 +99,14 @@ fn drain_waits_for_a_held_connection_then_completes() {
     assert_eq!((r.code, r.body.as_str()), (202, r#"{"status":"draining"}"#));
     // The kernel reports the held connection; the drain must not complete.
     wait_until("the held connection to be counted", || {
-        health(sc.port)["connections"]["active"] == 1
+        health(sc.port)["connections"]["active"].as_u64() >= Some(1)
     });
     std::thread::sleep(Duration::from_millis(800));
     let j = health(sc.port);
     assert_eq!(j["status"], "draining", "{j}");
-    assert_eq!(j["connections"]["active"], 1);
+    // At least the held one: a probe of the app in flight at that moment
+    // is an open connection on the app port too.
+    assert!(j["connections"]["active"].as_u64() >= Some(1), "{j}");
     assert_eq!(j["drain"]["reason"], serde_json::Value::Null);
     assert_eq!(get(sc.port, "/readyz").code, 503);
     assert_eq!(get(sc.port, "/livez").code, 200, "draining is alive");
