@@ -39,7 +39,7 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     if "step" in e:
         cur[e["step"]] = e["ms"]
-        for k in ("test_ms", "handover_ms"):
+        for k in ("test_ms", "dump_ms", "handover_ms", "old_workers_ms"):
             if k in e:
                 cur[k] = e[k]
     elif "result" in e:
@@ -51,13 +51,14 @@ if not runs:
     sys.exit("no switch completed")
 med = lambda k: statistics.median(r.get(k, 0) for r in runs)
 # bgswitch's own work: the total minus what nginx does (nginx -t, the
-# reload until the new workers run, and the master's 100 ms handover while
-# old workers still accept).
-own = statistics.median(
-    r["total"] - r.get("test_ms", 0) - r.get("reload", 0) - r.get("handover_ms", 0) for r in runs
-)
+# nginx -T dump that shows nginx sees the new bytes, the reload until the
+# new workers run, the master's 100 ms handover while old workers still
+# accept, and the old workers' last moments until they close their
+# listening sockets).
+nginx_keys = ("test_ms", "dump_ms", "reload", "handover_ms", "old_workers_ms")
+own = statistics.median(r["total"] - sum(r.get(k, 0) for k in nginx_keys) for r in runs)
 print(f"\n{len(runs)} verified switches (medians, ms):")
-for k in ["lock", "read", "gate", "smoke", "edit", "test_ms", "reload", "verify", "handover_ms", "smoke-lb", "journal", "total"]:
+for k in ["lock", "read", "gate", "smoke", "edit", "test_ms", "dump_ms", "reload", "verify", "handover_ms", "old_workers_ms", "smoke-lb", "journal", "total"]:
     print(f"  {k:<9} {med(k):6.1f}")
-print(f"  bgswitch's own work (total - nginx -t - reload until new workers - nginx's handover): {own:.1f} ms")
+print(f"  bgswitch's own work (total - nginx -t - nginx -T - reload until new workers - nginx's handover - old workers closing): {own:.1f} ms")
 PY
