@@ -6,11 +6,17 @@
 #   1. the 1.3 MB NGINX Controller config of the go-crossplane corpus
 #      (../shared/corpus/go-crossplane/large-config/nginx.conf.bz2), and
 #   2. a generated config of GEN_MB MB (scripts/gen-large-config.py).
+# The release binary is measured twice: as `cargo build --release` links it
+# (glibc and libpcre2-8 shared, what `cargo install` gives) and as
+# scripts/build-static.sh links it (`nginx-edit-static`: nothing shared,
+# the footprint goal's binary).
 # Time: hyperfine (mean of several runs, one warm-up; crossplane's runs on
 # the generated file are capped, it is slow); wall time, and CPU time
 # (user + system), which a busy machine disturbs less. Memory: peak RSS from
 # `/usr/bin/time -v`, next to the RSS of `nginx-edit --version` and
 # `crossplane --version` (what each costs before reading a byte).
+# Instructions: callgrind's count for parse and check on the first input
+# (when valgrind is installed), for the check/parse ratio load cannot move.
 #
 # usage: bash scripts/bench-parse.sh
 # env:   GEN_MB (default 32)       size of the generated config
@@ -31,6 +37,9 @@ echo "== build" >&2
 cargo build --release -q -p nginx-edit
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 bin=$target_dir/release/nginx-edit
+echo "== build static" >&2
+bash scripts/build-static.sh nginx-edit >&2
+sbin=$target_dir/static/nginx-edit
 
 if ! crossplane --version 2>/dev/null | grep -q '0\.5\.8'; then
     echo "== pip install crossplane==0.5.8" >&2
@@ -87,6 +96,7 @@ rss=$OUT/rss.tsv
 printf 'input\tbytes\tcommand\tmean_s\tstddev_s\truns\tcpu_s\n' > "$times"
 printf 'input\tcommand\trss_kib\n' > "$rss"
 printf 'baseline\tnginx-edit --version\t%s\n' "$(peak_rss "$bin" --version)" >> "$rss"
+printf 'baseline\tnginx-edit-static --version\t%s\n' "$(peak_rss "$sbin" --version)" >> "$rss"
 printf 'baseline\tcrossplane --version\t%s\n' "$(peak_rss crossplane --version)" >> "$rss"
 
 for f in "${inputs[@]}"; do
@@ -98,6 +108,7 @@ for f in "${inputs[@]}"; do
     for fmt in "${formats[@]}"; do
         args+=(-n "nginx-edit parse --format $fmt" "$bin parse --format $fmt $f")
     done
+    args+=(-n "nginx-edit-static parse --format json" "$sbin parse --format json $f")
     args+=(-n "nginx-edit check --no-resolve" "$bin check --no-resolve $f")
     args+=(-n "crossplane parse" "crossplane parse $f")
     echo "== $name ($bytes bytes): hyperfine, $runs runs each" >&2
@@ -116,12 +127,32 @@ EOF
         printf '%s\tnginx-edit parse --format %s\t%s\n' "$name" "$fmt" \
             "$(peak_rss "$bin" parse --format "$fmt" "$f")" >> "$rss"
     done
+    printf '%s\tnginx-edit-static parse --format json\t%s\n' "$name" \
+        "$(peak_rss "$sbin" parse --format json "$f")" >> "$rss"
     printf '%s\tnginx-edit check --no-resolve\t%s\n' "$name" \
         "$(peak_rss "$bin" check --no-resolve "$f")" >> "$rss"
     printf '%s\tcrossplane parse\t%s\n' "$name" "$(peak_rss crossplane parse "$f")" >> "$rss"
 done
 
-python3 - "$times" "$rss" > "$OUT/summary.md" <<'EOF'
+# Instructions (callgrind's Ir) of parse and check on the smallest input:
+# a count other load on the machine does not move, for the check/parse
+# ratio. Optional: only when valgrind is installed.
+instr=$OUT/instructions.tsv
+printf 'input\tcommand\tinstructions\n' > "$instr"
+if command -v valgrind >/dev/null; then
+    f=${inputs[0]}
+    name=$(basename "$f" .conf)
+    echo "== $name: instructions under callgrind" >&2
+    for cmd in "parse --format json" "check --no-resolve"; do
+        # shellcheck disable=SC2086 # $cmd is two or three words
+        # (check exits 1 on findings)
+        n=$({ valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" $cmd "$f" 2>&1 >/dev/null || true; } \
+            | awk '/Collected/ {print $NF}')
+        printf '%s\tnginx-edit %s\t%s\n' "$name" "$cmd" "$n" >> "$instr"
+    done
+fi
+
+python3 - "$times" "$rss" "$instr" > "$OUT/summary.md" <<'EOF'
 import csv, sys
 times = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 rss = {(r["input"], r["command"]): int(r["rss_kib"]) * 1024
@@ -143,6 +174,20 @@ for r in times:
           f'{size / mean / 1e6:.1f} | {float(c["mean_s"]) / mean:.1f}x | '
           f'{cpu * 1000:.1f} ms | {float(c["cpu_s"]) / cpu:.1f}x | {v / 1e6:.1f} MB | '
           f'{v / size:.2f}x | {(v - base[tool]) / size:.2f}x |')
+# The check goal's own ratio: check against parse --format json.
+instr = {(r["input"], r["command"]): int(r["instructions"])
+         for r in csv.DictReader(open(sys.argv[3]), delimiter="\t") if r["instructions"]}
+print()
+print("| input | check / parse: wall | CPU | instructions |")
+print("|---|---|---|---|")
+for inp in dict.fromkeys(r["input"] for r in times):
+    by = {r["command"]: r for r in times if r["input"] == inp}
+    p, c = by["nginx-edit parse --format json"], by["nginx-edit check --no-resolve"]
+    ip = instr.get((inp, "nginx-edit parse --format json"))
+    ic = instr.get((inp, "nginx-edit check --no-resolve"))
+    n = f"{ic / ip:.2f}x ({ic / 1e6:.0f}M / {ip / 1e6:.0f}M)" if ip and ic else "(not counted)"
+    print(f'| {inp} | {float(c["mean_s"]) / float(p["mean_s"]):.2f}x | '
+          f'{float(c["cpu_s"]) / float(p["cpu_s"]):.2f}x | {n} |')
 EOF
 echo >&2
 echo "== summary (MB = 10^6 bytes; also in $OUT/summary.md, hyperfine exports in $OUT)" >&2

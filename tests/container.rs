@@ -9,14 +9,14 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bgswitch::config::SwitchKind;
 use bgswitch::lab::Lab;
 use e2e::lab::{
-    assert_no_failures, bgswitch, code, lab, lab_in_namespace, last_result, load, read, serving,
-    set_write, text,
+    assert_no_failures, bgswitch, code, green_of, kill_9, lab, lab_in_namespace, last_result, load,
+    nginx_command, read, serving, set_nginx_command, set_write, spawn_bgswitch, text,
 };
 use e2e::workspace_binaries;
 
@@ -24,13 +24,6 @@ use e2e::workspace_binaries;
 fn inside(lab: &Lab) -> Vec<u8> {
     let ns = lab.namespace.as_ref().unwrap();
     lab.read_inside(&ns.site).unwrap()
-}
-
-fn green_of(blue: &[u8]) -> Vec<u8> {
-    String::from_utf8(blue.to_vec())
-        .unwrap()
-        .replace("    default app_blue;", "    default app_green;")
-        .into_bytes()
 }
 
 fn backups(lab: &Lab) -> PathBuf {
@@ -49,9 +42,10 @@ fn entries(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, Iterator::count)
 }
 
-/// Who serves, asked until it is `want` or 3 s have passed.
+/// Who serves, asked until it is `want` or 20 s have passed (old workers
+/// hand over within ms on an idle machine; a loaded one takes longer).
 fn serving_soon(lab: &Lab, want: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let who = serving(lab);
         if who == want || Instant::now() >= deadline {
@@ -130,7 +124,6 @@ fn kill_9_during_in_place_writes_leaves_a_whole_file_inside_and_outside_after_th
         return;
     };
     set_write(&lab, "in-place");
-    let (bin, _) = workspace_binaries();
     let blue = read(&lab.site);
     let green = green_of(&blue);
     let mut caught_mid_write = 0;
@@ -140,14 +133,7 @@ fn kill_9_during_in_place_writes_leaves_a_whole_file_inside_and_outside_after_th
         } else {
             ("blue", &green, &blue)
         };
-        let mut child = Command::new(&bin)
-            .arg("-c")
-            .arg(&lab.config)
-            .args(["switch", "--to", to, "--no-drain"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_bgswitch(&lab, &["switch", "--to", to, "--no-drain"]);
         // Kill when the record of the write under way appears (the write
         // is next), a little later each time; every fourth run at a blind
         // moment instead.
@@ -164,8 +150,7 @@ fn kill_9_during_in_place_writes_leaves_a_whole_file_inside_and_outside_after_th
                 std::hint::spin_loop();
             }
         }
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+        kill_9(child);
         let pending = !nginx_edit::write::find_intents(&backups(&lab))
             .unwrap()
             .is_empty();
@@ -317,18 +302,8 @@ fn a_test_command_without_a_dump_says_the_check_was_skipped_and_goes_on() {
         return;
     };
     // a wrapper script: no `-t` to make `-T` of
-    let toml = std::fs::read_to_string(&lab.config).unwrap();
-    let test = toml
-        .lines()
-        .find_map(|l| l.strip_prefix("test_command = "))
-        .unwrap()
-        .to_string();
-    let argv: Vec<String> = toml::from_str::<toml::Value>(&format!("a = {test}")).unwrap()["a"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| format!("'{}'", v.as_str().unwrap()))
-        .collect();
+    let test = nginx_command(&lab, "test_command");
+    let argv: Vec<String> = test.iter().map(|a| format!("'{a}'")).collect();
     let script = lab.dir.join("test-nginx.sh");
     std::fs::write(&script, format!("#!/bin/sh\nexec {}\n", argv.join(" "))).unwrap();
     Command::new("chmod")
@@ -336,14 +311,7 @@ fn a_test_command_without_a_dump_says_the_check_was_skipped_and_goes_on() {
         .arg(&script)
         .status()
         .unwrap();
-    std::fs::write(
-        &lab.config,
-        toml.replace(
-            &format!("test_command = {test}"),
-            "test_command = [\"./test-nginx.sh\"]",
-        ),
-    )
-    .unwrap();
+    set_nginx_command(&lab, "test_command", &["./test-nginx.sh".to_string()]);
     let o = bgswitch(&lab, &["switch", "--to", "green"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(
@@ -359,10 +327,17 @@ fn a_test_command_without_a_dump_says_the_check_was_skipped_and_goes_on() {
     assert_eq!(serving(&lab), "green");
     // with a dump_command the check runs again
     let toml = std::fs::read_to_string(&lab.config).unwrap();
-    let dump = test.replacen("\"-t\"", "\"-T\"", 1);
+    let dump: Vec<String> = test
+        .iter()
+        .map(|a| if a == "-t" { "-T".into() } else { a.clone() })
+        .collect();
     std::fs::write(
         &lab.config,
-        toml.replacen("[nginx]\n", &format!("[nginx]\ndump_command = {dump}\n"), 1),
+        toml.replacen(
+            "[nginx]\n",
+            &format!("[nginx]\ndump_command = {dump:?}\n"),
+            1,
+        ),
     )
     .unwrap();
     let o = bgswitch(&lab, &["switch", "--to", "blue"]);

@@ -7,9 +7,11 @@
 //! pool was stopped; and bad input.
 #![allow(clippy::unwrap_used)]
 
+use std::process::Output;
 use std::time::Duration;
 
 use bgswitch::config::SwitchKind;
+use bgswitch::lab::Lab;
 use e2e::deploy::{
     deploy_lab, deploy_lab_of, edit_config, events, journal, running_pid, version_through,
     wait_until, Apps,
@@ -23,6 +25,46 @@ fn step<'a>(o: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
         .find(|e| e["step"] == name)
         .unwrap_or_else(|| panic!("no {name} step in {o:#?}"))
 }
+
+/// The detail of step `name` of a `--json` run.
+fn detail(o: &Output, name: &str) -> String {
+    step(&json_events(o), name)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `bgswitch ARGS` on the lab, which must exit 0.
+fn ok(lab: &Lab, args: &[&str]) -> Output {
+    let o = bgswitch(lab, args);
+    assert_eq!(code(&o), 0, "{args:?}: {}", text(&o));
+    o
+}
+
+/// A deploy lab whose apps answer a bare 200 on `/health`.
+fn bare_lab() -> Option<Lab> {
+    deploy_lab(&Apps {
+        health: "bare",
+        ..Apps::default()
+    })
+}
+
+/// `deploy v2 --dry-run`: the plan names green's start with v2, the
+/// version gate and blue's stop; its text.
+fn plans_v2(lab: &Lab) -> String {
+    let t = text(&ok(lab, &["deploy", "v2", "--dry-run"]));
+    assert!(t.contains("start: `./start.sh green v2`"), "{t}");
+    assert!(t.contains("report version \"v2\""), "{t}");
+    assert!(
+        t.contains("stop: `./stop.sh blue` once blue is drained"),
+        "{t}"
+    );
+    assert_eq!(running_pid(lab, "green"), None, "a dry run starts nothing");
+    t
+}
+
+/// green's `start` as the lab writes it.
+const GREEN_START: &str = "[pools.green]\nstart = [\"./start.sh\", \"{pool}\", \"{version}\"]";
 
 #[test]
 fn deploy_v2_under_load_stops_the_old_app_only_after_it_drained() {
@@ -45,7 +87,7 @@ fn deploy_v2_under_load_stops_the_old_app_only_after_it_drained() {
     // `starting` on its own /health and saw v2
     assert!(step(&ev, "start")["ok"].as_bool().unwrap());
     assert_eq!(step(&ev, "start")["version"], "v2");
-    let gate = step(&ev, "gate")["detail"].as_str().unwrap().to_string();
+    let gate = detail(&o, "gate");
     assert!(
         gate.contains("healthy (HTTP 200)") && gate.contains("v2"),
         "{gate}"
@@ -97,8 +139,7 @@ fn rollback_after_the_old_pool_was_stopped_starts_it_with_its_old_version() {
     let Some(lab) = deploy_lab(&Apps::default()) else {
         return;
     };
-    let o = bgswitch(&lab, &["deploy", "v2"]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    ok(&lab, &["deploy", "v2"]);
     assert_eq!(running_pid(&lab, "blue"), None);
     let traffic = load(&lab);
     let o = bgswitch(&lab, &["rollback", "--json"]);
@@ -148,11 +189,7 @@ fn a_start_that_fails_or_hangs_is_exit_1_and_switches_nothing() {
     let original = std::fs::read_to_string(&lab.config).unwrap();
     let set_start = |start: &str, timeout: &str| {
         let toml = original
-            .replacen(
-                "[pools.green]\nstart = [\"./start.sh\", \"{pool}\", \"{version}\"]",
-                &format!("[pools.green]\nstart = {start}"),
-                1,
-            )
+            .replacen(GREEN_START, &format!("[pools.green]\nstart = {start}"), 1)
             .replace(
                 "start_timeout = \"20s\"",
                 &format!("start_timeout = \"{timeout}\""),
@@ -224,26 +261,15 @@ fn a_stop_that_fails_is_exit_8_with_traffic_on_the_new_version() {
 
 #[test]
 fn gates_on_a_bare_200_health_and_on_an_exec_probe() {
-    let apps = Apps {
-        health: "bare",
-        ..Apps::default()
-    };
-    let Some(lab) = deploy_lab(&apps) else { return };
-    let o = bgswitch(&lab, &["deploy", "v2", "--json"]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let gate = step(&json_events(&o), "gate")["detail"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let Some(lab) = bare_lab() else { return };
+    let o = ok(&lab, &["deploy", "v2", "--json"]);
+    let gate = detail(&o, "gate");
     assert!(
         gate.contains("1/1 health URLs of green ready: HTTP 200"),
         "{gate}"
     );
     // a bare 200 takes no drain; the stop still waited for the old workers
-    let drain = step(&json_events(&o), "drain")["detail"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let drain = detail(&o, "drain");
     assert!(drain.contains("take no drain"), "{drain}");
     assert_eq!(running_pid(&lab, "blue"), None);
     // back to blue, gated on an exec: probe of the blue app's port
@@ -258,12 +284,7 @@ fn gates_on_a_bare_200_health_and_on_an_exec_probe() {
         toml.replacen(&blue_health, &format!("health = [{probe:?}]"), 1),
     )
     .unwrap();
-    let o = bgswitch(&lab, &["deploy", "v3", "--json"]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let gate = step(&json_events(&o), "gate")["detail"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let gate = detail(&ok(&lab, &["deploy", "v3", "--json"]), "gate");
     assert!(
         gate.contains("1/1 health URLs of blue ready: exit 0"),
         "{gate}"
@@ -289,11 +310,7 @@ fn gates_on_a_bare_200_health_and_on_an_exec_probe() {
 
 #[test]
 fn a_health_url_without_the_version_field_fails_the_gate_naming_both() {
-    let apps = Apps {
-        health: "bare",
-        ..Apps::default()
-    };
-    let Some(lab) = deploy_lab(&apps) else { return };
+    let Some(lab) = bare_lab() else { return };
     edit_config(
         &lab,
         "[gate]\ntimeout = \"10s\"",
@@ -316,8 +333,7 @@ fn a_version_with_spaces_and_quotes_is_one_argument() {
         return;
     };
     let version = "v2 \"rc 1\" it's";
-    let o = bgswitch(&lab, &["deploy", version]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    ok(&lab, &["deploy", version]);
     let args = std::fs::read_to_string(lab.dir.join("args-green.txt")).unwrap();
     assert_eq!(args, version);
     assert_eq!(journal(&lab).last().unwrap()["version"], version);
@@ -329,18 +345,9 @@ fn dry_run_prints_the_commands_and_the_diff_and_runs_nothing() {
         return;
     };
     let before = std::fs::read(&lab.site).unwrap();
-    let o = bgswitch(&lab, &["deploy", "v2", "--dry-run"]);
-    let t = text(&o);
-    assert_eq!(code(&o), 0, "{t}");
-    assert!(t.contains("start: `./start.sh green v2`"), "{t}");
-    assert!(t.contains("report version \"v2\""), "{t}");
-    assert!(
-        t.contains("stop: `./stop.sh blue` once blue is drained"),
-        "{t}"
-    );
+    let t = plans_v2(&lab);
     assert!(t.contains("+    default app_green;"), "{t}");
     assert_eq!(std::fs::read(&lab.site).unwrap(), before);
-    assert_eq!(running_pid(&lab, "green"), None);
     assert!(journal(&lab).is_empty());
 }
 
@@ -385,22 +392,12 @@ fn deploy_with_the_flag_switch_starts_gates_flags_and_stops() {
     let Some(lab) = deploy_lab_of(SwitchKind::Flag, &Apps::default()) else {
         return;
     };
-    let o = bgswitch(&lab, &["deploy", "v2", "--dry-run"]);
-    let t = text(&o);
-    assert_eq!(code(&o), 0, "{t}");
-    assert!(t.contains("start: `./start.sh green v2`"), "{t}");
-    assert!(t.contains("report version \"v2\""), "{t}");
+    let t = plans_v2(&lab);
     assert!(t.contains("flag: create"), "{t}");
-    assert!(
-        t.contains("stop: `./stop.sh blue` once blue is drained"),
-        "{t}"
-    );
     assert!(!t.contains("sidecar"), "{t}");
-    assert_eq!(running_pid(&lab, "green"), None);
     assert!(!lab.flag_dir.join("green").exists());
 
-    let o = bgswitch(&lab, &["deploy", "v2", "--json"]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = ok(&lab, &["deploy", "v2", "--json"]);
     assert_eq!(last_result(&o), "switched");
     let ev = json_events(&o);
     assert_eq!(step(&ev, "start")["version"], "v2");
@@ -427,15 +424,14 @@ fn bad_input_is_exit_2_before_anything_runs() {
         assert_eq!(running_pid(&lab, "green"), None, "something ran");
         assert_eq!(serving(&lab), "blue");
     };
-    let green_start = "[pools.green]\nstart = [\"./start.sh\", \"{pool}\", \"{version}\"]";
     check(
-        original.replacen(green_start, "[pools.green]\nstart = []", 1),
+        original.replacen(GREEN_START, "[pools.green]\nstart = []", 1),
         &["deploy", "v2"],
         "pools.green.start",
     );
     check(
         original.replacen(
-            green_start,
+            GREEN_START,
             "[pools.green]\nstart = [\"./no-such-script\"]",
             1,
         ),
@@ -444,7 +440,7 @@ fn bad_input_is_exit_2_before_anything_runs() {
     );
     check(
         original.replacen(
-            green_start,
+            GREEN_START,
             "[pools.green]\nstart = [\"no-such-program-anywhere\"]",
             1,
         ),
@@ -452,7 +448,7 @@ fn bad_input_is_exit_2_before_anything_runs() {
         "not found on PATH",
     );
     check(
-        original.replacen(green_start, "[pools.green]", 1),
+        original.replacen(GREEN_START, "[pools.green]", 1),
         &["deploy", "v2"],
         "pools.green.start: missing",
     );
@@ -472,7 +468,7 @@ fn bad_input_is_exit_2_before_anything_runs() {
         "pool blue is live",
     );
     assert!(journal(&lab).is_empty());
-    wait_until(Duration::from_secs(1), || {
+    wait_until(Duration::from_secs(20), || {
         running_pid(&lab, "blue").is_some()
     });
 }
@@ -488,9 +484,7 @@ fn smoke_requests_with_a_body_and_an_error_budget_as_seed_003_sends_them() {
         "requests = [\"GET /health 200\"]",
         &format!("requests = [\"GET /health 200\", {predict}]"),
     );
-    let o = bgswitch(&lab, &["deploy", "v2", "--json"]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let ev = json_events(&o);
+    let ev = json_events(&ok(&lab, &["deploy", "v2", "--json"]));
     assert!(step(&ev, "smoke")["ok"].as_bool().unwrap());
     assert!(step(&ev, "smoke-lb")["ok"].as_bool().unwrap());
     // the same 50 requests expecting another status: all fail, over budget

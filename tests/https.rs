@@ -12,7 +12,6 @@ use std::process::Command;
 use bgswitch::config::SwitchKind;
 use bgswitch::lab::{Lab, LabOptions, LabTls};
 use e2e::lab::{bgswitch, text};
-use e2e::{require_nginx, workspace_binaries};
 
 /// A CA, a second CA that signed nothing here, and a server certificate
 /// for `lb.test` signed by the first.
@@ -106,27 +105,15 @@ fn make_certs() -> Certs {
 }
 
 fn tls_lab(certs: &Certs) -> Option<Lab> {
-    let nginx = require_nginx()?;
-    let (bgswitch, sidecar) = workspace_binaries();
-    Some(
-        Lab::start(&LabOptions {
-            kind: SwitchKind::Map,
-            nginx,
-            sidecar,
-            bgswitch,
-            green_app_delay: None,
-            green_answers_as: None,
-            worker_processes: 1,
-            app_health: None,
-            scripted_apps: false,
-            namespace: false,
-            tls: Some(LabTls {
-                cert: certs.cert.clone(),
-                key: certs.key.clone(),
-            }),
-        })
-        .unwrap(),
-    )
+    let opts = LabOptions {
+        worker_processes: 1,
+        tls: Some(LabTls {
+            cert: certs.cert.clone(),
+            key: certs.key.clone(),
+        }),
+        ..LabOptions::new(SwitchKind::Map, e2e::lab_binaries()?)
+    };
+    Some(Lab::start(&opts).unwrap())
 }
 
 /// Rewrites the lab's `[verify]` section (and `[gate]` when given).
@@ -203,7 +190,7 @@ fn switches_verified_over_https() {
     let lb = lab.lb_port;
     let ca = certs.ca.display().to_string();
     let verify = |extra: &str| {
-        format!("url = \"https://lb.test/\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"2s\"\n{extra}")
+        format!("url = \"https://lb.test/\"\nheader = \"X-Pool\"\nconsecutive = 3\ntimeout = \"10s\"\n{extra}")
     };
 
     // ca_file + connect_to + the name: status and a switch.

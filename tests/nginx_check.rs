@@ -4,171 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use e2e::check::{collect_mains, modelled, ours, same};
 use e2e::{nginx_test_file, require_nginx, Verdict};
 use nginx_edit::check::{check_set, debian, CheckOptions, Modules};
-use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
+use nginx_edit::includes::ConfigSet;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The first error `nginx-edit check` finds, as a verdict.
-fn ours(path: &Path) -> Verdict {
-    let options = LoadOptions {
-        tolerate_cycles: true,
-        keep_partial: true,
-        ..LoadOptions::default()
-    };
-    let set = match ConfigSet::load_with(path, &options) {
-        Ok(set) => set,
-        Err(LoadError::Parse { error, .. }) => {
-            return Verdict::Error {
-                message: error.message(),
-                line: error.line,
-            }
-        }
-        Err(LoadError::Cycle { line, .. }) => {
-            return Verdict::Error {
-                message: "include cycle".into(),
-                line,
-            }
-        }
-        Err(e) => panic!("{e}"),
-    };
-    let cycle = set
-        .cycles
-        .first()
-        .map(|c| (c.line, "include cycle".to_string()));
-    match check_set(&set, &CheckOptions::default())
-        .into_iter()
-        .find(|f| f.severity == "error")
-        .map(|f| (f.line, f.message))
-        .or(cycle)
-    {
-        None => Verdict::Ok,
-        Some((line, message)) => Verdict::Error { message, line },
-    }
-}
-
-/// nginx's messages the checker models (the rest depend on the machine:
-/// users, files, modules on disk, or on handler semantics not modelled).
-fn modelled(message: &str) -> bool {
-    [
-        "unexpected",
-        "unknown directive",
-        "directive is not allowed here",
-        "is not terminated by",
-        "has no opening",
-        "invalid number of arguments",
-        "it must be \"on\" or \"off\"",
-        "no servers are inside upstream",
-        "map parameter",
-        "no \"events\" section",
-        "too long parameter",
-        "is outside location",
-        "cannot be inside the",
-        "can be on the server level only",
-        "invalid location modifier",
-        "duplicate upstream",
-        "unknown log format",
-        "directive is duplicate",
-        "directive invalid value",
-        "directive invalid number",
-        "invalid condition",
-        "in condition",
-        "host not found in upstream",
-        "may not have port",
-        "no servers in upstream",
-        "no port in upstream",
-        // enum and bitmask slots, error_page, *_store_access, keepalive
-        "invalid value \"",
-        "must be between 300 and 599",
-        "a duplicate default server for",
-        "a duplicate listen ",
-        "duplicate listen options for",
-        "invalid backlog",
-        "invalid fastopen",
-        "invalid rcvbuf",
-        "invalid sndbuf",
-        "invalid ipv6only flags",
-        "invalid so_keepalive value",
-        // listen and upstream server parameters (other handlers word
-        // theirs the same: the corpus has none of those)
-        "invalid parameter \"",
-        "balancing method does not support parameter",
-        "duplicate location",
-        "invalid return code",
-        "cannot have URI part",
-        "invalid URL prefix",
-        // post-configuration: merge and init functions
-        "no \"ssl_certificate\" is defined",
-        "no \"ssl_certificate_key\" is defined",
-        "no ssl_client_certificate for ssl_verify_client",
-        "\"ssl_ocsp\" is incompatible",
-        "no \"listen\" is defined for server",
-        "no handler for server",
-        "unknown mail protocol for server",
-        "no \"auth_http\" is defined for server",
-        "zero size shared memory zone",
-        "is already declared for a different use",
-        // geo blocks and resolver (a name server's name needs DNS)
-        "invalid range \"",
-        "invalid network \"",
-        "invalid number of the geo parameters",
-        "the \"ranges\" directive must be the first",
-        "no name servers defined",
-        // handlers that read their own arguments
-        "invalid log level \"",
-        "duplicate log level \"",
-        "invalid burst value",
-        "invalid delay value",
-        "must have \"zone\" parameter",
-        "invalid session cache \"",
-        "is too small",
-        "invalid time value \"",
-        "invalid status \"",
-        "\"open_file_cache\" parameter",
-        "must have the \"max\" parameter",
-        "value must be between",
-        "cannot be used inside the named location",
-        "empty replacement",
-        "invalid event type",
-        "duplicate \"log_format\" name",
-        "unknown log format escaping",
-        "invalid variable name",
-        "percent total is greater than 100%",
-        "invalid percent value",
-        "invalid method \"",
-        "invalid code \"",
-        "_ssl_trusted_certificate for ",
-        "the closing bracket in \"",
-        "invalid zone size \"",
-        "invalid rate \"",
-        "invalid variable name",
-        "_ssl_certificate_key\" is defined for certificate",
-    ]
-    .iter()
-    .any(|m| message.contains(m))
-        || (message.starts_with("unknown \"") && message.ends_with("\" variable"))
-        || (message.contains("_cache\" zone \"") && message.ends_with("is unknown"))
-        || (message.contains(" in resolver \"")
-            && (!message.starts_with("host not found") || message.contains('=')))
-        // A host name in `listen` needs DNS (`host not found in ...`).
-        || (message.ends_with("of the \"listen\" directive") && !message.starts_with("host not found"))
-}
-
-/// Compares verdicts; `no "events" section` has no line in nginx's output.
-fn same(theirs: &Verdict, mine: &Verdict) -> bool {
-    match (theirs, mine) {
-        (
-            Verdict::Error {
-                message: a,
-                line: 0,
-            },
-            Verdict::Error { message: b, .. },
-        ) => a == b,
-        _ => theirs == mine,
-    }
 }
 
 #[test]
@@ -229,80 +71,6 @@ fn corpus_main_configs_get_nginx_verdict() {
     assert!(compared >= 40, "only {compared} compared");
 }
 
-/// Files with a top-level `events` or `http` block: whole nginx configs.
-fn collect_mains(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            collect_mains(&p, out);
-        } else if p.extension().is_some_and(|x| x == "conf") {
-            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
-            if text
-                .lines()
-                .any(|l| l.starts_with("events") || l.starts_with("http"))
-            {
-                out.push(p);
-            }
-        }
-    }
-}
-
-/// Every variable of the checker's table that it accepts, the real nginx
-/// accepts; every one it calls unknown (other releases, modules Debian
-/// builds as dynamic), nginx rejects with the same message.
-#[test]
-fn builtin_variables_are_the_ones_nginx_knows() {
-    let Some(nginx) = require_nginx() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
-    let conf = dir.path().join("nginx.conf");
-    let config = |names: &[&str]| {
-        let sets: String = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| format!("            set $probe{i} ${n};\n"))
-            .collect();
-        format!(
-            "events {{}}\nhttp {{\n    server {{\n        listen 127.0.0.1:18099;\n        location / {{\n{sets}        }}\n    }}\n}}\n"
-        )
-    };
-    let names: Vec<&str> = nginx_edit::check::builtin_http_variables().collect();
-    assert!(names.len() > 150, "{} variables", names.len());
-    std::fs::write(&conf, config(&names)).unwrap();
-    let unknown: Vec<String> = match ours(&conf) {
-        Verdict::Ok => Vec::new(),
-        Verdict::Error { .. } => {
-            let set = ConfigSet::load(&conf, None).unwrap();
-            check_set(&set, &CheckOptions::default())
-                .into_iter()
-                .map(|f| {
-                    let name = f.message.strip_prefix("unknown \"").unwrap();
-                    name.strip_suffix("\" variable").unwrap().to_string()
-                })
-                .collect()
-        }
-    };
-    assert!(unknown.iter().any(|n| n == "geoip_city"), "{unknown:?}");
-    let known: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| !unknown.iter().any(|u| u == n))
-        .collect();
-    std::fs::write(&conf, config(&known)).unwrap();
-    assert_eq!(nginx_test_file(&nginx, dir.path(), &conf), Verdict::Ok);
-    for name in &unknown {
-        std::fs::write(&conf, config(&[name])).unwrap();
-        assert_eq!(
-            nginx_test_file(&nginx, dir.path(), &conf),
-            Verdict::Error {
-                message: format!("unknown \"{name}\" variable"),
-                line: 0
-            },
-            "${name}"
-        );
-    }
-}
-
 /// `--modules debian` models one package version: the installed one, so
 /// a security update that backports a directive fails this test until the
 /// model knows it. Each backport the model has, the package accepts.
@@ -355,5 +123,66 @@ fn debian_model_is_the_installed_package() {
             .next()
             .map(|f| f.message);
         assert_eq!(first, Some(format!("unknown directive \"{}\"", b.name)));
+    }
+}
+
+/// `NGINX_EDIT_REAL_CONFIGS=PATH[:PATH...]`: configs gathered outside the
+/// repo (each `DIR/**/nginx.conf` of a folder, or each line of a file, a
+/// whole config run with its folder as nginx's prefix) through `nginx -t`
+/// and the checker; without it, nothing.
+/// Prints each disagreement and fails when there is one.
+#[test]
+fn real_configs_get_nginx_verdict() {
+    let Some(dirs) = std::env::var_os("NGINX_EDIT_REAL_CONFIGS") else {
+        return;
+    };
+    let Some(nginx) = require_nginx() else { return };
+    let mut mains = Vec::new();
+    for path in std::env::split_paths(&dirs) {
+        if path.is_dir() {
+            collect_named(&path, &mut mains);
+        } else {
+            let list = std::fs::read_to_string(&path).unwrap();
+            mains.extend(list.lines().filter(|l| !l.is_empty()).map(PathBuf::from));
+        }
+    }
+    mains.sort();
+    let (mut agree, mut environment, mut wrong) = (0, 0, Vec::new());
+    for f in &mains {
+        let theirs = nginx_test_file(&nginx, f.parent().unwrap(), f);
+        let mine = ours(f);
+        if same(&theirs, &mine) {
+            agree += 1;
+            eprintln!("agree: {}: {theirs:?}", f.display());
+        } else if matches!(&theirs, Verdict::Error { message, .. } if !modelled(message)) {
+            environment += 1;
+            eprintln!("machine: {}: {theirs:?} / ours {mine:?}", f.display());
+        } else {
+            wrong.push(format!(
+                "{}:\n  nginx: {theirs:?}\n  ours:  {mine:?}",
+                f.display()
+            ));
+        }
+    }
+    for w in &wrong {
+        eprintln!("DISAGREE {w}");
+    }
+    eprintln!(
+        "{} configs, {agree} agree, {environment} machine-dependent, {} disagree",
+        mains.len(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{} disagreements", wrong.len());
+}
+
+/// Every `nginx.conf` under `dir`.
+fn collect_named(dir: &Path, out: &mut Vec<PathBuf>) {
+    for p in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = p.path();
+        if p.is_dir() {
+            collect_named(&p, out);
+        } else if p.file_name().is_some_and(|n| n == "nginx.conf") {
+            out.push(p);
+        }
     }
 }

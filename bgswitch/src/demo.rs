@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{self, SwitchKind};
 use crate::lab::load::{Load, LoadOptions, LoadStats};
-use crate::lab::{find_binary, Lab, LabOptions};
+use crate::lab::{find_binary, Lab, LabBinaries, LabOptions};
 use crate::report::Reporter;
 use crate::switch::{self, SwitchOptions};
 
@@ -21,19 +21,14 @@ fn lab_options() -> Result<LabOptions, String> {
     )?;
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find the bgswitch binary itself: {e}"))?;
-    Ok(LabOptions {
-        kind: SwitchKind::Map,
-        nginx,
-        sidecar,
-        bgswitch: me,
-        green_app_delay: None,
-        green_answers_as: None,
-        worker_processes: 2,
-        app_health: None,
-        scripted_apps: false,
-        namespace: false,
-        tls: None,
-    })
+    Ok(LabOptions::new(
+        SwitchKind::Map,
+        LabBinaries {
+            nginx,
+            sidecar,
+            bgswitch: me,
+        },
+    ))
 }
 
 /// `bgswitch lab-up`: a lab that lives until stdin closes (for benchmarks).

@@ -17,7 +17,10 @@ use clap::Parser;
     after_help = "Exit codes: 0 drained (or accepted, with --wait 0), 1 refused, unreachable or not drained in time, 2 usage error."
 )]
 pub struct DrainCli {
-    /// The sidecar's base URL, e.g. http://127.0.0.1:9901
+    /// The sidecar's base URL (http://127.0.0.1:9901: POSTs /health/drain),
+    /// or the drain URL itself, path and query kept (behind a proxy:
+    /// http://lb/sidecar/health/drain); the status is read from its path
+    /// without the last `/drain`.
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// How long to wait for `drained`; 0 sends the request and returns.
@@ -40,23 +43,13 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    let base = match cli.url.parse::<ureq::http::Uri>() {
-        Ok(u) if u.scheme_str() == Some("http") && u.host().is_some() => {
-            format!("http://{}", u.authority().map_or("", |a| a.as_str()))
-        }
-        Ok(_) => {
-            eprintln!(
-                "health-sidecar drain: --url {}: write http://HOST:PORT",
-                cli.url
-            );
-            return 2;
-        }
+    let (drain, health) = match drain_urls(&cli.url, !cli.wait.is_zero()) {
+        Ok(u) => u,
         Err(e) => {
             eprintln!("health-sidecar drain: --url {}: {e}", cli.url);
             return 2;
         }
     };
-    let (drain, health) = (format!("{base}/health/drain"), format!("{base}/health"));
     let agent = agent();
     let token = match &cli.token_file {
         Some(p) => match std::fs::read_to_string(p) {
@@ -92,10 +85,10 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     }
     let deadline = Instant::now() + cli.wait;
     loop {
-        if cli.wait.is_zero() {
+        let Some(health) = health.as_deref().filter(|_| !cli.wait.is_zero()) else {
             return 0;
-        }
-        if let Ok(mut r) = agent.get(&health).call() {
+        };
+        if let Ok(mut r) = agent.get(health).call() {
             let body = r.body_mut().read_to_vec().unwrap_or_default();
             if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) {
                 if doc["status"] == "drained" {
@@ -116,6 +109,43 @@ pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The URL to POST and the URL whose `GET` reports the status, from
+/// `--url`. A bare base URL means the sidecar's own paths; a URL with a
+/// path is used as given (a proxy in front may route on path or query),
+/// and its status is the same URL without the last `/drain`. `wait` says
+/// whether a status URL is needed at all.
+fn drain_urls(url: &str, wait: bool) -> Result<(String, Option<String>), String> {
+    let uri = url.parse::<ureq::http::Uri>().map_err(|e| e.to_string())?;
+    let authority = match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(a)) if !a.host().is_empty() => a.as_str(),
+        _ => {
+            return Err(
+                "write http://HOST:PORT or the drain URL http://HOST:PORT/health/drain".into(),
+            )
+        }
+    };
+    let base = format!("http://{authority}");
+    let path = uri.path();
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    if (path.is_empty() || path == "/") && query.is_empty() {
+        return Ok((
+            format!("{base}/health/drain"),
+            Some(format!("{base}/health")),
+        ));
+    }
+    let status = match path.strip_suffix("/drain") {
+        Some(p) => Some(format!("{base}{p}{query}")),
+        None if wait => {
+            return Err(format!(
+                "the path {path} does not end in /drain, so there is no status URL to wait on \
+                 (give the URL of /health/drain, or --wait 0)"
+            ))
+        }
+        None => None,
+    };
+    Ok((format!("{base}{path}{query}"), status))
 }
 
 /// Bound of each request (lookup, connect, answer).
@@ -141,6 +171,39 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         DrainCli::command().debug_assert();
+    }
+
+    #[test]
+    fn drain_url_keeps_path_and_query() {
+        let base = |u| drain_urls(u, true);
+        assert_eq!(
+            base("http://127.0.0.1:9901"),
+            Ok((
+                "http://127.0.0.1:9901/health/drain".into(),
+                Some("http://127.0.0.1:9901/health".into())
+            ))
+        );
+        assert_eq!(base("http://h:1/"), base("http://h:1"));
+        assert_eq!(
+            base("http://lb:8080/sc/a/health/drain?pool=blue"),
+            Ok((
+                "http://lb:8080/sc/a/health/drain?pool=blue".into(),
+                Some("http://lb:8080/sc/a/health?pool=blue".into())
+            ))
+        );
+        assert!(
+            base("http://h:1/?x=1").is_err(),
+            "a query makes it a URL as given"
+        );
+        let e = base("http://h:1/drainage").err().unwrap_or_default();
+        assert!(e.contains("/drainage") && e.contains("--wait 0"), "{e}");
+        assert_eq!(
+            drain_urls("http://h:1/drainage", false),
+            Ok(("http://h:1/drainage".into(), None))
+        );
+        assert!(base("https://h:1/health/drain").is_err());
+        assert!(base("tcp://h:1").is_err());
+        assert!(base("/health/drain").is_err());
     }
 
     #[test]

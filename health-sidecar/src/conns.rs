@@ -108,14 +108,20 @@ impl ConnCounter {
 }
 
 /// Counts the lines of one `/proc/net/tcp{,6}` table whose local port is
-/// `port` and whose state is one of [`COUNTED_STATES`].
+/// `port` and whose state is one of [`COUNTED_STATES`], each connection
+/// once. The kernel writes the table a page at a time and resumes by
+/// position, so a socket opened or closed between two reads shifts the
+/// rest: a busy port can show the same connection twice in one read (seen
+/// in CI). A connection is its (local, remote) address pair, so a repeated
+/// pair is the same socket read again.
 pub fn count_in(table: &str, port: u16) -> usize {
+    let mut seen = std::collections::HashSet::new();
     table
         .lines()
         .skip(1) // header
         .filter(|line| {
             let mut fields = line.split_ascii_whitespace();
-            let (_sl, Some(local), _remote, Some(state)) =
+            let (_sl, Some(local), Some(remote), Some(state)) =
                 (fields.next(), fields.next(), fields.next(), fields.next())
             else {
                 return false;
@@ -123,7 +129,9 @@ pub fn count_in(table: &str, port: u16) -> usize {
             let local_port = local
                 .rsplit_once(':')
                 .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
-            local_port == Some(port) && COUNTED_STATES.contains(&state)
+            local_port == Some(port)
+                && COUNTED_STATES.contains(&state)
+                && seen.insert((local, remote))
         })
         .count()
 }
@@ -163,6 +171,20 @@ mod tests {
     #[test]
     fn counts_ipv6_and_mapped() {
         assert_eq!(count_in(TCP6, 8080), 2);
+    }
+
+    #[test]
+    fn a_connection_read_twice_counts_once() {
+        // the kernel resumed its page-by-page dump one line early: line 1
+        // again, renumbered; line 3 is another connection on the same port
+        let table = format!(
+            "{TCP}   9: 0100007F:1F90 0100007F:A3C2 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1\n"
+        );
+        assert_eq!(count_in(&table, 8080), 3);
+        let other = format!(
+            "{TCP}   9: 0100007F:1F90 0100007F:A3C9 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1\n"
+        );
+        assert_eq!(count_in(&other, 8080), 4);
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub async fn housekeeping_loop<C, CF, P, PF>(
 {
     let mut last_stats: Option<Instant> = None;
     loop {
+        // Taken before counting: a count started before a drain request
+        // may miss the connections that request followed, so the machine
+        // must know when the table was read, not when the answer came.
+        let counted_at = Instant::now();
         let active = match count().await {
             None => None,
             Some(Ok(n)) => Some(n),
@@ -68,7 +72,7 @@ pub async fn housekeeping_loop<C, CF, P, PF>(
         state.set_connections(active);
         let status = state.update(|m| {
             m.tick(now);
-            m.on_connections(active, now);
+            m.on_connections(active, counted_at);
             m.status()
         });
         if last_stats.is_none_or(|t| now.duration_since(t) >= STATS_EVERY) {
@@ -185,6 +189,52 @@ mod tests {
                 assert_eq!(state.connections(), Some(0));
                 rx.mark_changed();
                 assert_eq!(*rx.borrow_and_update(), Status::Drained);
+            })
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_count_in_flight_when_the_drain_starts_does_not_end_it() {
+        // The worker reads the table (no connection yet), then is slow to
+        // answer; meanwhile a client connects and asks for the drain. That
+        // stale zero once ended the drain at once (a CI flake that was a bug).
+        let state = AppState::new(Settings::default(), default_policy());
+        state.update(|m| m.on_probe(Ok(()), Instant::now()));
+        let open = Rc::new(RefCell::new(0usize));
+        let o2 = open.clone();
+        let local = tokio::task::LocalSet::new();
+        local.spawn_local(housekeeping_loop(
+            state.clone(),
+            Duration::from_secs(1),
+            move || {
+                let n = *o2.borrow();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Some(Ok(n))
+                }
+            },
+            || async { None },
+        ));
+        local
+            .run_until(async {
+                settle().await; // the first count is in flight, reading 0
+                advance(Duration::from_millis(10)).await;
+                *open.borrow_mut() = 1;
+                assert_eq!(state.request_drain(), Status::Draining);
+                advance(Duration::from_millis(40)).await;
+                settle().await;
+                assert_eq!(state.read(|m| m.status()), Status::Draining);
+                advance(Duration::from_millis(50)).await;
+                settle().await;
+                assert_eq!(state.connections(), Some(1), "a fresh count ran");
+                assert_eq!(state.read(|m| m.status()), Status::Draining);
+                *open.borrow_mut() = 0;
+                // the next sample after DRAIN_SAMPLE, answered 50 ms later
+                for _ in 0..20 {
+                    advance(Duration::from_millis(10)).await;
+                    settle().await;
+                }
+                assert_eq!(state.read(|m| m.status()), Status::Drained);
             })
             .await;
     }

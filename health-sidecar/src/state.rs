@@ -266,10 +266,15 @@ impl Machine {
         true
     }
 
-    /// Feeds a connection count sample while draining. `None` means the
-    /// count is not known: no `--app-port` (then `--drain-min` ends the
-    /// drain), or the kernel table could not be read (then only the
-    /// timeout can end it).
+    /// Feeds a connection count sample while draining; `now` is when the
+    /// count was started. `None` means the count is not known: no
+    /// `--app-port` (then `--drain-min` ends the drain), or the kernel
+    /// table could not be read (then only the timeout can end it).
+    ///
+    /// A count started before the drain began is ignored: it may predate
+    /// connections the drain must wait for (a client typically opens its
+    /// connections, then asks for the drain), and its zero once ended a
+    /// drain at once with a connection open.
     pub fn on_connections(&mut self, active: Option<usize>, now: Instant) {
         if self.status != Status::Draining {
             return;
@@ -277,6 +282,9 @@ impl Machine {
         let Some(drain) = self.drain.as_mut() else {
             return;
         };
+        if now < drain.started {
+            return;
+        }
         let reason = if now >= drain.deadline {
             Some(DrainReason::Timeout)
         } else if now >= drain.min_until {

@@ -291,3 +291,23 @@ fn the_drain_client_sends_the_token() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_drain_client_posts_to_the_url_as_given() {
+    let sc = Sidecar::start(&["--probe", "exec:true", "--probe-interval", "100ms"]);
+    wait_status(sc.port, "ready");
+    // a path is the drain URL itself (behind a proxy it routes): here no
+    // such path, so the sidecar answers 404 and nothing drains
+    let wrong = format!("http://127.0.0.1:{}/elsewhere/drain", sc.port);
+    let (code, err) = run(&["drain", "--url", &wrong, "--wait", "0"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("404"), "{err}");
+    assert_eq!(status(sc.port), "ready", "a POST elsewhere drains nothing");
+    let (code, err) = run(&["drain", "--url", &format!("{wrong}age")]);
+    assert_eq!(code, Some(2), "no status URL to wait on: {err}");
+    assert!(err.contains("/elsewhere/drainage"), "{err}");
+    let given = format!("http://127.0.0.1:{}/health/drain?by=test", sc.port);
+    let (code, err) = run(&["drain", "--url", &given, "--wait", "10s"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("drained (no_app_port)"), "{err}");
+}

@@ -19,7 +19,7 @@ ip link set lo up && ip addr add 198.51.100.7/32 dev lo || exit 99
 "{sc}" --listen 0.0.0.0:9901 --probe exec:true --probe-interval 100ms 2>/dev/null &
 pid=$!
 remote=""
-for _ in $(seq 1 200); do
+for _ in $(seq 1 400); do
   remote=$("{sc}" drain --url http://198.51.100.7:9901 --wait 0 2>&1) && break
   case "$remote" in *"answered 403"*) break;; esac
   sleep 0.05

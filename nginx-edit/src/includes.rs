@@ -339,21 +339,25 @@ struct IncludeSite {
 }
 
 fn include_sites(doc: &Document) -> Vec<IncludeSite> {
-    doc.walk_with_parents()
-        .into_iter()
-        .filter(|(_, d)| d.is("include") && d.arg_count() == 1)
-        .map(|(parents, d)| {
-            let key_value = match parents.last() {
-                Some(p) => p.body_kind() == BodyKind::KeyValue,
-                None => doc.mode() == ParseMode::KeyValue,
-            };
-            IncludeSite {
-                arg: d.arg(0).map(|t| t.text()).unwrap_or_default(),
-                offset: d.span().start,
-                key_value,
+    // A recursive walk: a directive's parent is the block being read, so
+    // no chain of parents is kept per directive.
+    fn visit(items: crate::document::Items<'_>, key_value: bool, out: &mut Vec<IncludeSite>) {
+        for d in items.filter_map(crate::document::Item::into_directive) {
+            if d.arg_count() == 1 && d.is("include") {
+                out.push(IncludeSite {
+                    arg: d.arg(0).map(|t| t.text()).unwrap_or_default(),
+                    offset: d.span().start,
+                    key_value,
+                });
             }
-        })
-        .collect()
+            if let Some(block) = d.block() {
+                visit(block, d.body_kind() == BodyKind::KeyValue, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    visit(doc.items(), doc.mode() == ParseMode::KeyValue, &mut out);
+    out
 }
 
 fn read_file(path: &Path, mode: ParseMode, partial: bool) -> Result<ConfigFile, LoadError> {

@@ -42,7 +42,7 @@ pub fn write_json<W: Write>(
 
 /// Output is built in a buffer and handed to the writer in large pieces:
 /// thousands of tiny `write` calls cost more than the JSON itself.
-const FLUSH_AT: usize = 1 << 16;
+const FLUSH_AT: usize = 1 << 14;
 
 struct Writer<'a, 's, W: Write> {
     buf: Vec<u8>,
@@ -223,7 +223,8 @@ static CLASS: [u8; 256] = {
 };
 
 /// Line and column of increasing offsets in one forward pass (comments
-/// stored after their directive step back a little; that is handled).
+/// stored after their directive step back a little: a step back scans
+/// only the bytes it undoes).
 pub(crate) struct LineCursor<'a> {
     src: &'a [u8],
     pos: usize,
@@ -231,6 +232,16 @@ pub(crate) struct LineCursor<'a> {
     line_start: usize,
     /// Column at `pos`.
     column: usize,
+}
+
+/// Characters in `text`: its bytes when ASCII, else the bytes that start
+/// a UTF-8 sequence (columns count characters, as editors do).
+fn chars(text: &[u8]) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+    }
 }
 
 impl<'a> LineCursor<'a> {
@@ -246,13 +257,20 @@ impl<'a> LineCursor<'a> {
 
     pub(crate) fn at(&mut self, offset: usize) -> (usize, usize) {
         if offset < self.pos {
-            *self = LineCursor::new(self.src);
+            // Back to an earlier offset: undo the newlines passed.
+            let back = &self.src[offset..self.pos];
+            self.line -= memchr::memchr_iter(b'\n', back).count();
+            self.line_start = memchr::memrchr(b'\n', &self.src[..offset]).map_or(0, |i| i + 1);
+            self.column = chars(&self.src[self.line_start..offset]) + 1;
+            self.pos = offset;
+            return (self.line, self.column);
         }
         let seg = &self.src[self.pos..offset];
-        let chars = |b: &[u8]| b.iter().filter(|&&c| (c & 0xC0) != 0x80).count();
-        match seg.iter().rposition(|&c| c == b'\n') {
+        match memchr::memrchr(b'\n', seg) {
             Some(last) => {
-                self.line += seg.iter().filter(|&&c| c == b'\n').count();
+                // a plain count vectorises; memchr's iterator costs more to
+                // set up than these few bytes take
+                self.line += 1 + seg[..last].iter().filter(|&&c| c == b'\n').count();
                 self.line_start = self.pos + last + 1;
                 self.column = chars(&self.src[self.line_start..offset]) + 1;
             }
@@ -288,6 +306,33 @@ mod tests {
             w.str(input);
             w.flush().unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), *want, "{input:?}");
+        }
+    }
+
+    /// Line and column by counting from the start, for any order of offsets.
+    fn naive(src: &[u8], offset: usize) -> (usize, usize) {
+        let before = &src[..offset];
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
+        let column = 1 + src[line_start..offset]
+            .iter()
+            .filter(|&&c| (c & 0xC0) != 0x80)
+            .count();
+        (line, column)
+    }
+
+    #[test]
+    fn line_cursor_agrees_with_counting_forward_and_back() {
+        let src = "a b;\n\n  caf\u{e9} x; # \u{e9}t\u{e9}\n\tz {\n}\n\nend".as_bytes();
+        let mut c = LineCursor::new(src);
+        // every offset forward, then a zigzag with steps back over lines
+        let mut offsets: Vec<usize> = (0..=src.len()).collect();
+        offsets.extend([30, 3, 17, 16, 0, src.len(), 9, 8, 25, 6]);
+        for o in offsets {
+            assert_eq!(c.at(o), naive(src, o), "offset {o}");
         }
     }
 

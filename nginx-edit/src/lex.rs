@@ -127,6 +127,26 @@ pub(crate) fn quoted(i: In) -> Quoted {
     }
 }
 
+/// Bytes as text, invalid UTF-8 replaced: `from_utf8_lossy` with the
+/// standard library's fast check first (configs are nearly all ASCII, and
+/// the lossy path checks byte by byte).
+pub(crate) fn as_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// `text` lowercased (ASCII, as nginx compares names), borrowed when it
+/// has no capital.
+pub(crate) fn ascii_lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|c| c.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// The value nginx sees for a raw token: quotes removed, and the escapes
 /// nginx decodes (`\"`, `\'`, `\\`, `\t`, `\r`, `\n`) replaced; any other
 /// backslash pair is kept as written.
@@ -135,7 +155,7 @@ pub(crate) fn unescape(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         Some(b'"') | Some(b'\'') if raw.len() >= 2 => &raw[1..raw.len() - 1],
         _ => raw,
     };
-    if !inner.contains(&b'\\') {
+    if memchr::memchr(b'\\', inner).is_none() {
         return std::borrow::Cow::Borrowed(inner);
     }
     let mut out = Vec::with_capacity(inner.len());

@@ -2,11 +2,12 @@
 //! that writes nothing, rollback to the exact bytes, runs killed at any moment.
 
 use bgswitch::config::SwitchKind;
-use e2e::workspace_binaries;
-use std::process::Command;
 use std::time::Duration;
 
-use e2e::lab::{bgswitch, code, lab, last_result, read, serving, text};
+use e2e::lab::{
+    bgswitch, code, events, green_of, kill_9, lab, last_result, nginx_command, read, serving,
+    set_nginx_command, spawn_bgswitch, text,
+};
 
 #[test]
 fn map_flip_changes_one_line_and_keeps_the_link_and_look_alikes() {
@@ -102,7 +103,7 @@ fn a_switch_interrupted_before_its_reload_is_finished_by_the_next_run() {
         bgswitch::switch::sidecar_status(
             &Default::default(),
             &lab.sidecar_url(pool),
-            Duration::from_secs(2),
+            Duration::from_secs(10),
         )
     };
     assert_eq!(status("green"), "ready");
@@ -117,24 +118,12 @@ fn kill_9_at_any_moment_leaves_a_whole_file_and_a_serving_nginx() {
     let Some(lab) = lab(SwitchKind::Map) else {
         return;
     };
-    let (bin, _) = workspace_binaries();
     let blue = read(&lab.site);
-    let green = String::from_utf8(blue.clone())
-        .unwrap()
-        .replace("    default app_blue;", "    default app_green;")
-        .into_bytes();
+    let green = green_of(&blue);
     for i in 0..12u64 {
-        let mut child = Command::new(&bin)
-            .arg("-c")
-            .arg(&lab.config)
-            .args(["switch", "--no-drain"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_bgswitch(&lab, &["switch", "--no-drain"]);
         std::thread::sleep(Duration::from_millis(i * 37 % 400));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+        kill_9(child);
         let now = read(&lab.site);
         assert!(
             now == blue || now == green,
@@ -160,4 +149,27 @@ fn kill_9_at_any_moment_leaves_a_whole_file_and_a_serving_nginx() {
         .filter(|n| n.contains(".nginx-edit-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_edit_step_names_the_test_command_that_ran() {
+    let Some(lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    // a wrapper around nginx -t, as `docker compose exec nginx nginx -t` is
+    let mut argv = nginx_command(&lab, "test_command");
+    argv.splice(0..0, ["sh", "-c", "exec \"$0\" \"$@\""].map(String::from));
+    set_nginx_command(&lab, "test_command", &argv);
+    let o = bgswitch(&lab, &["switch", "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let edit = events(&o)
+        .into_iter()
+        .find(|e| e["step"] == "edit")
+        .unwrap();
+    let detail = edit["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("test passed: `{}`", argv.join(" "))),
+        "{detail}"
+    );
+    assert!(!detail.contains("nginx -t passed"), "{detail}");
 }

@@ -9,4 +9,5 @@ mod files;
 mod no_pid_file;
 mod nothing_changed;
 mod rolled_back;
+mod status;
 mod zero_downtime;

@@ -25,7 +25,7 @@ fn without_a_pid_file_the_proof_rests_on_verify_and_rollback_undrains() {
         bgswitch::switch::sidecar_status(
             &Default::default(),
             &lab.sidecar_url(pool),
-            Duration::from_secs(2),
+            Duration::from_secs(10),
         )
     };
     assert_eq!(status("blue"), "drained");

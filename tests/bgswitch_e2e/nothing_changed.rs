@@ -5,7 +5,7 @@ use bgswitch::config::SwitchKind;
 use std::time::Duration;
 use std::time::Instant;
 
-use e2e::lab::{bgswitch, code, lab, lab_with, last_result, read, serving, text};
+use e2e::lab::{bgswitch, code, events, lab, lab_with, last_result, read, serving, text};
 
 #[test]
 fn target_not_ready_exits_1_and_changes_nothing() {
@@ -97,10 +97,15 @@ fn a_second_switch_exits_6_at_once() {
     };
     let _held = bgswitch::state::Lock::try_acquire(&lab.dir.join("state/bgswitch.lock")).unwrap();
     let before = read(&lab.site);
-    let t = Instant::now();
     let o = bgswitch(&lab, &["switch", "--json"]);
     assert_eq!(code(&o), 6, "{}", text(&o));
-    assert!(t.elapsed() < Duration::from_secs(2), "fails fast");
+    // fails fast: the lock is still held, so this is no wait that ended;
+    // and nothing ran after the lock step (no gate, no health request)
+    let steps: Vec<_> = events(&o)
+        .into_iter()
+        .filter_map(|e| e["step"].as_str().map(String::from))
+        .collect();
+    assert_eq!(steps, ["lock"], "{}", text(&o));
     assert_eq!(read(&lab.site), before);
 }
 

@@ -6,7 +6,10 @@ use e2e::workspace_binaries;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::lab::{bgswitch, code, lab, lab_with, last_result, load, read, serving, text};
+use e2e::lab::{
+    bgswitch, code, events, lab, lab_with, last_result, load, nginx_command, read, serving,
+    set_nginx_command, text,
+};
 
 #[test]
 fn reload_that_nginx_ignores_is_detected_and_rolled_back() {
@@ -32,6 +35,45 @@ fn reload_that_nginx_ignores_is_detected_and_rolled_back() {
 }
 
 #[test]
+fn old_bytes_that_cannot_go_back_after_a_failed_nginx_test_exit_7() {
+    let Some(lab) = lab(SwitchKind::Map) else {
+        return;
+    };
+    // by the time nginx -t runs, the directory the link points into is
+    // gone: nginx -t fails, and the old bytes cannot be written back
+    let mut argv = nginx_command(&lab, "test_command");
+    argv.splice(
+        0..0,
+        ["sh", "-c", "mv \"$0\" \"$0.gone\"; exec \"$@\""].map(String::from),
+    );
+    argv.insert(3, lab.dir.join("sites-available").display().to_string());
+    set_nginx_command(&lab, "test_command", &argv);
+    let o = bgswitch(&lab, &["switch", "--json"]);
+    assert_eq!(code(&o), 7, "{}", text(&o));
+    assert_eq!(last_result(&o), "failed", "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains("test failed"),
+        "says why nginx -t failed: {said}"
+    );
+    assert!(
+        said.contains("ROLLBACK FAILED: could not write the old bytes back")
+            && said.contains("the file holds the NEW version; nginx was not reloaded"),
+        "{said}"
+    );
+    // the state is as said: the new bytes on disk, nginx on the old config
+    std::fs::rename(
+        lab.dir.join("sites-available.gone"),
+        lab.dir.join("sites-available"),
+    )
+    .unwrap();
+    assert!(String::from_utf8(read(&lab.site))
+        .unwrap()
+        .contains("    default app_green;"));
+    assert_eq!(serving(&lab), "blue");
+}
+
+#[test]
 fn wrong_pool_through_the_lb_is_rolled_back() {
     let Some(lab) = lab_with(SwitchKind::Map, |o| {
         o.green_answers_as = Some("impostor".into())
@@ -48,6 +90,56 @@ fn wrong_pool_through_the_lb_is_rolled_back() {
     // the journal records the attempt; history shows it
     let h = bgswitch(&lab, &["history", "--json"]);
     assert!(text(&h).contains("\"rolled_back\""), "{}", text(&h));
+}
+
+/// The nginx workers other than the newest `n` that still hold a
+/// listening socket (they would still take new connections).
+fn older_workers_listening(lab: &bgswitch::lab::Lab, n: usize) -> Vec<u32> {
+    let pid = std::fs::read_to_string(lab.dir.join("nginx.pid")).unwrap();
+    let master: u32 = pid.trim().parse().unwrap();
+    let started = |p: &u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+        // field 22 (starttime), the 20th after `pid (comm)`
+        let t: u64 = after
+            .split_whitespace()
+            .nth(19)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        t
+    };
+    let mut workers = bgswitch::nginx::children_of(master).unwrap();
+    workers.sort_by_key(started);
+    let older = &workers[..workers.len().saturating_sub(n)];
+    bgswitch::listeners::still_listening(master, older).unwrap()
+}
+
+#[test]
+fn the_undo_waits_for_the_workers_of_the_new_version_to_stop_accepting() {
+    let Some(lab) = lab_with(SwitchKind::Map, |o| {
+        o.green_answers_as = Some("impostor".into())
+    }) else {
+        return;
+    };
+    let o = bgswitch(&lab, &["switch", "--json"]);
+    assert_eq!(code(&o), 4, "{}", text(&o));
+    // the moment it reports the rollback done, only the newest workers
+    // (the old config again) accept: every new request reaches blue
+    assert_eq!(older_workers_listening(&lab, 2), Vec::<u32>::new());
+    let rollback = events(&o)
+        .into_iter()
+        .find(|e| e["step"] == "rollback")
+        .unwrap();
+    assert_eq!(rollback["ok"], true, "{}", text(&o));
+    let detail = rollback["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("blue verified (")
+            && detail.contains("old worker(s) no longer accept connections"),
+        "{detail}"
+    );
+    for _ in 0..20 {
+        assert_eq!(serving(&lab), "blue");
+    }
 }
 
 #[test]
@@ -119,7 +211,7 @@ fn verify_by_json_field_and_a_drain_not_waited_for() {
     let blue = bgswitch::switch::sidecar_status(
         &Default::default(),
         &lab.sidecar_url("blue"),
-        Duration::from_secs(2),
+        Duration::from_secs(10),
     );
     assert!(blue == "draining" || blue == "drained", "{blue}");
     // A field that never names a pool: verify fails, the rollback puts the

@@ -19,7 +19,7 @@ fn zero_downtime(kind: SwitchKind, switches: usize) {
         let drained = bgswitch::switch::sidecar_status(
             &Default::default(),
             &lab.sidecar_url(from),
-            Duration::from_secs(2),
+            Duration::from_secs(10),
         );
         assert_eq!(drained, "drained", "{from} after switch {i}");
         assert_eq!(serving(&lab), to);

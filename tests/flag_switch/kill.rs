@@ -2,12 +2,10 @@
 //! selects exactly one pool, the one the flags on disk say (no flag file
 //! is ever half there), and the next run works.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use bgswitch::config::SwitchKind;
-use e2e::lab::{bgswitch, code, lab, serving, text};
-use e2e::workspace_binaries;
+use e2e::lab::{bgswitch, code, kill_9, lab, serving, spawn_bgswitch, text};
 
 use crate::{flag_files, selected};
 
@@ -16,7 +14,6 @@ fn kill_9_at_many_moments_of_a_flag_switch_leaves_one_consistent_live_pool() {
     let Some(lab) = lab(SwitchKind::Flag) else {
         return;
     };
-    let (bin, _) = workspace_binaries();
     // how long a whole run takes here: the kills are spread over it
     let t = std::time::Instant::now();
     let o = bgswitch(&lab, &["switch", "--to", "green", "--no-drain"]);
@@ -29,18 +26,10 @@ fn kill_9_at_many_moments_of_a_flag_switch_leaves_one_consistent_live_pool() {
         } else {
             "blue"
         };
-        let mut child = Command::new(&bin)
-            .arg("-c")
-            .arg(&lab.config)
-            .args(["switch", "--to", to, "--no-drain"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_bgswitch(&lab, &["switch", "--to", to, "--no-drain"]);
         // from before the lock to after the journal
         std::thread::sleep(Duration::from_micros(i * whole / 20));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+        kill_9(child);
         // exactly one pool: what the flags say, and what nginx serves
         let files = flag_files(&lab);
         assert!(

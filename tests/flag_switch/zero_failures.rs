@@ -38,7 +38,7 @@ fn flag_switches_under_every_client_kind_fail_no_request_and_drain_the_old_pool(
         let drained = bgswitch::switch::sidecar_status(
             &Default::default(),
             &lab.sidecar_url(from),
-            Duration::from_secs(2),
+            Duration::from_secs(10),
         );
         assert_eq!(drained, "drained", "{from} after switch {i}:\n{}", text(&o));
         std::thread::sleep(Duration::from_millis(200));

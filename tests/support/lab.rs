@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use bgswitch::config::SwitchKind;
@@ -17,21 +17,7 @@ use crate::{require_nginx, workspace_binaries};
 /// A lab of `kind` with two nginx workers, changed by `tweak`; `None`
 /// when nginx is missing outside CI.
 pub fn lab_with(kind: SwitchKind, tweak: impl FnOnce(&mut LabOptions)) -> Option<Lab> {
-    let nginx = require_nginx()?;
-    let (bgswitch, sidecar) = workspace_binaries();
-    let mut opts = LabOptions {
-        kind,
-        nginx,
-        sidecar,
-        bgswitch,
-        green_app_delay: None,
-        green_answers_as: None,
-        worker_processes: 2,
-        app_health: None,
-        scripted_apps: false,
-        namespace: false,
-        tls: None,
-    };
+    let mut opts = LabOptions::new(kind, crate::lab_binaries()?);
     tweak(&mut opts);
     Some(Lab::start(&opts).unwrap())
 }
@@ -41,15 +27,42 @@ pub fn lab(kind: SwitchKind) -> Option<Lab> {
     lab_with(kind, |_| {})
 }
 
+/// `bgswitch -c <lab config> ARGS`, not run yet.
+fn command(lab: &Lab, args: &[&str]) -> Command {
+    let (bin, _) = workspace_binaries();
+    let mut cmd = Command::new(bin);
+    cmd.arg("-c").arg(&lab.config).args(args);
+    cmd
+}
+
 /// Runs `bgswitch -c <lab config> ARGS`.
 pub fn bgswitch(lab: &Lab, args: &[&str]) -> Output {
-    let (bin, _) = workspace_binaries();
-    Command::new(bin)
-        .arg("-c")
-        .arg(&lab.config)
-        .args(args)
-        .output()
+    command(lab, args).output().unwrap()
+}
+
+/// `bgswitch -c <lab config> ARGS` started, its output discarded, for a
+/// test to kill at some moment ([`kill_9`]).
+pub fn spawn_bgswitch(lab: &Lab, args: &[&str]) -> Child {
+    command(lab, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap()
+}
+
+/// The lab's map site with green as the default: the bytes a map switch
+/// to green writes.
+pub fn green_of(blue: &[u8]) -> Vec<u8> {
+    String::from_utf8(blue.to_vec())
+        .unwrap()
+        .replace("    default app_blue;", "    default app_green;")
+        .into_bytes()
+}
+
+/// SIGKILL, then reap (it may have ended by itself already).
+pub fn kill_9(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The exit code (-1 for a signal).
@@ -169,4 +182,39 @@ pub fn set_write(lab: &Lab, mode: &str) {
         .collect();
     let toml = toml.replacen("[nginx]\n", &format!("[nginx]\nwrite = \"{mode}\"\n"), 1);
     std::fs::write(&lab.config, toml).unwrap();
+}
+
+/// The argv of `[nginx] KEY` (`test_command`, `reload_command`) in the
+/// lab's `bgswitch.toml`.
+pub fn nginx_command(lab: &Lab, key: &str) -> Vec<String> {
+    let toml: toml::Table = std::fs::read_to_string(&lab.config)
+        .unwrap()
+        .parse()
+        .unwrap();
+    toml["nginx"][key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Sets `[nginx] KEY = argv` in the lab's `bgswitch.toml`.
+pub fn set_nginx_command(lab: &Lab, key: &str, argv: &[String]) {
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    let line = format!("{key} = {argv:?}");
+    let prefix = format!("{key} =");
+    assert!(config.lines().any(|l| l.starts_with(&prefix)), "no {key}");
+    let config: String = config
+        .lines()
+        .map(|l| {
+            if l.starts_with(&prefix) {
+                line.as_str()
+            } else {
+                l
+            }
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&lab.config, config).unwrap();
 }

@@ -8,8 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod check;
 pub mod deploy;
 pub mod lab;
+pub mod mutate;
 
 /// The nginx binary: `$NGINX`, then `PATH`, then `/usr/sbin/nginx`.
 pub fn nginx_binary() -> Option<PathBuf> {
@@ -44,7 +46,7 @@ pub fn require_nginx() -> Option<PathBuf> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Ok,
-    /// The first `[emerg]` message, without its location, and the line.
+    /// The first `[emerg]` (or `[crit]`, `[alert]`) message, without its location, and the line.
     Error {
         message: String,
         line: usize,
@@ -85,13 +87,19 @@ pub fn nginx_test_file(nginx: &Path, prefix: &Path, conf: &Path) -> Verdict {
     let line = stderr
         .lines()
         .find(|l| l.contains("[emerg]"))
+        // a shared memory zone nginx cannot set up is `[crit]`
+        .or_else(|| stderr.lines().find(|l| l.contains("[crit]")))
+        .or_else(|| stderr.lines().find(|l| l.contains("[alert]")))
         .unwrap_or_else(|| panic!("nginx -t failed without [emerg]: {stderr}"));
     parse_emerg(line)
 }
 
 /// `nginx: [emerg] unexpected "}" in /tmp/x/nginx.conf:3` into its parts.
 fn parse_emerg(line: &str) -> Verdict {
-    let text = line.split_once("[emerg] ").map_or(line, |(_, t)| t);
+    let text = ["[emerg] ", "[crit] ", "[alert] "]
+        .iter()
+        .find_map(|m| line.split_once(m))
+        .map_or(line, |(_, t)| t);
     // the file log format puts `PID#TID: ` before the message
     let text = match text.split_once(": ") {
         Some((pid, rest))
@@ -116,6 +124,18 @@ fn parse_emerg(line: &str) -> Verdict {
             line: 0,
         },
     }
+}
+
+/// What a lab runs: the real nginx and the workspace's binaries; `None`
+/// when nginx is missing outside CI ([`require_nginx`]).
+pub fn lab_binaries() -> Option<bgswitch::lab::LabBinaries> {
+    let nginx = require_nginx()?;
+    let (bgswitch, sidecar) = workspace_binaries();
+    Some(bgswitch::lab::LabBinaries {
+        nginx,
+        sidecar,
+        bgswitch,
+    })
 }
 
 /// The workspace's `bgswitch` and `health-sidecar` binaries, built if

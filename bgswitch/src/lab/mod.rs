@@ -48,6 +48,34 @@ pub struct LabOptions {
     pub tls: Option<LabTls>,
 }
 
+/// The programs a lab runs.
+#[derive(Debug, Clone)]
+pub struct LabBinaries {
+    pub nginx: PathBuf,
+    pub sidecar: PathBuf,
+    pub bgswitch: PathBuf,
+}
+
+impl LabOptions {
+    /// A lab of `kind` as the demo runs it and the tests start from: two
+    /// nginx workers, a sidecar in front of each app, nothing faulty.
+    pub fn new(kind: SwitchKind, bins: LabBinaries) -> Self {
+        LabOptions {
+            kind,
+            nginx: bins.nginx,
+            sidecar: bins.sidecar,
+            bgswitch: bins.bgswitch,
+            green_app_delay: None,
+            green_answers_as: None,
+            worker_processes: 2,
+            app_health: None,
+            scripted_apps: false,
+            namespace: false,
+            tls: None,
+        }
+    }
+}
+
 /// A PEM certificate (chain) and its key for the load balancer.
 #[derive(Debug, Clone)]
 pub struct LabTls {

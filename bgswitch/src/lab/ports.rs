@@ -77,11 +77,14 @@ mod tests {
         }
     }
 
+    /// (Only held ports here: a port free a moment ago may be taken by
+    /// another test's server in between, which made this test flaky.)
     #[test]
     fn a_held_port_is_skipped() {
         let held = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = held.local_addr().expect("addr").port();
+        assert_eq!(claim([port, port].into_iter(), 1), Vec::<u16>::new());
         let free = free_loopback_port().expect("port");
-        assert_eq!(claim([port, free].into_iter(), 1), vec![free]);
+        assert!(!claim([port, free].into_iter(), 2).contains(&port));
     }
 }

@@ -92,6 +92,11 @@ pub struct Run<'a> {
     pub planned: Option<Vec<u8>>,
     /// nginx's processes before the reload: the old workers.
     pub before: Option<Generation>,
+    /// Set once the undo's own reload took: the processes before it (the
+    /// workers that ran the new version; `None` without a pid file). The
+    /// undo's verify waits for them as the switch's verify waits for
+    /// `before`.
+    pub undo_reloaded: Option<Option<Generation>>,
     /// `deploy`: whether the drain of the old pool finished (`None`: no
     /// drain ran); `stop` runs only on a drained pool.
     pub drained: Option<bool>,
@@ -121,6 +126,7 @@ impl<'a> Run<'a> {
             files: None,
             planned: None,
             before: None,
+            undo_reloaded: None,
             drained: None,
             from_version: None,
             stopped: None,
@@ -160,13 +166,26 @@ impl Effects for Run<'_> {
 
     fn reload(&mut self) -> Result<(), String> {
         let before = self.nginx.generation()?;
-        self.reload_and_prove(before.as_ref())
+        self.reload_and_prove(before.as_ref())?;
+        self.undo_reloaded = Some(before);
+        Ok(())
     }
 
-    fn verify(&mut self, pool: &str) -> Result<(), String> {
+    /// As the switch's verify: the old pool answers in a row, then (after
+    /// the undo's reload) the workers that ran the new version no longer
+    /// accept connections, within the same `[verify] timeout`.
+    fn verify(&mut self, pool: &str) -> Result<String, String> {
+        let t = std::time::Instant::now();
+        let timeout = self.cfg.verify.timeout;
         let expect = self.cfg.pools[pool].expect.clone();
-        self.verify_within(&expect, self.cfg.verify.timeout)
-            .map(|_| ())
+        let (answered, _) = self.verify_within(&expect, timeout)?;
+        match self.undo_reloaded.take() {
+            Some(before) => {
+                let (accepting, _) = self.old_workers_stop_accepting(before, t + timeout)?;
+                Ok(format!("{answered}; {accepting}"))
+            }
+            None => Ok(answered),
+        }
     }
 
     fn put_flag(&mut self, path: &std::path::Path, present: bool) -> Result<(), String> {

@@ -19,6 +19,8 @@ mod steps;
 pub mod undo;
 mod writer;
 
+pub use steps::repair::pending as pending_repairs;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -219,15 +221,19 @@ fn run_steps(run: &mut Run, steps: &[Step]) -> Outcome {
                 report(run, name, t, &Err(failed));
             }
             Decision::Abort { code, undo } => {
-                // Said in the failed step's own detail: nothing switched.
-                let restored = undo::restore(&undo, run);
+                // Said in the failed step's own detail: nothing switched,
+                // unless the undo itself failed (exit 7).
+                let (restored, code, result) = match undo::restore(&undo, run) {
+                    Ok(lines) => (lines, code, "aborted"),
+                    Err(lines) => (lines, exit::ROLLBACK_FAILED, "failed"),
+                };
                 let mut failed = failed;
                 for r in restored {
                     failed.detail = format!("{}; {r}", failed.detail);
                 }
                 let detail = failed.detail.clone();
                 report(run, name, t, &Err(failed));
-                return run.outcome("aborted", code, detail);
+                return run.outcome(result, code, detail);
             }
             Decision::RollBack { code, undo } => {
                 let detail = failed.detail.clone();

@@ -155,7 +155,8 @@ pub enum Undo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Nothing was switched: run `undo` (said in the failed step's own
-    /// detail), result `aborted`, exit `code`.
+    /// detail), result `aborted`, exit `code`; `failed` and exit 7 when
+    /// the undo itself fails (the old bytes cannot be written back).
     Abort { code: u8, undo: Vec<Undo> },
     /// Traffic may have moved: a `rollback` step runs `undo`; result
     /// `rolled_back` and exit `code` when it works, `failed` and exit 7
@@ -273,8 +274,9 @@ pub trait Effects {
     fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), String>;
     /// Reloads nginx and proves the reload took.
     fn reload(&mut self) -> Result<(), String>;
-    /// The load balancer answers from `pool`.
-    fn verify(&mut self, pool: &str) -> Result<(), String>;
+    /// The load balancer answers from `pool` (and, after a reload, the
+    /// workers from before it no longer accept); `Ok` says how it was seen.
+    fn verify(&mut self, pool: &str) -> Result<String, String>;
     /// Creates (`present`) or removes a flag file, atomically.
     fn put_flag(&mut self, path: &Path, present: bool) -> Result<(), String>;
     /// A line for the user that is not a step.
@@ -282,22 +284,44 @@ pub trait Effects {
 }
 
 /// Runs an [`Decision::Abort`]'s undo; returns what it did, to be said in
-/// the failed step's detail.
-pub fn restore(undo: &[Undo], fx: &mut impl Effects) -> Vec<String> {
-    undo.iter()
+/// the failed step's detail: `Ok` when everything went back, `Err` when
+/// something could not (a failed rollback, exit 7; its line says what
+/// state the file and nginx are in). The rest is still undone.
+pub fn restore(undo: &[Undo], fx: &mut impl Effects) -> Result<Vec<String>, Vec<String>> {
+    let mut failed = false;
+    let lines = undo
+        .iter()
         .filter_map(|u| match u {
             Undo::Restore { path, old } => Some(match fx.write(path, old) {
                 Ok(()) => format!("{} restored to its exact old bytes", path.display()),
-                Err(e) => format!("COULD NOT RESTORE {}: {e}", path.display()),
+                Err(e) => {
+                    failed = true;
+                    format!(
+                        "ROLLBACK FAILED: could not write the old bytes back to {} ({e}); the file holds the NEW version; nginx was not reloaded: it runs the old configuration until it is reloaded",
+                        path.display()
+                    )
+                }
             }),
             Undo::LeftStarted { .. } => Some(left_note(u)),
             Undo::PutFlagBack { path, present } => Some(match fx.put_flag(path, *present) {
                 Ok(()) => format!("{} {} again", path.display(), flag_verb(*present)),
-                Err(e) => format!("COULD NOT PUT THE FLAG BACK ({}): {e}", path.display()),
+                Err(e) => {
+                    failed = true;
+                    format!(
+                        "ROLLBACK FAILED: could not put the flag back ({} must be {}: {e}); the flags still select the NEW pool, and nginx follows them on every request",
+                        path.display(),
+                        flag_verb(*present)
+                    )
+                }
             }),
             Undo::Reload | Undo::VerifyOld { .. } => None,
         })
-        .collect()
+        .collect();
+    if failed {
+        Err(lines)
+    } else {
+        Ok(lines)
+    }
 }
 
 /// Runs a [`Decision::RollBack`]'s undo in order. `Ok`: the `rollback`
@@ -337,17 +361,18 @@ pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String>
             Undo::Reload => reload_failed = fx.reload().err(),
             Undo::PutFlagBack { .. } => {}
             Undo::VerifyOld { pool } => {
-                if let Err(e) = fx.verify(pool) {
-                    return Err(match &reload_failed {
+                let seen = match fx.verify(pool) {
+                    Ok(seen) => seen,
+                    Err(e) => return Err(match &reload_failed {
                         Some(r) => format!(
                             "ROLLBACK FAILED: {files} holds the exact old bytes again, but reloading nginx with them failed ({r}) and the load balancer does not answer from {pool}: {e}; nginx may still run the new configuration"
                         ),
                         None => format!(
                             "ROLLBACK FAILED: {files} holds the exact old bytes and nginx reloaded them, but the load balancer does not answer from {pool}: {e}"
                         ),
-                    });
-                }
-                verified = Some(pool);
+                    }),
+                };
+                verified = Some((pool, seen));
             }
         }
     }
@@ -364,9 +389,18 @@ pub fn walk_back(undo: &[Undo], fx: &mut impl Effects) -> Result<String, String>
     Ok(format!(
         "{files} restored to its exact old bytes and reloaded{}{left}",
         verified
-            .map(|p| format!("; {p} verified"))
+            .map(|(p, seen)| verified_note(p, &seen))
             .unwrap_or_default()
     ))
+}
+
+/// `; POOL verified`, with how when the effect said (`(...)`).
+fn verified_note(pool: &str, seen: &str) -> String {
+    if seen.is_empty() {
+        format!("; {pool} verified")
+    } else {
+        format!("; {pool} verified ({seen})")
+    }
 }
 
 fn flag_verb(present: bool) -> &'static str {
@@ -393,15 +427,15 @@ fn walk_back_flags(undo: &[Undo], fx: &mut impl Effects) -> Result<String, Strin
                 }
                 done.push(format!("{} {} again", path.display(), flag_verb(*present)));
             }
-            Undo::VerifyOld { pool } => {
-                if let Err(e) = fx.verify(pool) {
+            Undo::VerifyOld { pool } => match fx.verify(pool) {
+                Ok(seen) => done.push(verified_note(pool, &seen)[2..].to_string()),
+                Err(e) => {
                     return Err(format!(
                         "ROLLBACK FAILED: the flags select {pool} again ({}), but the load balancer does not answer from {pool}: {e}",
                         done.join(", ")
-                    ));
+                    ))
                 }
-                done.push(format!("{pool} verified"));
-            }
+            },
             Undo::LeftStarted { .. } => done.push(left_note(u)),
             Undo::Restore { .. } | Undo::Reload => {}
         }

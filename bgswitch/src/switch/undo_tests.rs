@@ -206,10 +206,10 @@ fn a_deploy_whose_gate_or_test_fails_after_start_restores_and_says_so_last() {
     let mut s = Script::default();
     assert_eq!(
         restore(&[restore_of("app.conf"), left("green")], &mut s),
-        [
-            "app.conf restored to its exact old bytes",
-            "pool green left as start left it"
-        ]
+        Ok(vec![
+            "app.conf restored to its exact old bytes".to_string(),
+            "pool green left as start left it".to_string()
+        ])
     );
 }
 
@@ -270,6 +270,8 @@ struct Script {
     fail_write: bool,
     fail_reload: bool,
     fail_verify: bool,
+    /// What a verify that passes says of how it was seen.
+    seen: String,
 }
 
 impl Effects for Script {
@@ -287,12 +289,12 @@ impl Effects for Script {
         }
         Ok(())
     }
-    fn verify(&mut self, pool: &str) -> Result<(), String> {
+    fn verify(&mut self, pool: &str) -> Result<String, String> {
         self.log.push(format!("verify {pool}"));
         if self.fail_verify {
             return Err("answers from green".into());
         }
-        Ok(())
+        Ok(self.seen.clone())
     }
     fn put_flag(&mut self, path: &Path, present: bool) -> Result<(), String> {
         self.log.push(format!("flag {} {present}", path.display()));
@@ -318,6 +320,13 @@ fn a_rollback_that_works_runs_in_order() {
     assert_eq!(
         done,
         "app.conf restored to its exact old bytes and reloaded; blue verified"
+    );
+    // how the old pool was seen (the handover waited for) is said
+    s.seen = "answered 3 times in a row; 2 old worker(s) no longer accept connections".into();
+    let done = walk_back(&full_undo(), &mut s).unwrap_or_default();
+    assert_eq!(
+        done,
+        "app.conf restored to its exact old bytes and reloaded; blue verified (answered 3 times in a row; 2 old worker(s) no longer accept connections)"
     );
 }
 
@@ -395,12 +404,17 @@ fn an_abort_says_what_it_restored() {
     let mut s = Script::default();
     assert_eq!(
         restore(&[restore_of("app.conf")], &mut s),
-        ["app.conf restored to its exact old bytes"]
+        Ok(vec!["app.conf restored to its exact old bytes".to_string()])
     );
+    // the old bytes cannot go back: a failed rollback (exit 7), and the
+    // rest is still said
     s.fail_write = true;
     assert_eq!(
-        restore(&[restore_of("app.conf")], &mut s),
-        ["COULD NOT RESTORE app.conf: disk full"]
+        restore(&[restore_of("app.conf"), left("green")], &mut s),
+        Err(vec![
+            "ROLLBACK FAILED: could not write the old bytes back to app.conf (disk full); the file holds the NEW version; nginx was not reloaded: it runs the old configuration until it is reloaded".to_string(),
+            "pool green left as start left it".to_string()
+        ])
     );
 }
 
@@ -450,7 +464,15 @@ fn a_flag_that_cannot_be_fsynced_is_put_back_before_anything_follows() {
     let mut s = Script::default();
     assert_eq!(
         restore(&[flag_removed_again()], &mut s),
-        ["flags/green removed again"]
+        Ok(vec!["flags/green removed again".to_string()])
+    );
+    s.fail_write = true;
+    let e = restore(&[flag_removed_again()], &mut s)
+        .err()
+        .unwrap_or_default();
+    assert!(
+        e[0].starts_with("ROLLBACK FAILED") && e[0].contains("still select the NEW pool"),
+        "{e:?}"
     );
 }
 

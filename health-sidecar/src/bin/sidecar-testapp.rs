@@ -3,7 +3,10 @@
 //! of the product.
 //!
 //! `GET /health` answers 200, or 500 while `--fail-file` exists;
-//! `GET /slow?ms=N` answers after N ms; anything else answers `hello`.
+//! `GET /slow?ms=N` answers after N ms; `GET /held` answers once
+//! `--release-file` exists; anything else answers `hello`. The files let a
+//! test decide when something happens instead of guessing how long the
+//! machine takes.
 //! Connections are kept alive unless the client asks to close.
 
 use std::io::Write;
@@ -24,6 +27,12 @@ struct Args {
     /// Wait this long before listening ("start late").
     #[arg(long, value_parser = humantime::parse_duration, default_value = "0")]
     start_delay: Duration,
+    /// Listen only once this file exists ("start when told").
+    #[arg(long)]
+    listen_file: Option<PathBuf>,
+    /// `GET /held` answers only once this file exists.
+    #[arg(long)]
+    release_file: Option<PathBuf>,
     /// While this file exists, /health answers 500 ("fail").
     #[arg(long)]
     fail_file: Option<PathBuf>,
@@ -70,6 +79,9 @@ async fn main() -> std::io::Result<()> {
         Some(signal(SignalKind::terminate())?)
     };
     tokio::time::sleep(args.start_delay).await;
+    if let Some(p) = &args.listen_file {
+        wait_for(p).await;
+    }
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     eprintln!("testapp: listening on 127.0.0.1:{}", args.port);
     let exit_after = async {
@@ -83,9 +95,9 @@ async fn main() -> std::io::Result<()> {
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    let fail = args.fail_file.clone();
+                    let files = Files { fail: args.fail_file.clone(), release: args.release_file.clone() };
                     let slow = args.slow;
-                    tokio::spawn(async move { let _ = serve(stream, fail, slow).await; });
+                    tokio::spawn(async move { let _ = serve(stream, files, slow).await; });
                 }
             }
             _ = int.recv() => { log_signal(&args.signal_log, "SIGINT"); std::process::exit(130) }
@@ -101,11 +113,20 @@ async fn main() -> std::io::Result<()> {
     }
 }
 
-async fn serve(
-    mut stream: TcpStream,
+/// Polls for `path` to exist.
+async fn wait_for(path: &std::path::Path) {
+    while !path.exists() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The files that steer the answers.
+struct Files {
     fail: Option<PathBuf>,
-    slow: Duration,
-) -> std::io::Result<()> {
+    release: Option<PathBuf>,
+}
+
+async fn serve(mut stream: TcpStream, files: Files, slow: Duration) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 2048];
     loop {
@@ -125,10 +146,18 @@ async fn serve(
         let close = head.to_ascii_lowercase().contains("connection: close");
         tokio::time::sleep(slow).await;
         let (code, body) = if target == "/health" {
-            if fail.as_ref().is_some_and(|p| p.exists()) {
+            if files.fail.as_ref().is_some_and(|p| p.exists()) {
                 ("500 Internal Server Error", "failing".to_string())
             } else {
                 ("200 OK", "ok".to_string())
+            }
+        } else if target == "/held" {
+            match &files.release {
+                Some(p) => {
+                    wait_for(p).await;
+                    ("200 OK", "released".to_string())
+                }
+                None => ("404 Not Found", "no --release-file".to_string()),
             }
         } else if let Some(ms) = target.strip_prefix("/slow?ms=") {
             let ms: u64 = ms.parse().unwrap_or(0);

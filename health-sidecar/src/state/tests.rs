@@ -133,6 +133,25 @@ async fn drain_waits_for_min_and_connections() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_count_started_before_the_drain_cannot_end_it() {
+    let mut p = policy();
+    p.drain_min = Duration::ZERO;
+    let mut m = Machine::new(p, Instant::now());
+    pass(&mut m);
+    let before = Instant::now();
+    advance(Duration::from_millis(1)).await;
+    m.start_drain(Instant::now());
+    // the table was read before the drain began: its zero may predate the
+    // connections the drain waits for
+    m.on_connections(Some(0), before);
+    assert_eq!(m.status(), Status::Draining);
+    m.on_connections(Some(1), Instant::now());
+    assert_eq!(m.status(), Status::Draining);
+    m.on_connections(Some(0), Instant::now());
+    assert_eq!(m.status(), Status::Drained);
+}
+
+#[tokio::test(start_paused = true)]
 async fn drain_timeout_wins_over_open_connections() {
     let mut m = Machine::new(policy(), Instant::now());
     pass(&mut m);

@@ -48,10 +48,11 @@ impl Response {
     }
 }
 
-/// Sends raw bytes and reads the response until the server closes.
+/// Sends raw bytes and reads the response until the server closes (or
+/// [`PATIENCE`] passes: a loaded machine may be slow to answer).
 pub fn raw(port: u16, request: &[u8]) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.set_read_timeout(Some(PATIENCE))?;
     s.write_all(request)?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
@@ -124,6 +125,14 @@ pub fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill -{sig} {pid}");
 }
 
+/// A process's start time (`/proc/PID/stat` field 22), which tells it from
+/// a later process with the same pid.
+pub fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_ascii_whitespace().nth(19).map(str::to_string)
+}
+
 pub fn alive(pid: u32) -> bool {
     // a zombie still has a /proc entry; look at its state
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -139,7 +148,9 @@ pub struct Sidecar {
     pub port: u16,
     pub stderr: PathBuf,
     _dir: tempfile::TempDir,
-    app_pid: Option<u32>,
+    /// The app's pid and its start time, so the drop kills that process
+    /// and never another that got the pid later (pid_max can be 32768).
+    app: Option<(u32, String)>,
 }
 
 impl Sidecar {
@@ -150,6 +161,41 @@ impl Sidecar {
     }
 
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Sidecar {
+        let mut s = Self::spawn_with_env(args, env);
+        let port = s.port;
+        let deadline = Instant::now() + PATIENCE;
+        // a /health that parses: HTTP works, and it names the app's pid
+        let pid = loop {
+            let answer = raw(port, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
+                .ok()
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok());
+            if let Some(j) = answer {
+                break j["process"]["pid"].as_u64().map(|p| p as u32);
+            }
+            if let Some(st) = s.child.try_wait().unwrap() {
+                panic!(
+                    "the sidecar exited ({st}) before answering:\n{}",
+                    s.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sidecar did not answer within {PATIENCE:?}:\n{}",
+                s.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        };
+        s.app = pid.and_then(|p| start_time(p).map(|t| (p, t)));
+        s
+    }
+
+    /// Starts the sidecar without waiting for it to answer (for a sidecar
+    /// that may be gone before it would).
+    pub fn spawn(args: &[&str]) -> Sidecar {
+        Self::spawn_with_env(args, &[])
+    }
+
+    fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Sidecar {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr");
@@ -165,30 +211,13 @@ impl Sidecar {
             cmd.env(k, v);
         }
         let child = cmd.spawn().unwrap();
-        let mut s = Sidecar {
+        Sidecar {
             child,
             port,
             stderr,
             _dir: dir,
-            app_pid: None,
-        };
-        let deadline = Instant::now() + PATIENCE;
-        while raw(port, b"GET /livez HTTP/1.1\r\nConnection: close\r\n\r\n").is_err() {
-            if let Some(st) = s.child.try_wait().unwrap() {
-                panic!(
-                    "the sidecar exited ({st}) before answering:\n{}",
-                    s.stderr()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the sidecar did not answer:\n{}",
-                s.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(25));
+            app: None,
         }
-        s.app_pid = health(port)["process"]["pid"].as_u64().map(|p| p as u32);
-        s
     }
 
     pub fn pid(&self) -> u32 {
@@ -196,16 +225,16 @@ impl Sidecar {
     }
 
     pub fn app_pid(&mut self) -> u32 {
-        if self.app_pid.is_none() {
+        if self.app.is_none() {
             let port = self.port;
             let mut pid = None;
             wait_until("the app's pid in /health", || {
                 pid = health(port)["process"]["pid"].as_u64().map(|p| p as u32);
                 pid.is_some()
             });
-            self.app_pid = pid;
+            self.app = pid.and_then(|p| start_time(p).map(|t| (p, t)));
         }
-        self.app_pid.unwrap_or_default()
+        self.app.as_ref().map(|a| a.0).unwrap_or_default()
     }
 
     pub fn stderr(&self) -> String {
@@ -237,10 +266,12 @@ impl Drop for Sidecar {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some(pid) = self.app_pid {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+        if let Some((pid, started)) = &self.app {
+            if start_time(*pid).as_ref() == Some(started) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
         }
     }
 }
@@ -288,7 +319,7 @@ pub fn read(path: &Path) -> String {
 /// app has certainly accepted it; the connection stays open until dropped.
 pub fn hold_connection(app_port: u16) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", app_port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut buf = [0u8; 256];
     let n = s.read(&mut buf).unwrap();

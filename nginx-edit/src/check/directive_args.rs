@@ -1,15 +1,13 @@
 //! The argument checks of handlers that parse their own arguments, by
 //! handler (the `set` of the directive table), as nginx 1.22 words them:
 //! `error_log` levels (`ngx_log_set_levels`), `rewrite` flags,
-//! `limit_req`, `ssl_session_cache`, `expires`, `allow`/`deny`,
-//! `*_cache_valid`, `open_file_cache`, sizes that may hold variables
-//! (`limit_rate`), and the numbers a `ngx_conf_num_bounds_t` bounds.
+//! `allow`/`deny`, sizes that may hold variables (`limit_rate`), and the
+//! numbers a `ngx_conf_num_bounds_t` bounds; the caches' own in
+//! `cache_args`.
 
-use super::handlers::{atoi, parse_size, parse_time};
 use super::networks::cidr;
-
-/// nginx's page size on Linux (`ngx_pagesize`), for `ssl_session_cache`.
-const PAGE_SIZE: i64 = 4096;
+use super::numbers::{atoi, parse_size};
+use super::{cache_args, limits};
 
 /// Directives whose number `ngx_conf_check_num_bounds` bounds.
 const BOUNDS: &[(&str, i64, i64)] = &[
@@ -24,7 +22,10 @@ const BOUNDS: &[(&str, i64, i64)] = &[
 /// (a cheap test, before the arguments are copied).
 pub fn handles(set: &str, name: &str) -> bool {
     match set {
-        "ngx_conf_set_num_slot" => BOUNDS.iter().any(|(n, _, _)| *n == name),
+        "ngx_conf_set_num_slot" => {
+            BOUNDS.iter().any(|(n, _, _)| *n == name) || name == "http2_streams_index_mask"
+        }
+        "ngx_conf_set_size_slot" => SIZE_POSTS.contains(&name),
         _ => {
             set.ends_with("_error_log")
                 || set.ends_with("_session_cache")
@@ -37,11 +38,12 @@ pub fn handles(set: &str, name: &str) -> bool {
                         | "ngx_http_headers_expires"
                         | "ngx_http_file_cache_valid_set_slot"
                         | "ngx_http_core_open_file_cache"
+                        | "ngx_http_log_open_file_cache"
+                        | "ngx_stream_log_open_file_cache"
                         | "ngx_http_set_complex_value_size_slot"
+                        | "ngx_stream_set_complex_value_size_slot"
                         | "ngx_set_worker_processes"
                         | "ngx_event_use"
-                        | "ngx_http_log_set_format"
-                        | "ngx_stream_log_set_format"
                         | "ngx_http_map_block"
                         | "ngx_stream_map_block"
                         | "ngx_conf_split_clients_block"
@@ -52,9 +54,13 @@ pub fn handles(set: &str, name: &str) -> bool {
                         | "ngx_http_proxy_cookie_path"
                         | "ngx_http_proxy_cookie_domain"
                         | "ngx_http_headers_add"
+                        | "ngx_http_sub_filter"
+                        | "ngx_http_upstream_param_set_slot"
                         | "ngx_http_limit_req_zone"
                         | "ngx_http_limit_conn_zone"
                         | "ngx_stream_limit_conn_zone"
+                        | "ngx_http_modern_browser"
+                        | "ngx_http_ssl_ocsp_cache"
                 )
         }
     }
@@ -68,21 +74,38 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
         | "ngx_stream_core_error_log"
         | "ngx_mail_core_error_log" => log_levels(args.get(1..).unwrap_or_default()),
         "ngx_http_rewrite" => rewrite(args),
-        "ngx_http_limit_req" => limit_req(name, args),
+        "ngx_http_limit_req" => limits::limit_req(name, args),
         "ngx_http_ssl_session_cache"
         | "ngx_stream_ssl_session_cache"
-        | "ngx_mail_ssl_session_cache" => session_cache(args),
-        "ngx_http_headers_expires" => expires(args),
+        | "ngx_mail_ssl_session_cache" => cache_args::session_cache(args),
+        "ngx_http_headers_expires" => cache_args::expires(args),
         "ngx_http_access_rule" | "ngx_stream_access_rule" => access_rule(args),
-        "ngx_http_file_cache_valid_set_slot" => cache_valid(args),
-        "ngx_http_core_open_file_cache" => open_file_cache(args),
-        "ngx_http_set_complex_value_size_slot" => match args.first() {
-            Some(v) if !v.contains('$') && parse_size(v.as_bytes()).is_none() => {
-                Err(format!("\"{name}\" directive invalid value"))
+        "ngx_http_file_cache_valid_set_slot" => cache_args::cache_valid(args),
+        "ngx_http_core_open_file_cache" => cache_args::open_file_cache(args),
+        "ngx_http_log_open_file_cache" | "ngx_stream_log_open_file_cache" => {
+            super::access_log::open_log_file_cache(args)
+        }
+        "ngx_http_set_complex_value_size_slot" | "ngx_stream_set_complex_value_size_slot" => {
+            match args.first() {
+                Some(v) if !v.contains('$') && parse_size(v.as_bytes()).is_none() => {
+                    Err(format!("\"{name}\" directive invalid value"))
+                }
+                _ => Ok(()),
             }
-            _ => Ok(()),
-        },
+        }
+        "ngx_conf_set_num_slot" if name == "http2_streams_index_mask" => {
+            match args.first().and_then(|v| atoi(v.as_bytes())) {
+                Some(n) if n == 0 || n & (n - 1) != 0 => {
+                    Err(format!("\"{name}\" directive must be a power of two"))
+                }
+                _ => Ok(()),
+            }
+        }
         "ngx_conf_set_num_slot" => bounds(name, args),
+        "ngx_conf_set_size_slot" => match args.first().and_then(|v| parse_size(v.as_bytes())) {
+            Some(n) => size_post(name, n),
+            None => Ok(()),
+        },
         "ngx_set_worker_processes" => match args.first() {
             Some(v) if v != "auto" && atoi(v.as_bytes()).is_none() => {
                 Err("\"worker_processes\" directive invalid value".into())
@@ -94,21 +117,20 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
             Some("epoll" | "poll" | "select") | None => Ok(()),
             Some(other) => Err(format!("invalid event type \"{other}\"")),
         },
-        "ngx_http_log_set_format" | "ngx_stream_log_set_format" => {
-            match args.get(1).and_then(|a| a.strip_prefix("escape=")) {
-                Some("default" | "json" | "none") | None => Ok(()),
-                Some(other) => Err(format!("unknown log format escaping \"{other}\"")),
+        // The variable these blocks define is their last argument.
+        "ngx_http_map_block" | "ngx_stream_map_block" | "ngx_conf_split_clients_block" => {
+            match args.last() {
+                Some(v) if !v.starts_with('$') => Err(format!("invalid variable name \"{v}\"")),
+                _ => Ok(()),
             }
         }
-        // The variable these blocks define is their last argument.
-        "ngx_http_map_block"
-        | "ngx_stream_map_block"
-        | "ngx_conf_split_clients_block"
-        | "ngx_http_geo_block"
-        | "ngx_stream_geo_block" => match args.last() {
-            Some(v) if !v.starts_with('$') => Err(format!("invalid variable name \"{v}\"")),
-            _ => Ok(()),
-        },
+        // geo's source, when given, is a plain variable too (read first).
+        "ngx_http_geo_block" | "ngx_stream_geo_block" => {
+            match args.iter().find(|v| !v.starts_with('$')) {
+                Some(v) => Err(format!("invalid variable name \"{v}\"")),
+                None => Ok(()),
+            }
+        }
         "ngx_http_core_limit_except" => {
             const METHODS: &[&str] = &[
                 "GET",
@@ -126,7 +148,9 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
                 "UNLOCK",
                 "PATCH",
             ];
-            match args.iter().find(|m| !METHODS.contains(&m.as_str())) {
+            // ngx_strncasecmp: `get` is GET
+            let known = |m: &String| METHODS.iter().any(|k| k.eq_ignore_ascii_case(m));
+            match args.iter().find(|m| !known(m)) {
                 Some(m) => Err(format!("invalid method \"{m}\"")),
                 None => Ok(()),
             }
@@ -141,14 +165,94 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
             Some(flag) if flag != "always" => Err(format!("invalid parameter \"{flag}\"")),
             _ => Ok(()),
         },
-        "ngx_http_limit_req_zone" => limit_zone(name, args, true),
-        "ngx_http_limit_conn_zone" | "ngx_stream_limit_conn_zone" => limit_zone(name, args, false),
+        "ngx_http_upstream_param_set_slot" => match args.get(2) {
+            Some(flag) if flag != "if_not_empty" => Err(format!("invalid parameter \"{flag}\"")),
+            _ => Ok(()),
+        },
+        "ngx_http_sub_filter" if args.first().is_some_and(String::is_empty) => {
+            Err("empty search pattern".into())
+        }
+        "ngx_http_limit_req_zone" => limits::limit_zone(name, args, true),
+        "ngx_http_limit_conn_zone" | "ngx_stream_limit_conn_zone" => {
+            limits::limit_zone(name, args, false)
+        }
+        "ngx_http_modern_browser" => modern_browser(args),
+        "ngx_http_ssl_ocsp_cache" => cache_args::ocsp_cache(args),
         "ngx_http_proxy_cookie_path" | "ngx_http_proxy_cookie_domain" => match args {
             [one] if one != "off" => Err(format!("invalid parameter \"{one}\"")),
             _ => Ok(()),
         },
         _ => Ok(()),
     }
+}
+
+/// Size directives whose `ngx_conf_post_t` checks the parsed value.
+const SIZE_POSTS: &[&str] = &[
+    "gzip_window",
+    "gzip_hash",
+    "connection_pool_size",
+    "request_pool_size",
+    "http2_pool_size",
+    "http2_recv_buffer_size",
+    "http2_body_preread_size",
+    "http2_chunk_size",
+];
+
+/// The post handlers of [`SIZE_POSTS`] (`ngx_http_gzip_window`,
+/// `ngx_http_core_pool_size`, `ngx_http_v2_*`), for 64-bit Linux.
+fn size_post(name: &str, n: i64) -> Result<(), String> {
+    // NGX_MIN_POOL_SIZE: sizeof(ngx_pool_t) + 2 * sizeof(ngx_pool_large_t), aligned
+    const MIN_POOL_SIZE: i64 = 112;
+    const POOL_ALIGNMENT: i64 = 16;
+    let powers = |low: i64, high: i64| {
+        std::iter::successors(Some(low), |&p| (p < high).then_some(p * 2)).any(|p| p == n)
+    };
+    match name {
+        "gzip_window" if !powers(512, 32 * 1024) => Err(format!(
+            "\"{name}\" directive must be 512, 1k, 2k, 4k, 8k, 16k, or 32k"
+        )),
+        "gzip_hash" if !powers(512, 128 * 1024) => Err(format!(
+            "\"{name}\" directive must be 512, 1k, 2k, 4k, 8k, 16k, 32k, 64k, or 128k"
+        )),
+        "connection_pool_size" | "request_pool_size" | "http2_pool_size" => {
+            if n < MIN_POOL_SIZE {
+                Err(format!(
+                    "the pool size must be no less than {MIN_POOL_SIZE}"
+                ))
+            } else if n % POOL_ALIGNMENT != 0 {
+                Err(format!(
+                    "the pool size must be a multiple of {POOL_ALIGNMENT}"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        // 2 * NGX_HTTP_V2_STATE_BUFFER_SIZE
+        "http2_recv_buffer_size" if n <= 32 => {
+            Err(format!("\"{name}\" directive value is too small"))
+        }
+        "http2_body_preread_size" if n > 0x7fff_ffff => {
+            Err("the maximum body preread buffer size is 2147483647".into())
+        }
+        "http2_chunk_size" if n == 0 => Err("the http2 chunk size cannot be zero".into()),
+        _ => Ok(()),
+    }
+}
+
+/// `ngx_http_modern_browser NAME VERSION`: a browser nginx knows, a
+/// version of digits and dots (`unlisted` alone is read elsewhere).
+fn modern_browser(args: &[String]) -> Result<(), String> {
+    let [browser, version] = args else {
+        return Ok(());
+    };
+    const BROWSERS: &[&str] = &["opera", "msie", "gecko", "safari", "konqueror"];
+    if !BROWSERS.iter().any(|b| b.eq_ignore_ascii_case(browser)) {
+        return Err(format!("unknown browser name \"{browser}\""));
+    }
+    if !version.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+        return Err(format!("invalid browser version \"{version}\""));
+    }
+    Ok(())
 }
 
 /// `split_clients` entries: `N%` (two decimals at most, not 0) or `*`,
@@ -244,127 +348,6 @@ fn rewrite(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// `ngx_http_limit_req`: `zone=`, `burst=`, `delay=`, `nodelay`.
-fn limit_req(name: &str, args: &[String]) -> Result<(), String> {
-    let positive = |v: &str| atoi(v.as_bytes()).is_some_and(|n| n > 0);
-    let mut zone = false;
-    for a in args {
-        if a.starts_with("zone=") {
-            zone = true;
-        } else if let Some(v) = a.strip_prefix("burst=") {
-            if !positive(v) {
-                return Err(format!("invalid burst value \"{a}\""));
-            }
-        } else if let Some(v) = a.strip_prefix("delay=") {
-            if !positive(v) {
-                return Err(format!("invalid delay value \"{a}\""));
-            }
-        } else if a != "nodelay" {
-            return Err(format!("invalid parameter \"{a}\""));
-        }
-    }
-    if !zone {
-        return Err(format!("\"{name}\" must have \"zone\" parameter"));
-    }
-    Ok(())
-}
-
-/// `ngx_http_limit_req_zone` (`rate`) and `ngx_http_limit_conn_zone`:
-/// a key, `zone=NAME:SIZE` of at least 8 pages.
-fn limit_zone(name: &str, args: &[String], rate: bool) -> Result<(), String> {
-    let mut zone = false;
-    for a in args.iter().skip(1) {
-        if let Some(z) = a.strip_prefix("zone=") {
-            let Some((_, size)) = z.split_once(':') else {
-                return Err(format!("invalid zone size \"{a}\""));
-            };
-            match parse_size(size.as_bytes()) {
-                None => return Err(format!("invalid zone size \"{a}\"")),
-                Some(n) if n < 8 * PAGE_SIZE => return Err(format!("zone \"{a}\" is too small")),
-                Some(_) => zone = !z.starts_with(':'),
-            }
-        } else if let Some(r) = a.strip_prefix("rate=").filter(|_| rate) {
-            let n = r
-                .strip_suffix("r/s")
-                .or_else(|| r.strip_suffix("r/m"))
-                .unwrap_or(r);
-            if atoi(n.as_bytes()).is_none_or(|n| n <= 0) {
-                return Err(format!("invalid rate \"{a}\""));
-            }
-        } else {
-            return Err(format!("invalid parameter \"{a}\""));
-        }
-    }
-    if !zone {
-        return Err(format!("\"{name}\" must have \"zone\" parameter"));
-    }
-    Ok(())
-}
-
-/// `ngx_http_ssl_session_cache`: `off`, `none`, `builtin[:N]`,
-/// `shared:NAME:SIZE` (at least 8 pages).
-fn session_cache(args: &[String]) -> Result<(), String> {
-    for a in args {
-        let invalid = || Err(format!("invalid session cache \"{a}\""));
-        if matches!(a.as_str(), "off" | "none" | "builtin") {
-            continue;
-        }
-        if let Some(n) = a.strip_prefix("builtin:").filter(|n| !n.is_empty()) {
-            if atoi(n.as_bytes()).is_none() {
-                return invalid();
-            }
-            continue;
-        }
-        let Some(shared) = a.strip_prefix("shared:").filter(|s| !s.is_empty()) else {
-            return invalid();
-        };
-        let Some((zone, size)) = shared.split_once(':').filter(|(z, _)| !z.is_empty()) else {
-            return invalid();
-        };
-        let _ = zone;
-        match parse_size(size.as_bytes()) {
-            None => return invalid(),
-            Some(n) if n < 8 * PAGE_SIZE => {
-                return Err(format!("session cache \"{a}\" is too small"));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// `ngx_http_headers_expires` and `ngx_http_parse_expires`.
-fn expires(args: &[String]) -> Result<(), String> {
-    let (modified, value) = match args {
-        [v] => (false, v),
-        [m, v] if m == "modified" => (true, v),
-        _ => return Err("\"expires\" directive invalid value".into()),
-    };
-    if value.contains('$') {
-        return Ok(());
-    }
-    if !modified && matches!(value.as_str(), "epoch" | "max" | "off") {
-        return Ok(());
-    }
-    let (daily, time) = match value.strip_prefix('@') {
-        Some(_) if modified => {
-            return Err(
-                "\"expires\" directive daily time cannot be used with \"modified\" parameter"
-                    .into(),
-            );
-        }
-        Some(t) => (true, t),
-        None => (false, value.strip_prefix(['+', '-']).unwrap_or(value)),
-    };
-    match parse_time(time.as_bytes(), true) {
-        None => Err("\"expires\" directive invalid value".into()),
-        Some(t) if daily && t > 24 * 60 * 60 => {
-            Err("\"expires\" directive daily time value must be less than 24 hours".into())
-        }
-        Some(_) => Ok(()),
-    }
-}
-
 /// `ngx_http_access_rule`: `all`, `unix:` or a network.
 fn access_rule(args: &[String]) -> Result<(), String> {
     match args.first() {
@@ -373,49 +356,6 @@ fn access_rule(args: &[String]) -> Result<(), String> {
         }
         _ => Ok(()),
     }
-}
-
-/// `ngx_http_file_cache_valid_set_slot`: `[code ...|any] time`.
-fn cache_valid(args: &[String]) -> Result<(), String> {
-    let Some((time, codes)) = args.split_last() else {
-        return Ok(());
-    };
-    if parse_time(time.as_bytes(), true).is_none() {
-        return Err(format!("invalid time value \"{time}\""));
-    }
-    for c in codes {
-        let ok = c == "any" || atoi(c.as_bytes()).is_some_and(|n| (100..=599).contains(&n));
-        if !ok {
-            return Err(format!("invalid status \"{c}\""));
-        }
-    }
-    Ok(())
-}
-
-/// `ngx_http_core_open_file_cache`: `off`, or `max=N [inactive=time]`.
-fn open_file_cache(args: &[String]) -> Result<(), String> {
-    let mut max = false;
-    let mut off = false;
-    for a in args {
-        let ok = if let Some(n) = a.strip_prefix("max=") {
-            max = atoi(n.as_bytes()).is_some_and(|n| n > 0);
-            max
-        } else if let Some(t) = a.strip_prefix("inactive=") {
-            parse_time(t.as_bytes(), true).is_some()
-        } else if a == "off" {
-            off = true;
-            true
-        } else {
-            false
-        };
-        if !ok {
-            return Err(format!("invalid \"open_file_cache\" parameter \"{a}\""));
-        }
-    }
-    if !off && !max {
-        return Err("\"open_file_cache\" must have the \"max\" parameter".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -445,14 +385,6 @@ mod tests {
         assert_eq!(
             run("ngx_http_rewrite", "rewrite", "^ /x bogus"),
             Err("invalid parameter \"bogus\"".into())
-        );
-        assert_eq!(
-            run("ngx_http_limit_req", "limit_req", "zone=a burst=x"),
-            Err("invalid burst value \"burst=x\"".into())
-        );
-        assert_eq!(
-            run("ngx_http_limit_req", "limit_req", "burst=5 nodelay"),
-            Err("\"limit_req\" must have \"zone\" parameter".into())
         );
         assert_eq!(
             run(

@@ -5,9 +5,10 @@
 //! condition of an `if`.
 //!
 //! Read from nginx 1.22.1: `src/core/ngx_conf_file.c` (the generic
-//! `ngx_conf_set_*_slot` handlers), `src/core/ngx_parse.c` (sizes,
-//! offsets, times), `src/core/ngx_string.c` (`ngx_atoi`) and
+//! `ngx_conf_set_*_slot` handlers; their numbers are in `numbers`) and
 //! `src/http/modules/ngx_http_rewrite_module.c` (`if` conditions).
+
+use super::numbers::{atoi, parse_offset, parse_size, parse_time};
 
 /// Set-handlers that refuse a second value in the same block: each starts
 /// with `if (field is set) return "is duplicate";`, whatever the
@@ -68,6 +69,7 @@ const SET_ONCE: &[&str] = &[
     "ngx_http_set_complex_value_size_slot",
     "ngx_http_set_complex_value_slot",
     "ngx_http_set_complex_value_zero_slot",
+    "ngx_http_ssl_enable",
     "ngx_http_ssl_ocsp_cache",
     "ngx_http_ssl_password_file",
     "ngx_http_try_files",
@@ -83,7 +85,9 @@ const SET_ONCE: &[&str] = &[
     "ngx_http_xslt_entities",
     "ngx_mail_block",
     "ngx_mail_core_resolver",
+    "ngx_mail_ssl_enable",
     "ngx_mail_ssl_password_file",
+    "ngx_mail_ssl_starttls",
     "ngx_openssl_engine",
     "ngx_set_cpu_affinity",
     "ngx_set_user",
@@ -101,6 +105,8 @@ const SET_ONCE: &[&str] = &[
     "ngx_stream_set_complex_value_size_slot",
     "ngx_stream_set_complex_value_slot",
     "ngx_stream_set_complex_value_zero_slot",
+    "ngx_stream_ssl_alpn",
+    "ngx_stream_ssl_password_file",
 ];
 
 /// Whether a directive with this set-handler may appear once per block.
@@ -138,6 +144,7 @@ pub fn has_slot_value(handler: &str) -> bool {
             | "ngx_conf_set_msec_slot"
             | "ngx_conf_set_sec_slot"
             | "ngx_conf_set_bufs_slot"
+            | "ngx_conf_set_path_slot"
     )
 }
 
@@ -157,6 +164,19 @@ pub fn slot_value(handler: &str, args: &[String]) -> Result<(), &'static str> {
             let size = args.get(1).map(String::as_bytes).unwrap_or_default();
             atoi(first).is_some_and(|n| n > 0) && parse_size(size).is_some_and(|s| s > 0)
         }
+        // `*_temp_path PATH [L1 [L2 [L3]]]`: levels are positive numbers
+        // whose lengths (plus a `/` each) fit in 10 + their count.
+        "ngx_conf_set_path_slot" => {
+            let levels: Option<Vec<i64>> = args
+                .iter()
+                .skip(1)
+                .map(|l| atoi(l.as_bytes()).filter(|&n| n > 0))
+                .collect();
+            levels.is_some_and(|l| {
+                let len: i64 = l.iter().map(|n| n.saturating_add(1)).sum();
+                len <= 10 + l.len() as i64
+            })
+        }
         _ => true,
     };
     if ok {
@@ -166,108 +186,16 @@ pub fn slot_value(handler: &str, args: &[String]) -> Result<(), &'static str> {
     }
 }
 
-/// `ngx_atoi`: decimal digits only, no sign, no overflow.
-pub(super) fn atoi(s: &[u8]) -> Option<i64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.iter().try_fold(0i64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(i64::from(b - b'0'))
-    })
-}
-
-/// A number with an optional unit whose scales are `units`.
-fn scaled(s: &[u8], units: &[(u8, i64)]) -> Option<i64> {
-    let (&last, head) = s.split_last()?;
-    match units.iter().find(|(u, _)| last.to_ascii_lowercase() == *u) {
-        Some(&(_, scale)) => atoi(head).and_then(|n| n.checked_mul(scale)),
-        None => atoi(s),
-    }
-}
-
-/// `ngx_parse_size`: `512`, `8k`, `1m`.
-pub(super) fn parse_size(s: &[u8]) -> Option<i64> {
-    scaled(s, &[(b'k', 1 << 10), (b'm', 1 << 20)])
-}
-
-/// `ngx_parse_offset`: `512`, `8k`, `1m`, `2g`.
-fn parse_offset(s: &[u8]) -> Option<i64> {
-    scaled(s, &[(b'k', 1 << 10), (b'm', 1 << 20), (b'g', 1 << 30)])
-}
-
-/// `ngx_parse_time`: `30s`, `1h 30m`, `500ms` (not for seconds), units in
-/// falling order, each once; a bare number is seconds.
-pub(super) fn parse_time(s: &[u8], is_sec: bool) -> Option<i64> {
-    // The steps, largest first; `ms` is the last before a bare number.
-    const YEAR: u8 = 1;
-    const MONTH: u8 = 2;
-    const WEEK: u8 = 3;
-    const DAY: u8 = 4;
-    const HOUR: u8 = 5;
-    const MIN: u8 = 6;
-    const SEC: u8 = 7;
-    const MSEC: u8 = 8;
-    const LAST: u8 = 9;
-    let mut step = if is_sec { 0 } else { MONTH };
-    let (mut value, mut total, mut valid) = (0i64, 0i64, false);
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        i += 1;
-        if b.is_ascii_digit() {
-            value = value.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
-            valid = true;
-            continue;
-        }
-        let (next, mut scale): (u8, i64) = match b {
-            b'y' if step == 0 => (YEAR, 60 * 60 * 24 * 365),
-            b'M' if step < MONTH => (MONTH, 60 * 60 * 24 * 30),
-            b'w' if step < WEEK => (WEEK, 60 * 60 * 24 * 7),
-            b'd' if step < DAY => (DAY, 60 * 60 * 24),
-            b'h' if step < HOUR => (HOUR, 60 * 60),
-            b'm' if s.get(i) == Some(&b's') => {
-                if is_sec || step >= MSEC {
-                    return None;
-                }
-                i += 1;
-                (MSEC, 1)
-            }
-            b'm' if step < MIN => (MIN, 60),
-            b's' if step < SEC => (SEC, 1),
-            b' ' if step < SEC => (LAST, 1),
-            _ => return None,
-        };
-        step = next;
-        if step != MSEC && !is_sec {
-            scale *= 1000;
-        }
-        total = total.checked_add(value.checked_mul(scale)?)?;
-        value = 0;
-        while s.get(i) == Some(&b' ') {
-            i += 1;
-        }
-    }
-    if !valid {
-        return None;
-    }
-    if !is_sec {
-        value = value.checked_mul(1000)?;
-    }
-    total.checked_add(value)
-}
-
 /// `ngx_http_rewrite_if_condition`'s checks of an `if`'s arguments, in its
-/// words; regular expressions are not compiled.
-pub fn if_condition(args: &[String]) -> Result<(), String> {
+/// words, then PCRE2's verdict on its pattern; `Ok` has the pattern's
+/// named groups.
+pub fn if_condition(args: &[String]) -> Result<Vec<String>, String> {
     let invalid = |s: &str| Err(format!("invalid condition \"{s}\""));
     // nginx strips the parentheses in place, so with one argument the
     // first and the last are the same string.
     let mut values: Vec<String> = args.to_vec();
     let Some(first) = values.first() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     if !first.starts_with('(') {
         return invalid(first);
@@ -299,11 +227,12 @@ pub fn if_condition(args: &[String]) -> Result<(), String> {
             return invalid(p);
         }
         if cur == last {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let op = values[cur + 1].as_str();
         return match op {
-            "=" | "!=" | "~" | "~*" | "!~" | "!~*" => Ok(()),
+            "=" | "!=" => Ok(Vec::new()),
+            "~" | "~*" | "!~" | "!~*" => super::regex::if_pattern(&values[last], op),
             _ => Err(format!("unexpected \"{op}\" in condition")),
         };
     }
@@ -312,7 +241,7 @@ pub fn if_condition(args: &[String]) -> Result<(), String> {
         if cur + 1 != last || !file_test {
             return invalid(p);
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
     invalid(p)
 }
@@ -357,60 +286,6 @@ pub fn error_page(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `ngx_http_upstream_keepalive`: a number of connections, not 0 in the
-/// one-argument form (1.22); the two-argument form (1.29.7) allows 0 and
-/// a second argument `local`.
-pub fn keepalive(args: &[String], two_forms: bool) -> Result<(), String> {
-    let Some(count) = args.first() else {
-        return Ok(());
-    };
-    match atoi(count.as_bytes()) {
-        None => {}
-        Some(0) if !two_forms => {}
-        Some(_) => {
-            return match args.get(1) {
-                Some(p) if p != "local" => Err(format!("invalid parameter \"{p}\"")),
-                _ => Ok(()),
-            };
-        }
-    }
-    Err(format!(
-        "invalid value \"{count}\" in \"keepalive\" directive"
-    ))
-}
-
-/// `ngx_http_upstream_server`'s parameters (1.22 to 1.27.2): `weight=`
-/// (not 0), `max_conns=`, `max_fails=`, `fail_timeout=`, `backup` (unless
-/// the balancing method so far is `hash`, `ip_hash` or `random`), `down`.
-pub fn upstream_server(params: &[String], backup_ok: bool) -> Result<(), String> {
-    for p in params {
-        let b = p.as_bytes();
-        let number = |prefix: &[u8]| atoi(&b[prefix.len()..]);
-        let ok = if b.starts_with(b"weight=") {
-            number(b"weight=").is_some_and(|n| n != 0)
-        } else if b.starts_with(b"max_conns=") {
-            number(b"max_conns=").is_some()
-        } else if b.starts_with(b"max_fails=") {
-            number(b"max_fails=").is_some()
-        } else if let Some(time) = b.strip_prefix(b"fail_timeout=") {
-            parse_time(time, true).is_some()
-        } else if p == "backup" {
-            if !backup_ok {
-                return Err(format!(
-                    "balancing method does not support parameter \"{p}\""
-                ));
-            }
-            true
-        } else {
-            p == "down"
-        };
-        if !ok {
-            return Err(format!("invalid parameter \"{p}\""));
-        }
-    }
-    Ok(())
-}
-
 /// `ngx_conf_set_access_slot`: `user:`, `group:` or `all:` followed by
 /// `rw` or `r`.
 pub fn access(args: &[String]) -> Result<(), String> {
@@ -442,39 +317,6 @@ mod tests {
     }
 
     #[test]
-    fn numbers_sizes_and_offsets() {
-        assert_eq!(atoi(b"0"), Some(0));
-        assert_eq!(atoi(b"-1"), None);
-        assert_eq!(atoi(b""), None);
-        assert_eq!(atoi(b"99999999999999999999"), None);
-        assert_eq!(parse_size(b"8k"), Some(8192));
-        assert_eq!(parse_size(b"1M"), Some(1 << 20));
-        assert_eq!(parse_size(b"1g"), None);
-        assert_eq!(parse_size(b"10MB"), None);
-        assert_eq!(parse_size(b"k"), None);
-        assert_eq!(parse_offset(b"2G"), Some(2 << 30));
-    }
-
-    #[test]
-    fn times_as_ngx_parse_time_reads_them() {
-        assert_eq!(parse_time(b"30", true), Some(30));
-        assert_eq!(parse_time(b"30", false), Some(30_000));
-        assert_eq!(parse_time(b"1h 30m", true), Some(5400));
-        assert_eq!(parse_time(b"1h30m", true), Some(5400));
-        assert_eq!(parse_time(b"500ms", false), Some(500));
-        assert_eq!(parse_time(b"1s 500ms", false), Some(1500));
-        assert_eq!(parse_time(b"500ms", true), None);
-        assert_eq!(parse_time(b"1y", false), None);
-        assert_eq!(parse_time(b"1y", true), Some(31_536_000));
-        assert_eq!(parse_time(b"1M", false), None);
-        assert_eq!(parse_time(b"30m 1h", true), None);
-        assert_eq!(parse_time(b"10sec", true), None);
-        assert_eq!(parse_time(b"s", true), None);
-        assert_eq!(parse_time(b"", true), None);
-        assert_eq!(parse_time(b"1d", false), Some(86_400_000));
-    }
-
-    #[test]
     fn slot_messages() {
         let one = |s: &str| strings(&[s]);
         assert_eq!(
@@ -495,6 +337,11 @@ mod tests {
             Ok(())
         );
         assert_eq!(slot_value("ngx_http_core_root", &one("x")), Ok(()));
+        let path = |a: &[&str]| slot_value("ngx_conf_set_path_slot", &strings(a));
+        assert_eq!(path(&["/t", "1", "2"]), Ok(()));
+        assert_eq!(path(&["/t", "proxy_temp_path", "/u"]), Err("invalid value"));
+        assert_eq!(path(&["/t", "0"]), Err("invalid value"));
+        assert_eq!(path(&["/t", "9", "3"]), Err("invalid value"));
     }
 
     #[test]
@@ -532,50 +379,6 @@ mod tests {
     }
 
     #[test]
-    fn keepalive_counts() {
-        let one = |s: &str| keepalive(&strings(&[s]), false);
-        assert_eq!(one("16"), Ok(()));
-        let invalid = |s: &str| Err(format!("invalid value \"{s}\" in \"keepalive\" directive"));
-        assert_eq!(one("0"), invalid("0"));
-        assert_eq!(one("x"), invalid("x"));
-        assert_eq!(keepalive(&strings(&["0", "local"]), true), Ok(()));
-        assert_eq!(
-            keepalive(&strings(&["1", "remote"]), true),
-            Err("invalid parameter \"remote\"".into())
-        );
-    }
-
-    #[test]
-    fn upstream_server_parameters() {
-        let check = |ps: &[&str]| upstream_server(&strings(ps), true);
-        assert_eq!(
-            check(&[
-                "weight=5",
-                "max_conns=0",
-                "max_fails=0",
-                "fail_timeout=1m30s",
-                "backup",
-                "down"
-            ]),
-            Ok(())
-        );
-        for bad in [
-            "weight=0",
-            "weigth=2",
-            "max_fails=x",
-            "fail_timeout=10x",
-            "DOWN",
-            "resolve",
-        ] {
-            assert_eq!(check(&[bad]), Err(format!("invalid parameter \"{bad}\"")));
-        }
-        assert_eq!(
-            upstream_server(&strings(&["backup"]), false),
-            Err("balancing method does not support parameter \"backup\"".into())
-        );
-    }
-
-    #[test]
     fn access_rights() {
         assert_eq!(access(&strings(&["user:rw", "group:r", "all:r"])), Ok(()));
         assert_eq!(
@@ -599,7 +402,7 @@ mod tests {
             &["(-f", "$request_filename)"],
             &["(!-e", "/x)"],
         ] {
-            assert_eq!(check(good), Ok(()), "{good:?}");
+            assert!(check(good).is_ok(), "{good:?}");
         }
         let invalid = |s: &str| Err(format!("invalid condition \"{s}\""));
         assert_eq!(check(&["$slow"]), invalid("$slow"));

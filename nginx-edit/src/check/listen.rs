@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::handlers::{atoi, parse_size, parse_time};
+use super::numbers::{atoi, parse_size, parse_time};
 use super::url::{addr_text, Addr};
 
 fn so_keepalive(value: &[u8]) -> bool {
@@ -119,11 +119,19 @@ pub fn http_params(params: &[String]) -> Result<HttpParams, String> {
     Ok(out)
 }
 
-/// `ngx_stream_core_listen`'s parameter loop and its `udp` rules; `Ok`
-/// says whether the socket is UDP.
-pub fn stream_params(params: &[String]) -> Result<bool, String> {
+/// A stream `listen`'s socket: UDP or not, and whether it binds on its
+/// own (`bind` or any socket option, as `ls->bind`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamParams {
+    pub udp: bool,
+    pub bind: bool,
+}
+
+/// `ngx_stream_core_listen`'s parameter loop and its `udp` rules.
+pub fn stream_params(params: &[String]) -> Result<StreamParams, String> {
     let (mut udp, mut backlog, mut ssl, mut keepalive, mut proxy, mut fastopen) =
         (false, false, false, false, false, false);
+    let mut bind = false;
     for p in params {
         if p == "udp" {
             udp = true;
@@ -133,6 +141,7 @@ pub fn stream_params(params: &[String]) -> Result<bool, String> {
         if !common_param(p, &mut set)? {
             return Err(format!("the invalid \"{p}\" parameter"));
         }
+        bind |= set;
         backlog |= p.starts_with("backlog=");
         ssl |= p == "ssl";
         keepalive |= p.starts_with("so_keepalive=");
@@ -153,7 +162,23 @@ pub fn stream_params(params: &[String]) -> Result<bool, String> {
             ));
         }
     }
-    Ok(udp)
+    Ok(StreamParams { udp, bind })
+}
+
+/// `ngx_mail_core_listen`'s parameter loop: the shared ones but
+/// `reuseport` and `fastopen`, which mail does not have. `Ok` says
+/// whether the socket binds on its own.
+pub fn mail_params(params: &[String]) -> Result<bool, String> {
+    let mut bind = false;
+    for p in params {
+        let mut set = false;
+        let shared = p != "reuseport" && !p.starts_with("fastopen=");
+        if !shared || !common_param(p, &mut set)? {
+            return Err(format!("the invalid \"{p}\" parameter"));
+        }
+        bind |= set;
+    }
+    Ok(bind)
 }
 
 /// One address:port of an http block (`ngx_http_conf_addr_t`).
@@ -241,6 +266,30 @@ impl HttpListens {
 
     /// The addresses with `ssl`, in the order `ngx_http_ssl_init` visits
     /// them (port by port, each port's addresses as they were added).
+    /// The servers of each address:port, marked when it is `0.0.0.0:80`.
+    /// Each address: whether it is `*:80`, its servers, its text, its
+    /// default server.
+    pub fn groups(&self) -> Vec<(bool, Vec<usize>, String, usize)> {
+        let mut list: Vec<_> = self.addrs.iter().collect();
+        list.sort_by_key(|(_, a)| a.rank);
+        list.into_iter()
+            .map(|((addr, port), a)| {
+                let wildcard_80 = *addr == Addr::V4([0, 0, 0, 0]) && *port == 80;
+                let text = super::url::addr_text(addr, *port);
+                (wildcard_80, a.servers.clone(), text, a.default)
+            })
+            .collect()
+    }
+
+    /// The sockets the http block opens; `listenless`: a server without
+    /// `listen` listens on `*:80` (nginx run as root).
+    pub fn sockets(&self, listenless: bool) -> usize {
+        let implicit = (Addr::V4([0; 4]), 80);
+        let extra = listenless && !self.addrs.contains_key(&implicit);
+        let list = self.addrs.iter().map(|((a, p), x)| (a, *p, false, x.set));
+        sockets(list.chain(extra.then_some((&implicit.0, 80, false, false))))
+    }
+
     pub fn ssl_addrs(&self) -> Vec<SslAddr> {
         let mut list: Vec<&HttpAddr> = self.addrs.values().filter(|a| a.ssl).collect();
         list.sort_by_key(|a| a.rank);
@@ -253,16 +302,17 @@ impl HttpListens {
     }
 }
 
-/// The addresses of one stream block: a TCP or UDP address:port may be
-/// listened on once.
+/// The addresses of one stream (or mail) block: a TCP or UDP
+/// address:port may be listened on once; whether it binds on its own.
 #[derive(Default)]
 pub struct StreamListens {
-    seen: std::collections::HashSet<(bool, Addr, u16)>,
+    seen: HashMap<(bool, Addr, u16), bool>,
 }
 
 impl StreamListens {
-    pub fn add(&mut self, udp: bool, addr: &Addr, port: u16) -> Result<(), String> {
-        if self.seen.insert((udp, addr.clone(), port)) {
+    pub fn add(&mut self, params: StreamParams, addr: &Addr, port: u16) -> Result<(), String> {
+        let key = (params.udp, addr.clone(), port);
+        if self.seen.insert(key, params.bind).is_none() {
             Ok(())
         } else {
             Err(format!(
@@ -271,107 +321,38 @@ impl StreamListens {
             ))
         }
     }
+
+    /// The sockets the block opens (`ngx_stream_optimize_servers`).
+    pub fn sockets(&self) -> usize {
+        let list = self.seen.iter();
+        sockets(list.map(|((udp, addr, port), bind)| (addr, *port, *udp, *bind)))
+    }
+}
+
+/// How many sockets `ngx_http_init_listening` (and stream's, mail's)
+/// opens for (address, port, UDP, binds on its own): on a port (of one
+/// family and type) with a wildcard address, the wildcard and the
+/// addresses that bind; on any other port, one per address.
+fn sockets<'a>(list: impl Iterator<Item = (&'a Addr, u16, bool, bool)>) -> usize {
+    // (family, port, udp) -> (has a wildcard, wildcard or binding, all)
+    let mut ports: HashMap<(u8, u16, bool), (bool, usize, usize)> = HashMap::new();
+    for (addr, port, udp, bind) in list {
+        let (family, wildcard) = match addr {
+            Addr::V4(a) => (4, *a == [0; 4]),
+            Addr::V6(a) => (6, *a == [0; 16]),
+            Addr::Unix(_) => (1, false),
+        };
+        let p = ports.entry((family, port, udp)).or_default();
+        p.0 |= wildcard;
+        p.1 += usize::from(wildcard || bind);
+        p.2 += 1;
+    }
+    ports
+        .values()
+        .map(|&(wildcard, bound, all)| if wildcard { bound } else { all })
+        .sum()
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn http_listen_parameters() {
-        let params =
-            |ps: &[&str]| http_params(&ps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(
-            params(&["default_server", "ssl", "http2", "proxy_protocol"]),
-            Ok(HttpParams {
-                default_server: true,
-                set: false,
-                ssl: true,
-            })
-        );
-        assert_eq!(
-            params(&[
-                "backlog=511",
-                "so_keepalive=30m::10",
-                "ipv6only=off",
-                "accept_filter=x"
-            ]),
-            Ok(HttpParams {
-                default_server: false,
-                set: true,
-                ssl: false,
-            })
-        );
-        for (bad, err) in [
-            (&["defaults"][..], "invalid parameter \"defaults\""),
-            (&["setfib=1"], "invalid parameter \"setfib=1\""),
-            (&["SSL"], "invalid parameter \"SSL\""),
-            (&["udp"], "invalid parameter \"udp\""),
-            (&["backlog=0"], "invalid backlog \"backlog=0\""),
-            (&["fastopen=x"], "invalid fastopen \"fastopen=x\""),
-            (&["rcvbuf=1g"], "invalid rcvbuf \"rcvbuf=1g\""),
-            (&["ipv6only=oof"], "invalid ipv6only flags \"oof\""),
-            (&["ipv6only=yes"], "invalid parameter \"ipv6only=yes\""),
-            (&["so_keepalive=0"], "invalid so_keepalive value: \"0\""),
-            (&["so_keepalive=1x"], "invalid so_keepalive value: \"1x\""),
-        ] {
-            assert_eq!(params(bad), Err(err.to_string()), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn stream_listen_parameters() {
-        let params =
-            |ps: &[&str]| stream_params(&ps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(params(&["udp", "reuseport"]), Ok(true));
-        assert_eq!(params(&["ssl", "backlog=10"]), Ok(false));
-        assert_eq!(
-            params(&["default_server"]),
-            Err("the invalid \"default_server\" parameter".into())
-        );
-        assert_eq!(
-            params(&["udp", "ssl"]),
-            Err("\"listen\" directive \"ssl\" parameter is incompatible with \"udp\"".into())
-        );
-    }
-
-    #[test]
-    fn addresses_shared_between_servers() {
-        let any = Addr::V4([0; 4]);
-        let plain = HttpParams::default();
-        let default = HttpParams {
-            default_server: true,
-            set: false,
-            ssl: false,
-        };
-        let opts = HttpParams {
-            default_server: false,
-            set: true,
-            ssl: false,
-        };
-        let mut l = HttpListens::default();
-        assert_eq!(l.add(1, &any, 80, default), Ok(()));
-        assert_eq!(l.add(2, &any, 80, plain), Ok(()));
-        assert_eq!(
-            l.add(2, &any, 80, plain),
-            Err("a duplicate listen 0.0.0.0:80".into())
-        );
-        assert_eq!(
-            l.add(3, &any, 80, default),
-            Err("a duplicate default server for 0.0.0.0:80".into())
-        );
-        assert_eq!(l.add(4, &any, 443, opts), Ok(()));
-        assert_eq!(
-            l.add(5, &any, 443, opts),
-            Err("duplicate listen options for 0.0.0.0:443".into())
-        );
-        let mut s = StreamListens::default();
-        assert_eq!(s.add(false, &any, 53,), Ok(()));
-        assert_eq!(s.add(true, &any, 53), Ok(()));
-        assert_eq!(
-            s.add(true, &any, 53),
-            Err("duplicate \"0.0.0.0:53\" address and port pair".into())
-        );
-    }
-}
+#[path = "listen_tests.rs"]
+mod tests;

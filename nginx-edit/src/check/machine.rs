@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// `ngx_set_user` (`user NAME [GROUP];`), run as root: the user and the
@@ -35,7 +36,7 @@ pub fn user_exists(args: &[String]) -> Result<(), String> {
 /// name and bounded in time (the system resolver has no timeout of its own).
 #[derive(Debug, Default)]
 pub struct Resolver {
-    found: RefCell<HashMap<String, bool>>,
+    found: RefCell<HashMap<String, Vec<IpAddr>>>,
 }
 
 impl Resolver {
@@ -43,20 +44,37 @@ impl Resolver {
     const TIMEOUT: Duration = Duration::from_secs(5);
 
     pub fn resolves(&self, host: &str) -> bool {
-        if let Some(&found) = self.found.borrow().get(host) {
-            return found;
+        !self.addresses(host).is_empty()
+    }
+
+    /// The addresses of `host` as `ngx_inet_resolve_host` orders them:
+    /// IPv4 first, then IPv6, each once; none when it is not found.
+    pub fn addresses(&self, host: &str) -> Vec<IpAddr> {
+        if let Some(found) = self.found.borrow().get(host) {
+            return found.clone();
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let name = host.to_string();
         std::thread::spawn(move || {
             use std::net::ToSocketAddrs;
-            let found = (name.as_str(), 0u16)
+            let found: Vec<IpAddr> = (name.as_str(), 0u16)
                 .to_socket_addrs()
-                .is_ok_and(|mut a| a.next().is_some());
+                .map(|a| a.map(|a| a.ip()).collect())
+                .unwrap_or_default();
             let _ = tx.send(found);
         });
-        let found = rx.recv_timeout(Self::TIMEOUT).unwrap_or(false);
-        self.found.borrow_mut().insert(host.to_string(), found);
+        let mut found = rx.recv_timeout(Self::TIMEOUT).unwrap_or_default();
+        // getaddrinfo lists each address once per socket type
+        let mut seen = Vec::new();
+        found.retain(|a| {
+            let new = !seen.contains(a);
+            seen.push(*a);
+            new
+        });
+        found.sort_by_key(|a| a.is_ipv6());
+        self.found
+            .borrow_mut()
+            .insert(host.to_string(), found.clone());
         found
     }
 }

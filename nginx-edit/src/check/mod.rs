@@ -10,18 +10,43 @@
 //! stream, mail, geoip, perl, xslt, image_filter only after `load_module`),
 //! or every standard module.
 
+mod access_log;
+mod bodies;
+mod buffers;
+mod cache_args;
+mod cache_path;
+mod charsets;
+mod core_args;
 pub mod debian;
 mod directive_args;
+mod facts;
 mod handlers;
+mod hash_keys;
+mod header_hashes;
+mod lazy_args;
+mod limits;
 mod listen;
 mod locations;
+mod log_format;
 mod machine;
+mod main_conf;
 mod modules;
 mod networks;
+mod numbers;
+mod patterns;
 mod post;
+mod proxy_args;
+mod proxy_tls;
+mod referers;
+mod regex;
 mod rules;
+mod server_names;
 mod ssl;
+mod stream_variables;
+mod syslog;
 mod tcp;
+mod top_level;
+mod upstream_args;
 mod upstream_tls;
 mod upstreams;
 mod url;
@@ -29,6 +54,7 @@ mod variables;
 mod walk;
 mod zones;
 
+pub use stream_variables::builtin_names as builtin_stream_variables;
 pub use variables::builtin_names as builtin_http_variables;
 
 use crate::directives::{Context, DirectiveSet};
@@ -95,11 +121,13 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         options,
         directives: DirectiveSet::nginx(options.nginx_version).with_all_third_party(),
         loaded: Vec::new(),
+        modules_used: false,
         findings: Vec::new(),
         depth: 0,
         locations: Vec::new(),
         upstreams: Default::default(),
         log_formats: vec!["combined".into()],
+        stream_log_formats: Vec::new(),
         from_main: false,
         blocks: Vec::new(),
         variables: None,
@@ -107,6 +135,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         server_id: 0,
         http_listens: Default::default(),
         stream_listens: Default::default(),
+        mail_listens: Default::default(),
         upstream_backup: true,
         location_tree: Default::default(),
         location_parents: Vec::new(),
@@ -121,6 +150,18 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         stream_upstreams: Default::default(),
         zones: Default::default(),
         upstream_tls: Default::default(),
+        facts: Default::default(),
+        paths: Default::default(),
+        stream_variables: None,
+        referers: Default::default(),
+        buffers: Default::default(),
+        header_hashes: Default::default(),
+        hash_buckets: Vec::new(),
+        server_names: Default::default(),
+        thread_pools: Default::default(),
+        charsets: Default::default(),
+        priority_set: false,
+        worker_connections: None,
     };
     let Some(main) = set.files.first() else {
         return Vec::new();
@@ -149,6 +190,18 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
             message: "no \"events\" section in configuration".into(),
         });
     }
+    // ngx_event_init_conf: a connection for each listening socket, and
+    // one for the master's channel.
+    if walker.from_main && set.unresolved.is_empty() && !walker.has_errors() {
+        walker.listening_sockets();
+    }
+    // ngx_thread_pool_init_conf (after the events module's): a pool
+    // `aio threads=` named that no `thread_pool` defined.
+    if walker.from_main && set.unresolved.is_empty() {
+        if let Some(((file, at), message)) = walker.thread_pools.unknown() {
+            walker.error(file, at, message);
+        }
+    }
     // ngx_init_cycle, once every block is read: zones without a size.
     if walker.from_main && set.unresolved.is_empty() {
         if let Some(((file, at), message)) = walker.zones.zero_size() {
@@ -169,6 +222,9 @@ struct Walker<'a> {
     directives: DirectiveSet,
     /// Shared objects named by `load_module` so far.
     loaded: Vec<String>,
+    /// Whether a block that counts the modules (`events`, `http`, `stream`,
+    /// `mail`) was opened: `load_module` is too late after it.
+    modules_used: bool,
     findings: Vec<Finding>,
     /// Include nesting, bounded against pathological include fan-out.
     depth: usize,
@@ -178,11 +234,14 @@ struct Walker<'a> {
     upstreams: std::collections::HashSet<(bool, String)>,
     /// http `log_format` names defined so far, lowercased.
     log_formats: Vec<String>,
+    /// The stream block's `log_format` names (stream has no `combined`).
+    stream_log_formats: Vec<String>,
     /// Whether the walk starts at a whole nginx.conf (not a snippet).
     from_main: bool,
     /// For each open block, innermost last: the set-once fields filled so
     /// far, as (field key, directive name).
-    blocks: Vec<Vec<(String, String)>>,
+    /// (Borrowed from the directive table where the key is a field.)
+    blocks: Vec<proxy_args::Block>,
     /// The variables of the `http` block being read, when the walk started
     /// at a main config (a snippet's variables may come from elsewhere).
     variables: Option<variables::HttpVariables>,
@@ -195,6 +254,8 @@ struct Walker<'a> {
     http_listens: listen::HttpListens,
     /// The addresses the stream `listen`s opened so far.
     stream_listens: listen::StreamListens,
+    /// The mail block's `listen` addresses (one list for all its servers).
+    mail_listens: listen::StreamListens,
     /// Whether the http `upstream` being read still allows `backup`
     /// servers (no `hash`, `ip_hash` or `random` so far).
     upstream_backup: bool,
@@ -224,6 +285,30 @@ struct Walker<'a> {
     zones: zones::Zones,
     /// The http block's TLS settings for upstreams, by level.
     upstream_tls: upstream_tls::UpstreamTls,
+    /// What the walk asks of each table entry, once per entry.
+    facts: facts::FactsCache,
+    /// The directories `*_cache_path` and `*_temp_path` named so far.
+    paths: cache_path::Paths,
+    /// The variables of the stream block being read (from a main config).
+    stream_variables: Option<stream_variables::StreamVariables>,
+    /// The `valid_referers` of the blocks being read.
+    referers: referers::Referers,
+    /// The proxy, fastcgi, uwsgi and scgi buffer sizes, level by level.
+    buffers: buffers::Buffers,
+    /// The proxy, fastcgi ... header hashes of the http block's levels.
+    header_hashes: header_hashes::HeaderHashes,
+    /// The `*_hash_bucket_size` values of the http (or stream) block so far.
+    hash_buckets: Vec<(String, i64)>,
+    /// The http block's servers, their names and `listen`s.
+    server_names: server_names::ServerNames,
+    /// The http block's charsets, maps and the levels that set them.
+    charsets: charsets::Charsets,
+    /// `thread_pool`s and the pools `aio threads=` named.
+    thread_pools: main_conf::ThreadPools,
+    /// Whether a `worker_priority` set a priority other than 0.
+    priority_set: bool,
+    /// `worker_connections`: where, and its number.
+    worker_connections: Option<((usize, usize), usize)>,
 }
 
 /// Why a handler refused a directive, and where nginx says so.
@@ -241,6 +326,10 @@ impl From<String> for Refusal {
 }
 
 impl Walker<'_> {
+    fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == "error")
+    }
+
     fn error(&mut self, file: usize, offset: usize, message: String) {
         if self.stopped {
             return;
@@ -263,7 +352,7 @@ impl Walker<'_> {
 
     /// The syntax error of `file`, where the walk reaches it: after the
     /// statements read before it (see `Document::parse_prefix`).
-    fn parse_error(&mut self, file: usize) {
+    pub(super) fn parse_error(&mut self, file: usize) {
         let Some(e) = self.set.files[file].doc().parse_error() else {
             return;
         };

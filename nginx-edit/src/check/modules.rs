@@ -4,6 +4,7 @@
 
 use super::{debian, Modules, Walker};
 use crate::directives::{DirectiveSpec, Source};
+use crate::document::Directive;
 
 /// Modules Debian's nginx 1.22 package builds as dynamic modules (each is
 /// usable only after `load_module`), by the file that holds them.
@@ -64,6 +65,27 @@ impl Walker<'_> {
             (Modules::All, _) | (Modules::Debian, None) => true,
             (Modules::Debian, Some(so)) => self.loaded.contains(&so),
         }
+    }
+
+    /// `load_module` (`ngx_load_module`): not after a block that counted
+    /// the modules (events, http, stream, mail); each module once
+    /// (`ngx_add_module`: nginx's own modules are named as their files).
+    pub(super) fn load_module(&mut self, d: Directive<'_>) -> Result<(), String> {
+        if self.modules_used {
+            return Err("\"load_module\" directive is specified too late".into());
+        }
+        let Some(arg) = d.arg(0) else {
+            return Ok(());
+        };
+        let path = arg.text();
+        let stem = path.rsplit('/').next().unwrap_or(&path);
+        let stem = stem.trim_end_matches(".so").to_string();
+        if self.loaded.contains(&stem) {
+            return Err(format!("module \"{stem}\" is already loaded"));
+        }
+        self.loaded.push(stem);
+        self.module_cache.borrow_mut().clear();
+        Ok(())
     }
 
     /// Whether the directives Debian's package backports exist: its own

@@ -3,9 +3,12 @@
 //! and the other `*_pass` URLs, `location` nesting, `upstream` names, log
 //! formats, `resolver`, the `user`.
 
+use super::lazy_args::LazyArgs;
 use super::locations::Location;
-use super::{args_of, handlers, listen, machine, networks, url, Refusal, Walker};
-use crate::directives::Context;
+use super::{
+    access_log, listen, log_format, machine, networks, syslog, upstream_args, url, Refusal, Walker,
+};
+use crate::directives::{Context, ModuleKind};
 use crate::document::{BodyKind, Directive};
 
 impl Walker<'_> {
@@ -15,12 +18,13 @@ impl Walker<'_> {
     pub(super) fn handler_rules(
         &mut self,
         d: Directive<'_>,
+        lazy_args: &LazyArgs<'_>,
         name: &str,
         ctx: Context,
         here: (usize, usize),
     ) -> Result<(), Refusal> {
         match name {
-            "listen" if ctx == Context::HttpServer => self.http_listen(&args_of(d))?,
+            "listen" if ctx == Context::HttpServer => self.http_listen(lazy_args.get())?,
             "alias" if self.locations.last().is_some_and(|l| l.named) => {
                 return Err(
                     "the \"alias\" directive cannot be used inside the named location"
@@ -28,26 +32,68 @@ impl Walker<'_> {
                         .into(),
                 );
             }
-            "user" if ctx == Context::Main && self.options.resolve => {
-                machine::user_exists(&args_of(d))?;
+            "aio" if ctx.module_kind() == ModuleKind::Http => self.aio_pool(lazy_args.get(), here),
+            // ngx_http_core_root, after its duplicate and named checks
+            "root" | "alias" if ctx.module_kind() == ModuleKind::Http => {
+                if let Some(path) = d.arg(0).map(|a| a.text()) {
+                    for var in ["document_root", "realpath_root"] {
+                        if path.contains(&format!("${var}"))
+                            || path.contains(&format!("${{{var}}}"))
+                        {
+                            return Err(format!(
+                                "the ${var} variable cannot be used in the \"{name}\" directive"
+                            )
+                            .into());
+                        }
+                    }
+                }
             }
-            "server" if ctx == Context::HttpUpstream => self.upstream_server(&args_of(d))?,
+            "charset" | "source_charset" | "charset_map"
+                if ctx.module_kind() == ModuleKind::Http =>
+            {
+                self.charsets.directive(name, lazy_args.get())?;
+            }
+            "worker_connections" if ctx == Context::Event => {
+                let n = d
+                    .arg(0)
+                    .and_then(|a| super::numbers::atoi(a.text().as_bytes()));
+                if let Some(n) = n.and_then(|n| usize::try_from(n).ok()) {
+                    self.worker_connections = Some((here, n));
+                }
+            }
+            "user" if ctx == Context::Main && self.options.resolve => {
+                machine::user_exists(lazy_args.get())?;
+            }
+            "server" if ctx == Context::HttpUpstream => self.upstream_server(lazy_args.get())?,
             // The balancing methods that drop NGX_HTTP_UPSTREAM_BACKUP.
             "hash" | "ip_hash" | "random" if ctx == Context::HttpUpstream => {
+                upstream_args::balancer(name, lazy_args.get())?;
                 self.upstream_backup = false;
             }
             "least_conn" if ctx == Context::HttpUpstream => self.upstream_backup = true,
-            "listen" if ctx == Context::StreamServer => self.stream_listen(&args_of(d))?,
+            "listen" if ctx == Context::StreamServer => self.stream_listen(lazy_args.get())?,
+            "listen" if ctx == Context::MailServer => self.mail_listen(lazy_args.get())?,
+            // ngx_mail_core_resolver: `off` is no resolver.
+            "resolver"
+                if ctx.module_kind() == ModuleKind::Mail
+                    && d.arg(0).is_some_and(|a| a.text() == "off") => {}
+            "auth_http" => self.auth_http(lazy_args.get())?,
+            "proxy_bind" | "fastcgi_bind" | "uwsgi_bind" | "scgi_bind" | "memcached_bind"
+            | "grpc_bind" => upstream_args::bind(lazy_args.get())?,
+            "set_real_ip_from" | "debug_connection" => self.real_ip_from(name, lazy_args.get())?,
             "resolver" => {
                 let lookup = |host: &str| self.resolver.resolves(host);
                 let lookups: Option<&dyn Fn(&str) -> bool> =
                     self.options.resolve.then_some(&lookup);
-                networks::resolver(&args_of(d), self.options.nginx_version, lookups)?;
+                networks::resolver(lazy_args.get(), self.options.nginx_version, lookups)?;
             }
             "server" if ctx == Context::StreamUpstream => {
-                self.stream_upstream_server(&args_of(d))?;
+                self.stream_upstream_server(lazy_args.get())?;
             }
-            "hash" | "random" if ctx == Context::StreamUpstream => self.upstream_backup = false,
+            "hash" | "random" if ctx == Context::StreamUpstream => {
+                upstream_args::balancer(name, lazy_args.get())?;
+                self.upstream_backup = false;
+            }
             "least_conn" if ctx == Context::StreamUpstream => self.upstream_backup = true,
             "proxy_pass" if ctx == Context::StreamServer => self.stream_proxy_pass(d, here)?,
             "proxy_pass" if ctx.module_kind() == crate::directives::ModuleKind::Http => {
@@ -59,7 +105,7 @@ impl Walker<'_> {
                 self.upstream_pass(d, name, here)?;
             }
             "location" if matches!(ctx, Context::HttpServer | Context::HttpLocation) => {
-                let loc = Location::from_args(&args_of(d))?;
+                let loc = Location::from_args(lazy_args.get())?;
                 if ctx == Context::HttpLocation {
                     if let Some(parent) = self.locations.last() {
                         loc.nested_in(parent)?;
@@ -69,21 +115,11 @@ impl Walker<'_> {
             }
             "upstream" if d.body_kind() == BodyKind::Block => {
                 let http = ctx.module_kind() == crate::directives::ModuleKind::Http;
-                let key = (
-                    http,
-                    args_of(d)
-                        .first()
-                        .cloned()
-                        .unwrap_or_default()
-                        .to_ascii_lowercase(),
-                );
+                let name = lazy_args.get().first().cloned().unwrap_or_default();
+                let key = (http, name.to_ascii_lowercase());
                 if self.upstreams.contains(&key) {
-                    return Err(Refusal::Here(format!(
-                        "duplicate upstream \"{}\"",
-                        args_of(d).first().cloned().unwrap_or_default()
-                    )));
+                    return Err(Refusal::Here(format!("duplicate upstream \"{name}\"")));
                 }
-                let name = args_of(d).first().cloned().unwrap_or_default();
                 let list = if http {
                     &mut self.upstreams_by_name
                 } else {
@@ -93,32 +129,53 @@ impl Walker<'_> {
                     .map_err(|((file, at), message)| Refusal::At(file, at, message))?;
                 self.upstreams.insert(key);
             }
-            "log_format" if ctx == Context::Http => {
-                if let Some(n) = args_of(d).first() {
+            n if ctx.module_kind() == ModuleKind::Http
+                && (n.ends_with("_cache_path") || n.ends_with("_temp_path")) =>
+            {
+                self.named_path(d, name, ctx, here)?;
+            }
+            "valid_referers" if ctx.module_kind() == ModuleKind::Http => {
+                self.valid_referers(d, here);
+            }
+            "referer_hash_max_size" | "referer_hash_bucket_size" => {
+                self.referer_hash_size(name, d);
+            }
+            "log_format" if matches!(ctx, Context::Http | Context::Stream) => {
+                let formats = if ctx == Context::Http {
+                    &mut self.log_formats
+                } else {
+                    &mut self.stream_log_formats
+                };
+                if let Some(n) = lazy_args.get().first() {
                     // ngx_http_log_set_format compares names exactly
                     // (`combined` is predefined); access_log, ignoring case.
-                    if self.log_formats.contains(n) {
+                    if formats.contains(n) {
                         return Err(format!("duplicate \"log_format\" name \"{n}\"").into());
                     }
-                    self.log_formats.push(n.clone());
+                    formats.push(n.clone());
                 }
+                log_format::compile(lazy_args.get().get(1..).unwrap_or_default())?;
             }
-            // A snippet's formats may come from the nginx.conf that includes
-            // it: only a walk that starts at a main config knows them all.
-            "access_log"
-                if self.from_main && ctx.module_kind() == crate::directives::ModuleKind::Http =>
-            {
-                let args = args_of(d);
-                if args.len() >= 2 && args[0] != "off" {
-                    let format = &args[1];
-                    if !self
-                        .log_formats
-                        .iter()
-                        .any(|f| f.eq_ignore_ascii_case(format))
-                    {
-                        return Err(format!("unknown log format \"{format}\"").into());
-                    }
+            "access_log" if matches!(ctx.module_kind(), ModuleKind::Http | ModuleKind::Stream) => {
+                let stream = ctx.module_kind() == ModuleKind::Stream;
+                let formats = if stream {
+                    &self.stream_log_formats
+                } else {
+                    &self.log_formats
+                };
+                let known = |f: &str| formats.iter().any(|n| n.eq_ignore_ascii_case(f));
+                // A snippet's formats may come from the nginx.conf that
+                // includes it: only a walk that starts at a main config
+                // knows them all.
+                let known: Option<&dyn Fn(&str) -> bool> = self.from_main.then_some(&known);
+                let args = lazy_args.get();
+                if let Some(dest) = args.first().filter(|a| a.starts_with("syslog:")) {
+                    let lookup = |host: &str| self.resolver.resolves(host);
+                    let lookups: Option<&dyn Fn(&str) -> bool> =
+                        self.options.resolve.then_some(&lookup);
+                    syslog::syslog(dest, lookups)?;
                 }
+                access_log::check(args, stream, known)?;
             }
             _ => {}
         }
@@ -138,6 +195,7 @@ impl Walker<'_> {
         };
         let u = url::parse_url(url.as_bytes(), kind)
             .map_err(|e| format!("{e} in \"{url}\" of the \"listen\" directive"))?;
+        let addrs = self.listen_addrs(url, &u)?;
         // 1.25 added `quic`: parameters are checked up to 1.24.
         let params = if self.options.nginx_version < crate::directives::nginx_version(1, 25, 0) {
             listen::http_params(params)?
@@ -147,11 +205,10 @@ impl Walker<'_> {
                 ..Default::default()
             }
         };
-        let Some(addr) = u.addr else {
-            return Ok(());
-        };
-        for port in u.port..=u.last_port.max(u.port) {
-            self.http_listens.add(self.server_id, &addr, port, params)?;
+        for addr in &addrs {
+            for port in u.port..=u.last_port.max(u.port) {
+                self.http_listens.add(self.server_id, addr, port, params)?;
+            }
         }
         Ok(())
     }
@@ -163,7 +220,7 @@ impl Walker<'_> {
             return Ok(());
         };
         if self.options.nginx_version < crate::directives::nginx_version(1, 27, 3) {
-            handlers::upstream_server(params, self.upstream_backup)?;
+            upstream_args::upstream_server(params, self.upstream_backup)?;
         }
         let kind = url::UrlKind {
             listen: false,
@@ -190,7 +247,7 @@ impl Walker<'_> {
         let Some((url, params)) = args.split_first() else {
             return Ok(());
         };
-        handlers::upstream_server(params, self.upstream_backup)?;
+        upstream_args::upstream_server(params, self.upstream_backup)?;
         let u = url::parse_url(url.as_bytes(), url::NO_PORT)
             .map_err(|e| format!("{e} in upstream \"{url}\""))?;
         if self.options.resolve && !u.host.is_empty() {
@@ -219,11 +276,73 @@ impl Walker<'_> {
         let url: &[u8] = &arg.value();
         let u = url::parse_url(url, url::NO_PORT)
             .map_err(|e| format!("{e} in upstream \"{}\"", String::from_utf8_lossy(url)))?;
-        if !u.host.is_empty() {
-            let host = String::from_utf8_lossy(&u.host);
-            self.stream_upstreams.pass(&host, u.port, u.no_port, here)?;
+        if let Some((host, literal)) = u.upstream_host() {
+            self.stream_upstreams
+                .pass((&host, literal), u.port, u.no_port, here)?;
         }
         Ok(())
+    }
+
+    /// `ngx_mail_auth_http`: an `http://` URL (the scheme may be left
+    /// out), its host looked up as it is read.
+    fn auth_http(&self, args: &[String]) -> Result<(), String> {
+        let Some(url) = args.first() else {
+            return Ok(());
+        };
+        let url = url.strip_prefix("http://").unwrap_or(url);
+        let kind = url::UrlKind {
+            listen: false,
+            uri_part: true,
+            default_port: 80,
+        };
+        let u = url::parse_url(url.as_bytes(), kind)
+            .map_err(|e| format!("{e} in auth_http \"{url}\""))?;
+        let host = String::from_utf8_lossy(&u.host);
+        if self.options.resolve && !host.is_empty() && !self.resolver.resolves(&host) {
+            return Err(format!("host not found in auth_http \"{url}\""));
+        }
+        Ok(())
+    }
+
+    /// `set_real_ip_from` (http, stream and mail realip) and
+    /// `debug_connection`: `unix:`, a network, else a host name looked up
+    /// as it is read.
+    fn real_ip_from(&self, name: &str, args: &[String]) -> Result<(), String> {
+        let Some(from) = args.first() else {
+            return Ok(());
+        };
+        if !self.options.resolve || from == "unix:" || networks::cidr(from.as_bytes()) {
+            return Ok(());
+        }
+        if self.resolver.resolves(from) {
+            return Ok(());
+        }
+        Err(format!("host not found in {name} \"{from}\""))
+    }
+
+    /// `ngx_parse_url` resolves a `listen` host name as it reads it: the
+    /// addresses it listens on (none known without lookups).
+    fn listen_addrs(&self, url: &str, u: &url::Url) -> Result<Vec<url::Addr>, String> {
+        if let Some(addr) = &u.addr {
+            return Ok(vec![addr.clone()]);
+        }
+        if !self.options.resolve || u.host.is_empty() {
+            return Ok(Vec::new());
+        }
+        let host = String::from_utf8_lossy(&u.host);
+        let found = self.resolver.addresses(&host);
+        if found.is_empty() {
+            return Err(format!(
+                "host not found in \"{url}\" of the \"listen\" directive"
+            ));
+        }
+        Ok(found
+            .into_iter()
+            .map(|a| match a {
+                std::net::IpAddr::V4(v4) => url::Addr::V4(v4.octets()),
+                std::net::IpAddr::V6(v6) => url::Addr::V6(v6.octets()),
+            })
+            .collect())
     }
 
     /// `ngx_stream_core_listen`: the address (no default port), the
@@ -239,12 +358,31 @@ impl Walker<'_> {
         };
         let u = url::parse_url(url.as_bytes(), kind)
             .map_err(|e| format!("{e} in \"{url}\" of the \"listen\" directive"))?;
-        let udp = listen::stream_params(params)?;
-        let Some(addr) = u.addr else {
+        let addrs = self.listen_addrs(url, &u)?;
+        let params = listen::stream_params(params)?;
+        for addr in &addrs {
+            for port in u.port..=u.last_port.max(u.port) {
+                self.stream_listens.add(params, addr, port)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `ngx_mail_core_listen`: the address, the parameters, then the
+    /// address:port against every other `listen` of the mail block.
+    pub(super) fn mail_listen(&mut self, args: &[String]) -> Result<(), String> {
+        let Some((url, params)) = args.split_first() else {
             return Ok(());
         };
-        for port in u.port..=u.last_port.max(u.port) {
-            self.stream_listens.add(udp, &addr, port)?;
+        let u = url::parse_url(url.as_bytes(), url::LISTEN_NO_PORT)
+            .map_err(|e| format!("{e} in \"{url}\" of the \"listen\" directive"))?;
+        let addrs = self.listen_addrs(url, &u)?;
+        let bind = listen::mail_params(params)?;
+        let params = listen::StreamParams { udp: false, bind };
+        for addr in &addrs {
+            for port in u.port..=u.last_port.max(u.port) {
+                self.mail_listens.add(params, addr, port)?;
+            }
         }
         Ok(())
     }
@@ -291,12 +429,11 @@ impl Walker<'_> {
                     .into(),
             );
         }
-        if !u.host.is_empty() {
+        if let Some((host, literal)) = u.upstream_host() {
             // ngx_http_upstream_add: an upstream of that name, else a new
             // one resolved once the http block is read.
-            let host = String::from_utf8_lossy(&u.host);
             self.upstreams_by_name
-                .pass(&host, u.port, u.no_port, here)?;
+                .pass((&host, literal), u.port, u.no_port, here)?;
         }
         Ok(())
     }
@@ -311,7 +448,11 @@ impl Walker<'_> {
         name: &str,
         here: (usize, usize),
     ) -> Result<(), String> {
-        let Some(arg) = d.arg(0).filter(|a| !a.raw().contains(&b'$')) else {
+        // memcached_pass has no variables: a `$` is part of the name
+        let Some(arg) = d
+            .arg(0)
+            .filter(|a| name == "memcached_pass" || !a.raw().contains(&b'$'))
+        else {
             return Ok(());
         };
         let value: &[u8] = &arg.value();
@@ -332,10 +473,9 @@ impl Walker<'_> {
         };
         let u = url::parse_url(rest, kind)
             .map_err(|e| format!("{e} in upstream \"{}\"", String::from_utf8_lossy(rest)))?;
-        if !u.host.is_empty() {
-            let host = String::from_utf8_lossy(&u.host);
+        if let Some((host, literal)) = u.upstream_host() {
             self.upstreams_by_name
-                .pass(&host, u.port, u.no_port, here)?;
+                .pass((&host, literal), u.port, u.no_port, here)?;
         }
         Ok(())
     }

@@ -25,8 +25,13 @@ pub struct SslConf {
     pub verify: Option<u8>,
     pub client_certificate: Option<bool>,
     pub ocsp: Option<bool>,
-    /// Stream and mail: where the `listen ... ssl` (mail: `starttls`) is.
+    /// Stream and mail: where the (last) `listen ... ssl` is.
     pub listen: Option<(Place, &'static str)>,
+    /// Mail: `starttls` (0 off, 1 on, 2 only).
+    pub starttls: Option<u8>,
+    /// Mail: where nginx says the TLS mode was set (`scf->file`, `line`):
+    /// the last `listen ... ssl`, else the last `ssl` or `starttls`.
+    pub file: Option<Place>,
 }
 
 impl SslConf {
@@ -51,7 +56,8 @@ impl SslConf {
                     _ => 0,
                 });
             }
-            "ssl_client_certificate" => self.client_certificate = Some(true),
+            // An empty name is a name set: it hides the outer level's.
+            "ssl_client_certificate" => self.client_certificate = Some(!first.is_empty()),
             "ssl_ocsp" => self.ocsp = Some(first != "off"),
             _ => return false,
         }
@@ -73,7 +79,47 @@ impl SslConf {
             client_certificate: self.client_certificate.or(prev.client_certificate),
             ocsp: self.ocsp.or(prev.ocsp),
             listen: self.listen.or(prev.listen),
+            starttls: self.starttls.or(prev.starttls),
+            file: self.file.or(prev.file),
         }
+    }
+
+    /// Mail's `ssl` and `starttls` (`ngx_mail_ssl_enable`,
+    /// `ngx_mail_ssl_starttls`): one level may not have both on; each
+    /// places the TLS mode unless a `listen ... ssl` did. `Ok(false)`:
+    /// not one of them.
+    pub fn mail_mode(&mut self, name: &str, args: &[String], here: Place) -> Result<bool, String> {
+        let first = args.first().map(String::as_str).unwrap_or_default();
+        match name {
+            "ssl" => {
+                self.enable = Some((first == "on", here));
+                if first == "on" && self.starttls.is_some_and(|t| t > 0) {
+                    return Err("\"starttls\" directive conflicts with \"ssl on\"".into());
+                }
+            }
+            "starttls" => {
+                let value = match first {
+                    "on" => 1,
+                    "only" => 2,
+                    _ => 0,
+                };
+                self.starttls = Some(value);
+                if value > 0 && self.enable.is_some_and(|(on, _)| on) {
+                    return Err("\"ssl\" directive conflicts with \"starttls\"".into());
+                }
+            }
+            _ => return Ok(false),
+        }
+        if self.listen.is_none() {
+            self.file = Some(here);
+        }
+        Ok(true)
+    }
+
+    /// `listen ... ssl` of a stream or mail server.
+    pub fn listen_ssl(&mut self, here: Place) {
+        self.listen = Some((here, "listen ... ssl"));
+        self.file = Some(here);
     }
 
     fn has_certificates(&self) -> bool {
@@ -146,12 +192,41 @@ impl SslConf {
     /// its key.
     pub fn listen_merge(&self) -> Option<(Place, String)> {
         let (at, what) = self.listen?;
+        self.tls_merge(at, what)
+    }
+
+    /// `ngx_mail_ssl_merge_conf` for a merged server conf: the mode is
+    /// `listen ... ssl`, else `ssl on`, else `starttls`; none, no checks.
+    pub fn mail_merge(&self) -> Option<(Place, String)> {
+        let what = if self.listen.is_some() {
+            "listen ... ssl"
+        } else if self.enable.is_some_and(|(on, _)| on) {
+            "ssl"
+        } else if self.starttls.is_some_and(|t| t > 0) {
+            "starttls"
+        } else {
+            return None;
+        };
+        self.tls_merge(self.file?, what)
+    }
+
+    /// A TLS server's certificate, its key, then (once the files load)
+    /// `ssl_verify_client`'s CA, as stream and mail check them.
+    fn tls_merge(&self, at: Place, what: &str) -> Option<(Place, String)> {
         let suffix = format!(" and the \"{what}\" directive");
         if !self.has_certificates() {
             let m = format!("no \"ssl_certificate\" is defined for the \"{what}\" directive");
             return Some((at, m));
         }
-        self.missing_key(&suffix).map(|m| (at, m))
+        if let Some(m) = self.missing_key(&suffix) {
+            return Some((at, m));
+        }
+        let verify = self.verify.unwrap_or(0);
+        if verify != 0 && verify != 3 && self.client_certificate != Some(true) {
+            // (nginx names no place for this one)
+            return Some((at, "no ssl_client_certificate for ssl_verify_client".into()));
+        }
+        None
     }
 }
 

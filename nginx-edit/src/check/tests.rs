@@ -370,3 +370,37 @@ fn lua_is_unknown_unless_loaded_or_allowed() {
     let loaded = format!("load_module modules/ngx_http_lua_module.so;\n{conf}");
     assert_eq!(findings(&loaded), vec![]);
 }
+
+#[test]
+fn njs_variables_are_defined() {
+    let http = "load_module modules/ngx_http_js_module.so;\nevents {}\nhttp {\n  js_import main.js;\n  js_set $foo main.foo;\n  js_var $bar;\n  server { listen 80; return 200 \"$foo $bar $baz\"; }\n}\n";
+    assert_eq!(findings(http), one(7, "unknown \"baz\" variable"));
+    let stream = "load_module modules/ngx_stream_module.so;\nload_module modules/ngx_stream_js_module.so;\nevents {}\nstream {\n  js_import main.js;\n  js_set $foo main.foo;\n  js_var $bar;\n  server { listen 80; return \"$foo $bar $baz\"; }\n}\n";
+    assert_eq!(findings(stream), one(8, "unknown \"baz\" variable"));
+}
+
+#[test]
+fn regexes_compiled_as_nginx_compiles_them() {
+    let conf = |body: &str| {
+        format!("events {{}}\nhttp {{\n  server {{\n    listen 80;\n    {body}\n  }}\n}}\n")
+    };
+    assert_eq!(
+        findings(&conf("location ~* ^/(a|b { }")),
+        one(
+            5,
+            "pcre2_compile() failed: missing closing parenthesis in \"^/(a|b\""
+        )
+    );
+    assert_eq!(
+        findings(&conf("location ~* ^/(?<slug>a|b)$ { return 200 $slug; }")),
+        vec![]
+    );
+    assert_eq!(
+        findings(&conf("if ($uri ~ ^/(?<uri>.*)) { }")),
+        one(5, "the duplicate \"uri\" variable")
+    );
+    assert_eq!(
+        findings(&conf("return 200 \"(?<x>a) $x\";")),
+        one(5, "unknown \"x\" variable")
+    );
+}

@@ -17,6 +17,8 @@ struct Upstream {
     /// 0 for a block.
     port: u16,
     no_port: bool,
+    /// An IP address, which nginx needs not look up.
+    literal: bool,
     /// An `upstream { }` block, not one a `proxy_pass` made.
     block: bool,
     /// A block's `server`s, and whether one is not `backup`.
@@ -64,6 +66,7 @@ impl Upstreams {
                     host: name.to_string(),
                     port: 0,
                     no_port: true,
+                    literal: false,
                     block: true,
                     servers: 0,
                     primary: false,
@@ -102,8 +105,14 @@ impl Upstreams {
 
     /// `proxy_pass http://HOST[:PORT]` (or `fastcgi_pass HOST:PORT` ...):
     /// the upstream of that name (a block may not be given a port), or a
-    /// new implicit one.
-    pub fn pass(&mut self, host: &str, port: u16, no_port: bool, at: At) -> Result<(), String> {
+    /// new implicit one (`literal`: an IP address, not looked up).
+    pub fn pass(
+        &mut self,
+        (host, literal): (&str, bool),
+        port: u16,
+        no_port: bool,
+        at: At,
+    ) -> Result<(), String> {
         for &i in self.named(host) {
             let u = &self.list[i];
             if u.block && !no_port {
@@ -119,6 +128,7 @@ impl Upstreams {
             host: host.to_string(),
             port,
             no_port,
+            literal,
             block: false,
             servers: 0,
             primary: false,
@@ -142,7 +152,7 @@ impl Upstreams {
             if u.port == 0 {
                 return Some((u.at, format!("no port in upstream \"{}\"", u.host)));
             }
-            if let Some(r) = resolver {
+            if let Some(r) = resolver.filter(|_| !u.literal) {
                 if !r.resolves(&u.host) {
                     return Some((u.at, format!("host not found in upstream \"{}\"", u.host)));
                 }

@@ -2,7 +2,7 @@
 //! `src/core/ngx_inet.c`): `listen` addresses, upstream servers, `*_pass`
 //! URLs, name servers. Host names need DNS: they are kept, not looked up.
 
-use super::handlers::atoi;
+use super::numbers::atoi;
 
 /// `sizeof(((struct sockaddr_un *) 0)->sun_path)` on Linux.
 const SUN_PATH: usize = 108;
@@ -31,6 +31,23 @@ pub struct Url {
     pub host: Vec<u8>,
     /// No port was written (`u.no_port`): the default port applies.
     pub no_port: bool,
+    /// An IP address as written (`[::1]` with its brackets), which nginx
+    /// also keeps as `u.host`: an upstream's name; empty otherwise.
+    pub literal: Vec<u8>,
+}
+
+impl Url {
+    /// `u.host` of an inet URL: the name an upstream gets from it (host
+    /// names and IP literals alike), and whether it needs no lookup.
+    pub fn upstream_host(&self) -> Option<(String, bool)> {
+        if !self.host.is_empty() {
+            Some((String::from_utf8_lossy(&self.host).into_owned(), false))
+        } else if !self.literal.is_empty() {
+            Some((String::from_utf8_lossy(&self.literal).into_owned(), true))
+        } else {
+            None
+        }
+    }
 }
 
 /// How the caller sets up `ngx_url_t` before `ngx_parse_url`.
@@ -119,6 +136,7 @@ fn parse_unix(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         has_uri,
         host: Vec::new(),
         no_port: false,
+        literal: Vec::new(),
     })
 }
 
@@ -153,6 +171,7 @@ fn parse_inet(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         has_uri: uri.is_some(),
         host: Vec::new(),
         no_port: true,
+        literal: Vec::new(),
     };
     if let Some(p) = port_at {
         (out.port, out.last_port) = port_and_range(&url[p + 1..last], kind.listen)?;
@@ -198,6 +217,8 @@ fn parse_inet(url: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
     }
     if out.addr.is_none() {
         out.host = host.to_vec();
+    } else {
+        out.literal = host.to_vec();
     }
     Ok(out)
 }
@@ -221,6 +242,7 @@ fn parse_inet6(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         has_uri: uri.is_some(),
         host: Vec::new(),
         no_port: true,
+        literal: Vec::new(),
     };
     if last > 0 {
         if after[0] != b':' {
@@ -234,6 +256,7 @@ fn parse_inet6(rest: &[u8], kind: UrlKind) -> Result<Url, &'static str> {
         return Err("no host");
     }
     out.addr = Some(Addr::V6(inet6_addr(host).ok_or("invalid IPv6 address")?));
+    out.literal = [b"[", host, b"]"].concat();
     Ok(out)
 }
 
@@ -400,115 +423,5 @@ fn inet6_ntop(p: &[u8; 16]) -> String {
 /// The `so_keepalive=` value when not `on`/`off`: `idle:interval:count`,
 /// any part may be empty, not all zero.
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::super::listen::{http_params, stream_params};
-    use super::*;
-
-    const LISTEN: UrlKind = UrlKind {
-        listen: true,
-        uri_part: false,
-        default_port: 80,
-    };
-    const PROXY: UrlKind = UrlKind {
-        listen: false,
-        uri_part: true,
-        default_port: 80,
-    };
-
-    fn listen(s: &str) -> Result<(Option<Addr>, u16, u16), &'static str> {
-        parse_url(s.as_bytes(), LISTEN).map(|u| (u.addr, u.port, u.last_port))
-    }
-
-    #[test]
-    fn listen_addresses_as_ngx_parse_url_reads_them() {
-        let any = Some(Addr::V4([0; 4]));
-        assert_eq!(listen("80"), Ok((any.clone(), 80, 0)));
-        assert_eq!(listen("*:8080"), Ok((any.clone(), 8080, 0)));
-        assert_eq!(listen("8000-8010"), Ok((any.clone(), 8000, 8010)));
-        assert_eq!(
-            listen("127.0.0.1"),
-            Ok((Some(Addr::V4([127, 0, 0, 1])), 80, 0))
-        );
-        assert_eq!(listen("localhost:81"), Ok((None, 81, 0)));
-        assert_eq!(listen("app-1"), Ok((None, 80, 0)));
-        assert_eq!(listen("255.255.255.255:1"), Ok((None, 1, 0)));
-        assert_eq!(listen("[::]:443").unwrap().0, Some(Addr::V6([0; 16])));
-        assert_eq!(
-            listen("unix:/run/a.sock"),
-            Ok((Some(Addr::Unix(b"/run/a.sock".to_vec())), 0, 0))
-        );
-        for (bad, err) in [
-            ("0", "invalid port"),
-            ("65536", "invalid port"),
-            ("1.2.3.4:http", "invalid port"),
-            ("1.2.3.4:", "invalid port"),
-            ("90-80", "invalid port range"),
-            ("80-0", "invalid port"),
-            ("1.2.3.4:80-x", "invalid port"),
-            (":80", "no host"),
-            ("1.2.3.4/", "invalid host"),
-            ("x?y", "invalid host"),
-            ("[::1", "invalid host"),
-            ("[::1]80", "invalid host"),
-            ("[]:80", "no host"),
-            ("[::g]:80", "invalid IPv6 address"),
-            ("[1:2:3:4:5:6:7:8:9]", "invalid IPv6 address"),
-            ("unix:", "no path in the unix domain socket"),
-        ] {
-            assert_eq!(listen(bad), Err(err), "{bad}");
-        }
-        let long = format!("unix:/{}", "a".repeat(107));
-        assert_eq!(
-            listen(&long),
-            Err("too long path in the unix domain socket")
-        );
-    }
-
-    #[test]
-    fn proxy_urls_have_uri_parts() {
-        let uri = |s: &str| parse_url(s.as_bytes(), PROXY).map(|u| u.has_uri);
-        assert_eq!(uri("app"), Ok(false));
-        assert_eq!(uri("app:8080/"), Ok(true));
-        assert_eq!(uri("app?x"), Ok(true));
-        assert_eq!(uri("[::1]:80/x"), Ok(true));
-        assert_eq!(uri("unix:/tmp/s:"), Ok(false));
-        assert_eq!(uri("unix:/tmp/s:/x"), Ok(true));
-        assert_eq!(uri("app:x"), Err("invalid port"));
-        assert_eq!(uri("/x"), Err("no host"));
-    }
-
-    #[test]
-    fn ipv6_addresses_and_their_text() {
-        let text = |s: &str| addr_text(&Addr::V6(inet6_addr(s.as_bytes()).unwrap()), 80);
-        assert_eq!(text("::"), "[::]:80");
-        assert_eq!(text("::0:0"), "[::]:80");
-        assert_eq!(text("::1"), "[::1]:80");
-        assert_eq!(text("2001:db8:0:0:1:0:0:1"), "[2001:db8::1:0:0:1]:80");
-        assert_eq!(text("fe80::1:2"), "[fe80::1:2]:80");
-        assert_eq!(text("::ffff:10.0.0.1"), "[::ffff:10.0.0.1]:80");
-        assert_eq!(text("1:2:3:4:5:6:7:8"), "[1:2:3:4:5:6:7:8]:80");
-        assert_eq!(text("1::"), "[1::]:80");
-        for bad in [
-            "1:", "12345::", "1::2::3", ":::", "1.2.3.4", "::1.2.3", "g::",
-        ] {
-            assert_eq!(inet6_addr(bad.as_bytes()), None, "{bad}");
-        }
-    }
-
-    proptest::proptest! {
-        /// Any address, any parameter: an answer, never a panic.
-        #[test]
-        fn no_panics(url in "[\\[\\]:.0-9a-fA-F/?*x-]{0,24}|unix:[a-z:/]{0,120}", param in "[a-z_=:0-9]{0,20}") {
-            for kind in [LISTEN, PROXY] {
-                if let Ok(u) = parse_url(url.as_bytes(), kind) {
-                    if let Some(addr) = u.addr {
-                        let _ = addr_text(&addr, u.port);
-                    }
-                }
-            }
-            let _ = http_params(std::slice::from_ref(&param));
-            let _ = stream_params(&[param]);
-        }
-    }
-}
+#[path = "url_tests.rs"]
+mod tests;

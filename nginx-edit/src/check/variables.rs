@@ -5,15 +5,74 @@
 //! configuration defines (`set`, `map`, `geo`, regex named captures ...).
 //! nginx names no file or line; the checker points at the first use.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
+use crate::directives::FastHash;
+
 #[path = "variable_table.rs"]
-mod table;
+pub(super) mod table;
 
 /// Every variable name of nginx's own http modules (any release, any
 /// module; prefixes like `http_` included), for tests against a real nginx.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
     table::HTTP_VARIABLES.iter().map(|&(name, ..)| name)
+}
+
+/// The variables of nginx's own http modules that a `set`, a `map` or a
+/// named group may define again (`NGX_HTTP_VAR_CHANGEABLE`); any other
+/// built-in one is `the duplicate "host" variable` there.
+const CHANGEABLE: &[&str] = &[
+    "ancient_browser",
+    "args",
+    "invalid_referer",
+    "limit_rate",
+    "modern_browser",
+    "msie",
+    "proxy_host",
+    "proxy_port",
+    "ssl_alpn_protocol",
+    "ssl_cipher",
+    "ssl_ciphers",
+    "ssl_client_cert",
+    "ssl_client_escaped_cert",
+    "ssl_client_fingerprint",
+    "ssl_client_i_dn",
+    "ssl_client_i_dn_legacy",
+    "ssl_client_raw_cert",
+    "ssl_client_s_dn",
+    "ssl_client_s_dn_legacy",
+    "ssl_client_serial",
+    "ssl_client_v_end",
+    "ssl_client_v_remain",
+    "ssl_client_v_start",
+    "ssl_client_verify",
+    "ssl_curve",
+    "ssl_curves",
+    "ssl_early_data",
+    "ssl_protocol",
+    "ssl_server_name",
+    "ssl_session_id",
+    "ssl_session_reused",
+    "uid_reset",
+];
+
+/// Whether `name` (any case) is a built-in http variable of a module the
+/// binary has that the configuration may not define again.
+pub fn fixed_builtin(name: &str, has_module: impl Fn(&str) -> bool, newer: bool) -> bool {
+    let lower = crate::lex::ascii_lowercase(name);
+    let lower = lower.as_ref();
+    if CHANGEABLE.binary_search(&lower).is_ok() {
+        return false;
+    }
+    // The table is sorted by name (a test says so): the entries named
+    // `lower` are one run of it.
+    let table = table::HTTP_VARIABLES;
+    let from = table.partition_point(|&(var, ..)| var < lower);
+    table[from..]
+        .iter()
+        .take_while(|&&(var, ..)| var == lower)
+        .any(|&(_, module, prefix, is_newer)| !prefix && (newer || !is_newer) && has_module(module))
 }
 
 /// Directives whose arguments nginx keeps as literal text (or as regular
@@ -23,6 +82,7 @@ const LITERAL_ARGS: &[&str] = &[
     "fastcgi_split_path_info",
     "grpc_ssl_ciphers",
     "include",
+    "listen",
     "load_module",
     "location",
     "lock_file",
@@ -41,12 +101,51 @@ const LITERAL_ARGS: &[&str] = &[
     "valid_referers",
 ];
 
+/// Handlers that keep their arguments as text (file and path names,
+/// header names, MIME types, zone and upstream names, addresses): a `$`
+/// there is no variable (`proxy_set_body` and `ssl_certificate*` are
+/// compiled when the servers are merged: not these).
+fn literal_handler(set: &str, name: &str) -> bool {
+    match set {
+        "ngx_conf_set_str_slot" => name != "proxy_set_body",
+        "ngx_conf_set_str_array_slot" => !name.starts_with("ssl_certificate"),
+        "ngx_conf_set_keyval_slot" => name.ends_with("ssl_conf_command"),
+        _ => matches!(
+            set,
+            "ngx_conf_set_access_slot"
+                | "ngx_conf_set_path_slot"
+                | "ngx_http_file_cache_set_slot"
+                | "ngx_http_types_slot"
+                | "ngx_http_upstream"
+                | "ngx_http_upstream_server"
+                | "ngx_http_upstream_zone"
+                | "ngx_http_realip"
+                | "ngx_http_realip_from"
+                | "ngx_http_ssl_session_cache"
+                | "ngx_http_mirror"
+                | "ngx_http_log_open_file_cache"
+                | "ngx_http_core_open_file_cache"
+                | "ngx_http_access_rule"
+                | "ngx_http_core_resolver"
+                | "ngx_http_upstream_resolver"
+                | "ngx_http_limit_conn"
+                | "ngx_http_limit_req"
+                | "ngx_http_ancient_browser"
+                | "ngx_http_modern_browser"
+                | "ngx_http_geoip_country"
+                | "ngx_http_geoip_org"
+                | "ngx_http_geoip_city"
+                | "ngx_http_geoip_proxy"
+        ),
+    }
+}
+
 /// Directives whose handler indexes a variable of its own, which the
 /// configuration must then define (`set $memcached_key ...`).
 pub const IMPLIED: &[(&str, &str)] = &[("memcached_pass", "memcached_key")];
 
 /// Directives that define a variable, and which argument names it.
-fn defined_by(name: &str, args: usize) -> Option<usize> {
+pub(super) fn defined_by(name: &str, args: usize) -> Option<usize> {
     match name {
         "set" | "perl_set" | "js_set" | "auth_request_set" => Some(0),
         "map" | "split_clients" => Some(1),
@@ -59,47 +158,75 @@ fn defined_by(name: &str, args: usize) -> Option<usize> {
 /// The variables of one `http` block: what it defines, what it uses.
 #[derive(Debug, Default)]
 pub struct HttpVariables {
-    defined: HashSet<String>,
+    defined: HashSet<String, FastHash>,
     /// (name, file, byte offset of the argument) in the order met.
     uses: Vec<(String, usize, usize)>,
+    /// The uses of arguments compiled when the servers are merged
+    /// (`*_set_header`, `*_param`), after every handler has run: those
+    /// of the http level (compiled only if a server inherits them), then
+    /// the others.
+    http_merged: Vec<(String, usize, usize)>,
+    merged: Vec<(String, usize, usize)>,
+    /// Whether the http block has a server (a merge to compile in).
+    servers: bool,
 }
 
 impl HttpVariables {
     /// Records a directive of nginx's own modules: its definitions, and the
     /// variables its compiled arguments use. `args` are (text, offset).
+    /// `http_level`: the directive sits in the http block itself.
     pub fn directive(
         &mut self,
         file: usize,
-        name: &str,
-        args: &[(String, usize)],
+        (set, name): (&str, &str),
+        args: &[(Cow<'_, str>, usize)],
+        http_level: bool,
     ) -> Result<(), String> {
         if let Some((_, var)) = IMPLIED.iter().find(|(n, _)| *n == name) {
             let offset = args.first().map_or(0, |(_, o)| *o);
-            self.uses.push((var.to_string(), file, offset));
+            self.used_at(var, file, offset);
         }
-        for (text, _) in args {
-            self.captures(text);
-        }
-        if let Some(i) = defined_by(name, args.len()) {
+        let defining = defined_by(name, args.len());
+        if let Some(i) = defining {
             if let Some(var) = args.get(i).and_then(|(t, _)| t.strip_prefix('$')) {
                 self.defined.insert(var.to_ascii_lowercase());
             }
         }
-        if LITERAL_ARGS.contains(&name) {
+        // an `if`'s `$name` operand is one name to its end
+        let operand = (name == "if").then(|| if_operand(args)).flatten();
+        if let Some((i, var)) = &operand {
+            self.used_at(var, file, args[*i].1);
+        }
+        if LITERAL_ARGS.contains(&name) || literal_handler(set, name) {
+            return Ok(());
+        }
+        // add_header's name is text; its value is compiled
+        let args = match set {
+            "ngx_http_headers_add" => args.get(1..).unwrap_or_default(),
+            _ => args,
+        };
+        if name == "log_format" {
+            // its own compiler (which refuses malformed references itself)
+            let parts: Vec<String> = args.iter().skip(1).map(|(t, _)| t.to_string()).collect();
+            let offset = args.get(1).map_or(0, |(_, o)| *o);
+            for var in super::log_format::compile(&parts).unwrap_or_default() {
+                self.uses.push((var.to_ascii_lowercase(), file, offset));
+            }
             return Ok(());
         }
         // Compiled when the block is merged (headers and params), or by
         // the log module's own compiler: malformed references are refused
         // elsewhere, in other words; only their variables are recorded.
-        let compiled_later =
-            name.ends_with("_set_header") || name.ends_with("_param") || name == "log_format";
+        let merged =
+            name.ends_with("_set_header") || name.ends_with("_param") || name == "proxy_set_body";
+        let compiled_later = merged;
         // Arguments from this index on are regular expressions: an `if`'s
         // right side after `~`; the first of `rewrite` (and of
         // `proxy_redirect ~...`).
         let regex_from = match name {
             "if" => args
                 .iter()
-                .position(|(t, _)| matches!(t.as_str(), "~" | "~*" | "!~" | "!~*"))
+                .position(|(t, _)| matches!(t.as_ref(), "~" | "~*" | "!~" | "!~*"))
                 .map(|op| op + 1),
             _ => None,
         };
@@ -112,59 +239,82 @@ impl HttpVariables {
         };
         for (i, (text, offset)) in args.iter().enumerate() {
             let regex = (i == 0 && regex_first) || regex_from.is_some_and(|from| i >= from);
-            if !regex && text.contains('$') {
+            // a defined name, or an `if` operand: names, not scripts
+            let named = defining == Some(i) || operand.as_ref().is_some_and(|(at, _)| *at == i);
+            if !regex && !named && text.contains('$') {
+                let before = self.uses.len();
                 match self.uses_in(text, file, *offset) {
                     Err(_) if compiled_later => {
                         for name in references(text) {
-                            self.uses.push((name.to_ascii_lowercase(), file, *offset));
+                            self.used_at(name, file, *offset);
                         }
                     }
                     other => other?,
+                }
+                if merged {
+                    let uses = self.uses.split_off(before);
+                    if http_level {
+                        self.http_merged.extend(uses);
+                    } else {
+                        self.merged.extend(uses);
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    /// A `map` entry: the key is literal (or a regex), the value compiled.
-    pub fn map_entry(
-        &mut self,
-        file: usize,
-        key: &str,
-        value: Option<(&str, usize)>,
-    ) -> Result<(), String> {
-        self.captures(key);
+    /// A `map` entry's value, compiled (its key is literal, or a regex).
+    pub fn map_entry(&mut self, file: usize, value: Option<(&str, usize)>) -> Result<(), String> {
         match value {
             Some((text, offset)) => self.uses_in(text, file, offset),
             None => Ok(()),
         }
     }
 
-    /// A `geoip2` body entry `$name source ...` defines `$name`.
+    /// `$name` (a `geoip2` body entry) or `name` (a named group) defined.
     pub fn define(&mut self, name: &str) {
-        if let Some(var) = name.strip_prefix('$') {
-            self.defined.insert(var.to_ascii_lowercase());
+        let var = crate::lex::ascii_lowercase(name.strip_prefix('$').unwrap_or(name));
+        if !self.defined.contains(var.as_ref()) {
+            self.defined.insert(var.into_owned());
         }
     }
 
     /// Records the variables `text` uses (nginx lowercases names); `Err`
     /// is `ngx_http_script_compile`'s refusal of a malformed reference.
+    /// An http `server` block: the http level's merged arguments get
+    /// compiled.
+    pub fn server(&mut self) {
+        self.servers = true;
+    }
+
     fn uses_in(&mut self, text: &str, file: usize, offset: usize) -> Result<(), String> {
         script_error(text)?;
         for name in references(text) {
-            self.uses.push((name.to_ascii_lowercase(), file, offset));
+            self.used_at(name, file, offset);
         }
         Ok(())
     }
 
-    fn captures(&mut self, text: &str) {
-        if text.contains("(?") {
-            self.defined.extend(
-                named_captures(text)
-                    .into_iter()
-                    .map(|n| n.to_ascii_lowercase()),
-            );
-        }
+    /// Records a use of `name` (nginx lowercases it).
+    fn used_at(&mut self, name: &str, file: usize, offset: usize) {
+        self.uses.push((name.to_ascii_lowercase(), file, offset));
+    }
+
+    /// The longest name the variables hash holds: a defined one, or a
+    /// builtin's (`ngx_http_variables_init_vars` hashes every non-prefix
+    /// variable).
+    pub fn longest_name(&self) -> usize {
+        let builtin = table::HTTP_VARIABLES
+            .iter()
+            .filter(|&&(_, _, prefix, newer)| !prefix && !newer)
+            .map(|&(name, ..)| name.len());
+        self.defined
+            .iter()
+            .map(String::len)
+            .chain(builtin)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The first use of each unknown variable, with nginx's message.
@@ -175,7 +325,7 @@ impl HttpVariables {
     ) -> Vec<(usize, usize, String)> {
         // What the modelled binary defines, worked out once per module.
         let mut modules: Vec<(&str, bool)> = Vec::new();
-        let mut exact: HashSet<&str> = HashSet::new();
+        let mut exact: HashSet<&str, FastHash> = HashSet::default();
         let mut prefixes: Vec<&str> = Vec::new();
         for &(var, module, prefix, is_newer) in table::HTTP_VARIABLES {
             let has = match modules.iter().find(|(m, _)| *m == module) {
@@ -200,12 +350,34 @@ impl HttpVariables {
                 || prefixes.iter().any(|p| name.starts_with(p))
         };
         let mut reported = HashSet::new();
+        let http_merged = self.http_merged.iter().filter(|_| self.servers);
         self.uses
             .iter()
+            .chain(http_merged)
+            .chain(&self.merged)
             .filter(|(name, _, _)| !known(name) && reported.insert(name.clone()))
             .map(|(name, file, offset)| (*file, *offset, format!("unknown \"{name}\" variable")))
             .collect()
     }
+}
+
+/// `ngx_http_rewrite_if_condition`'s variable operand: the argument after
+/// `(` (its own or a separate one), up to a `)` that ends the condition,
+/// when it starts with `$` and has a name; (its index, the name).
+fn if_operand(args: &[(Cow<'_, str>, usize)]) -> Option<(usize, String)> {
+    let first = args.first()?.0.strip_prefix('(')?;
+    let (at, text) = if first.is_empty() {
+        (1, args.get(1)?.0.as_ref())
+    } else {
+        (0, first)
+    };
+    let text = if at + 1 == args.len() {
+        text.strip_suffix(')')?
+    } else {
+        text
+    };
+    let var = text.strip_prefix('$').filter(|v| !v.is_empty())?;
+    Some((at, var.to_string()))
 }
 
 /// `ngx_http_script_compile`'s refusals of a `$` reference: no name
@@ -250,148 +422,39 @@ pub fn script_error(text: &str) -> Result<(), String> {
 
 /// The variable names `ngx_http_script_compile` would index in `text`:
 /// `$name` and `${name}`; `$1`..`$9` are regex captures, not variables.
-pub fn references(text: &str) -> Vec<&str> {
+pub fn references(text: &str) -> impl Iterator<Item = &str> {
     let b = text.as_bytes();
     let name_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'$' {
-            i += 1;
-            continue;
-        }
-        i += 1;
-        match b.get(i) {
-            Some(b'1'..=b'9') => i += 1,
-            Some(b'{') => {
-                let start = i + 1;
-                let end = start + b[start..].iter().take_while(|&&c| name_byte(c)).count();
-                if b.get(end) == Some(&b'}') && end > start {
-                    out.push(&text[start..end]);
+    std::iter::from_fn(move || {
+        while let Some(at) = memchr::memchr(b'$', &b[i..]) {
+            i += at + 1;
+            match b.get(i) {
+                Some(b'1'..=b'9') => i += 1,
+                Some(b'{') => {
+                    let start = i + 1;
+                    let end = start + b[start..].iter().take_while(|&&c| name_byte(c)).count();
+                    i = end;
+                    if b.get(end) == Some(&b'}') && end > start {
+                        return Some(&text[start..end]);
+                    }
                 }
-                i = end;
-            }
-            Some(_) => {
-                let end = i + b[i..].iter().take_while(|&&c| name_byte(c)).count();
-                if end > i {
-                    out.push(&text[i..end]);
+                Some(_) => {
+                    let start = i;
+                    let end = i + b[i..].iter().take_while(|&&c| name_byte(c)).count();
+                    i = end;
+                    if end > start {
+                        return Some(&text[start..end]);
+                    }
                 }
-                i = end;
-            }
-            None => {}
-        }
-    }
-    out
-}
-
-/// Named groups of a PCRE pattern (`(?<n>`, `(?P<n>`, `(?'n'`): nginx
-/// makes each a variable when it compiles the regex.
-pub fn named_captures(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (open, close) in [("(?<", '>'), ("(?P<", '>'), ("(?'", '\'')] {
-        let mut rest = text;
-        while let Some(at) = rest.find(open) {
-            rest = &rest[at + open.len()..];
-            if let Some(end) = rest.find(close) {
-                let name = &rest[..end];
-                if !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-                {
-                    out.push(name.to_string());
-                }
+                None => {}
             }
         }
-    }
-    out
+        i = b.len();
+        None
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn references_as_the_script_compiler_reads_them() {
-        assert_eq!(references("$host"), vec!["host"]);
-        assert_eq!(references("${host}x$uri/"), vec!["host", "uri"]);
-        assert_eq!(references("/x/$1/$2$is_args$args"), vec!["is_args", "args"]);
-        assert_eq!(references("^/(.*)$"), Vec::<&str>::new());
-        assert_eq!(references("cost: $"), Vec::<&str>::new());
-        assert_eq!(references("a$b-c"), vec!["b"]);
-    }
-
-    #[test]
-    fn named_groups() {
-        assert_eq!(
-            named_captures("^/(?<user>[^/]+)/(?P<repo>.+)/(?'rest'.*)$"),
-            vec!["user", "repo", "rest"]
-        );
-        assert!(named_captures("^/(?:x)(?=y)").is_empty());
-    }
-
-    fn unknown_of(v: &HttpVariables) -> Vec<String> {
-        v.unknown(|_| true, false)
-            .into_iter()
-            .map(|(_, _, m)| m)
-            .collect()
-    }
-
-    fn args(list: &[&str]) -> Vec<(String, usize)> {
-        list.iter().map(|s| (s.to_string(), 0)).collect()
-    }
-
-    #[test]
-    fn definitions_builtins_and_prefixes() {
-        let mut v = HttpVariables::default();
-        v.directive(0, "proxy_set_header", &args(&["X-Real-IP", "$remote_adr"]))
-            .unwrap();
-        v.directive(0, "return", &args(&["200", "$later $http_x_y $arg_q $arg"]))
-            .unwrap();
-        v.directive(0, "set", &args(&["$later", "1"])).unwrap();
-        v.directive(0, "location", &args(&["~", "^/(?<slug>.+)$x"]))
-            .unwrap();
-        v.directive(0, "return", &args(&["200", "$slug"])).unwrap();
-        v.directive(0, "rewrite", &args(&["^/a$b", "/c"])).unwrap();
-        v.directive(0, "if", &args(&["($uri", "~", "$nope)"]))
-            .unwrap();
-        assert_eq!(
-            unknown_of(&v),
-            vec![
-                "unknown \"remote_adr\" variable",
-                "unknown \"arg\" variable"
-            ]
-        );
-    }
-
-    #[test]
-    fn newer_variables_and_missing_modules() {
-        let mut v = HttpVariables::default();
-        v.directive(0, "return", &args(&["200", "$ssl_sigalg $geoip_city"]))
-            .unwrap();
-        let modules = |m: &str| m != "ngx_http_geoip_module";
-        let names = |newer| -> Vec<String> {
-            v.unknown(modules, newer)
-                .into_iter()
-                .map(|(_, _, m)| m)
-                .collect()
-        };
-        assert_eq!(
-            names(false),
-            vec![
-                "unknown \"ssl_sigalg\" variable",
-                "unknown \"geoip_city\" variable"
-            ]
-        );
-        assert_eq!(names(true), vec!["unknown \"geoip_city\" variable"]);
-    }
-
-    #[test]
-    fn malformed_references_as_the_script_compiler_refuses_them() {
-        assert_eq!(script_error("$host ${host}x $1 $arg_a"), Ok(()));
-        assert_eq!(script_error("x$"), Err("invalid variable name".into()));
-        assert_eq!(script_error("${}"), Err("invalid variable name".into()));
-        assert_eq!(
-            script_error("${a b}"),
-            Err("the closing bracket in \"a\" variable is missing".into())
-        );
-    }
-}
+#[path = "variables_tests.rs"]
+mod tests;

@@ -3,71 +3,37 @@
 //! the `include` line; each directive through `ngx_conf_handler`'s rules,
 //! then its handler's own checks (`rules`), then its block.
 
+use super::lazy_args::LazyArgs;
 use super::{
-    args_of, debian, directive_args, handlers, networks, url, variables, zones, Refusal, Walker,
+    core_args, debian, directive_args, handlers, hash_keys, limits, proxy_args, upstream_args,
+    variables, Refusal, Walker,
 };
 use crate::directives::{
     BlockBody, Context, DirectiveSet, DirectiveSpec, ModuleKind, Source, Terminator, ValueRule,
 };
 use crate::document::{BodyKind, Directive, Item, Items};
 
-impl Walker<'_> {
-    /// The first context in which every top-level directive of a file is
-    /// allowed: `Main` for an `nginx.conf`, `Http` for a `conf.d` file of
-    /// `server` blocks, and so on.
-    pub(super) fn guess_context(&self, items: Items<'_>) -> Context {
-        const ORDER: [Context; 6] = [
-            Context::Main,
-            Context::Http,
-            Context::HttpServer,
-            Context::HttpLocation,
-            Context::Stream,
-            Context::StreamServer,
-        ];
-        let names: Vec<String> = items
-            .filter_map(Item::into_directive)
-            .map(|d| String::from_utf8_lossy(&d.name()).into_owned())
-            .collect();
-        ORDER
-            .into_iter()
-            .find(|&ctx| {
-                names
-                    .iter()
-                    .all(|n| self.directives.candidates(n).any(|d| d.allowed_in(ctx)))
-            })
-            .unwrap_or(Context::Main)
-    }
-
-    /// Whether an `events` block is at the top level (or in a top-level
-    /// include).
-    pub(super) fn saw_events(&self, file: usize, items: Items<'_>) -> bool {
-        items.filter_map(Item::into_directive).any(|d| {
-            d.is("events")
-                || (d.is("include")
-                    && self
-                        .set
-                        .include_targets(file, d.span().start)
-                        .iter()
-                        .any(|&t| self.saw_events(t, self.set.files[t].doc().items())))
-        })
-    }
-
+impl<'a> Walker<'a> {
     /// Checks a block's directives; returns how many `server` directives it
     /// holds (directly or through includes), for `upstream`.
-    pub(super) fn walk(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
+    pub(super) fn walk(&mut self, file: usize, items: Items<'a>, ctx: Context) -> usize {
         self.blocks.push(Vec::new());
+        self.referers_open();
+        self.charsets.open(ctx);
         let servers = self.walk_items(file, items, ctx);
         self.blocks.pop();
+        self.referers_close(ctx);
+        self.charsets.close(ctx);
         servers
     }
 
     /// Checks directives of the current block (a block's own, or an
     /// included file's).
-    pub(super) fn walk_items(&mut self, file: usize, items: Items<'_>, ctx: Context) -> usize {
+    pub(super) fn walk_items(&mut self, file: usize, items: Items<'a>, ctx: Context) -> usize {
         let mut servers = 0;
         for d in items.filter_map(Item::into_directive) {
             let raw_name = d.name();
-            let name = String::from_utf8_lossy(&raw_name);
+            let name = crate::lex::as_text(&raw_name);
             if self.stopped {
                 break;
             }
@@ -86,7 +52,7 @@ impl Walker<'_> {
     pub(super) fn directive(
         &mut self,
         file: usize,
-        d: Directive<'_>,
+        d: Directive<'a>,
         name: &str,
         ctx: Context,
     ) -> usize {
@@ -125,13 +91,20 @@ impl Walker<'_> {
                     return 0;
                 }
             };
-        if let Err(message) = self.handler_values(spec, d, name) {
+        let args = LazyArgs::new(d);
+        if ctx == Context::Main || name == "error_log" {
+            if let Err(message) = self.main_handlers(spec, args.get(), (file, at)) {
+                self.error(file, at, message);
+                return 0;
+            }
+        }
+        if let Err(message) = self.handler_values(spec, name, &args) {
             self.error(file, at, message);
             return 0;
         }
         if spec.on_off {
-            if let Some(arg) = d.arg(0) {
-                if let Err(e) = spec.check_flag_value(&arg.text()) {
+            if let Some(arg) = args.get().first() {
+                if let Err(e) = spec.check_flag_value(arg) {
                     self.error(file, at, e.to_string());
                     return 0;
                 }
@@ -140,44 +113,74 @@ impl Walker<'_> {
         // ngx_conf_set_enum_slot / ngx_conf_set_bitmask_slot, after their
         // duplicate check above.
         if spec.value_rule() != ValueRule::None {
-            let args = args_of(d);
             let version = self.options.nginx_version;
-            if let Err(e) = spec.check_values(args.iter().map(String::as_str), version) {
+            if let Err(e) = spec.check_values(args.get().iter().map(String::as_str), version) {
                 self.error(file, at, e.to_string());
                 return 0;
             }
         }
+        // A cheap first test on the header's bytes, before any argument is
+        // read (a `$` or `(?` in a comment among them only costs the read).
         let may_use_variables = || {
+            let header = &d.document().as_bytes()[d.header_span()];
             variables::IMPLIED.iter().any(|(n, _)| *n == name)
-                || d.args().any(|a| {
-                    let raw = a.raw();
-                    raw.contains(&b'$') || raw.windows(2).any(|w| w == b"(?")
-                })
+                || memchr::memchr(b'$', header).is_some()
+                || memchr::memchr_iter(b'(', header).any(|i| header.get(i + 1) == Some(&b'?'))
         };
-        if let Some(vars) = self.variables.as_mut().filter(|_| may_use_variables()) {
+        if self.variables.is_some() && may_use_variables() {
             if spec.source == Source::Nginx {
-                let args: Vec<(String, usize)> =
-                    d.args().map(|a| (a.text(), a.span().start)).collect();
-                if let Err(message) = vars.directive(file, name, &args) {
+                let Some(vars) = self.variables.as_mut() else {
+                    return 0;
+                };
+                let http_level = ctx == Context::Http;
+                let texts: Vec<_> = args
+                    .get()
+                    .iter()
+                    .map(|t| std::borrow::Cow::Borrowed(t.as_str()))
+                    .zip(d.arg_offsets())
+                    .collect();
+                if let Err(message) = vars.directive(file, (spec.set, name), &texts, http_level) {
                     self.error(file, at, message);
                     return 0;
                 }
-            } else if name.starts_with("set_by_lua") {
-                vars.define(&d.arg(0).map(|a| a.text()).unwrap_or_default());
+            } else if let Some(vars) = self.variables.as_mut() {
+                if name.starts_with("set_by_lua") || name == "js_set" || name == "js_var" {
+                    vars.define(&d.arg(0).map(|a| a.text()).unwrap_or_default());
+                }
+            }
+        }
+        if ctx.module_kind() == ModuleKind::Stream {
+            if let Err(message) = self.stream_variables_of(file, d, name, ctx) {
+                self.error(file, at, message);
+                return 0;
             }
         }
         if name == "load_module" {
-            if let Some(arg) = d.arg(0) {
-                let path = arg.text();
-                let stem = path.rsplit('/').next().unwrap_or(&path);
-                self.loaded.push(stem.trim_end_matches(".so").to_string());
-                self.module_cache.borrow_mut().clear();
+            if let Err(message) = self.load_module(d) {
+                self.error(file, at, message);
+                return 0;
+            }
+        }
+        if ctx == Context::HttpServer && (name == "listen" || name == "server_name") {
+            let id = self.server_id;
+            if name == "listen" {
+                self.server_names.listen(id);
+            } else {
+                self.server_names.names(id, args.get());
+            }
+        }
+        if name.ends_with("_hash_bucket_size") || name.ends_with("_hash_max_size") {
+            if let Some(n) = d
+                .arg(0)
+                .and_then(|a| super::numbers::atoi(a.text().as_bytes()))
+            {
+                self.hash_buckets.push((name.to_string(), n));
             }
         }
         if name == "include" {
             return self.include(file, d, ctx);
         }
-        match self.handler_rules(d, name, ctx, (file, at)) {
+        match self.handler_rules(d, &args, name, ctx, (file, at)) {
             Ok(()) => {}
             Err(Refusal::Here(message)) => {
                 self.error(file, at, message);
@@ -189,40 +192,41 @@ impl Walker<'_> {
             }
         }
         let kind = ctx.module_kind();
-        if matches!(kind, ModuleKind::Http | ModuleKind::Stream) && zones::may_name_a_zone(name) {
+        let facts = self.facts.get(spec);
+        if matches!(kind, ModuleKind::Http | ModuleKind::Stream) && facts.zone {
             let stream = kind == ModuleKind::Stream;
-            if let Err(message) = self.zones.directive(name, stream, &args_of(d), (file, at)) {
+            if let Err(message) = self.zones.directive(name, stream, args.get(), (file, at)) {
                 self.error(file, at, message);
                 return 0;
             }
         }
-        if kind == ModuleKind::Http && (name.ends_with("_pass") || name.contains("_ssl_")) {
-            self.upstream_tls.directive(name, &args_of(d), (file, at));
+        if kind == ModuleKind::Http && facts.upstream_tls {
+            self.upstream_tls.directive(name, args.get(), (file, at));
+        }
+        if kind == ModuleKind::Http && facts.buffers {
+            self.buffers.directive(name, args.get());
+        }
+        if kind == ModuleKind::Http && super::header_hashes::HeaderHashes::reads(name) {
+            self.header_hashes.directive(name, args.get());
         }
         // (most directives are none of these: no argument copies for them)
         let tls = name == "ssl" || name.starts_with("ssl_");
         match ctx {
             Context::Http | Context::HttpServer if !tls => {}
             Context::Http => {
-                self.ssl.http.directive(name, &args_of(d), (file, at));
+                self.ssl.http.directive(name, args.get(), (file, at));
             }
             Context::HttpServer => {
                 let id = self.server_id;
                 self.ssl
                     .server(id, (file, at))
-                    .directive(name, &args_of(d), (file, at));
+                    .directive(name, args.get(), (file, at));
             }
-            Context::Stream => self.stream.top_directive(name, &args_of(d), (file, at)),
-            Context::StreamServer => self.stream.stream_directive(name, &args_of(d), (file, at)),
-            Context::Mail => self.mail.top_directive(name, &args_of(d), (file, at)),
-            Context::MailServer => {
-                let args = args_of(d);
-                let port = (name == "listen")
-                    .then(|| args.first())
-                    .flatten()
-                    .and_then(|url| url::parse_url(url.as_bytes(), url::LISTEN_NO_PORT).ok())
-                    .map(|u| u.port);
-                self.mail.mail_directive(name, &args, (file, at), port);
+            Context::Stream | Context::StreamServer | Context::Mail | Context::MailServer => {
+                if let Err(message) = self.tcp_directive(ctx, name, args.get(), (file, at)) {
+                    self.error(file, at, message);
+                    return 0;
+                }
             }
             _ => {}
         }
@@ -244,25 +248,42 @@ impl Walker<'_> {
                         }
                         self.locations.push(loc);
                     }
+                    // ngx_count_modules, as each of these blocks starts
+                    self.modules_used |= matches!(
+                        inner,
+                        Context::Event | Context::Http | Context::Stream | Context::Mail
+                    );
                     match inner {
                         Context::HttpServer => {
+                            if let Some(vars) = self.variables.as_mut() {
+                                vars.server();
+                            }
                             self.server_id += 1;
+                            self.server_names.server(self.server_id);
                             self.ssl.server(self.server_id, (file, at));
                             tree_node = Some(self.location_tree.server());
                         }
                         Context::Http => {
+                            self.paths.open_http(self.server_id);
+                            self.hash_buckets.clear();
+                            self.server_names = Default::default();
                             self.ssl = Default::default();
                             self.http_listens = Default::default();
                             self.location_tree = Default::default();
                             self.upstreams_by_name = Default::default();
                         }
                         Context::Stream => {
+                            self.stream_variables = self.from_main.then(Default::default);
+                            self.hash_buckets.clear();
                             self.stream_listens = Default::default();
                             self.stream = Default::default();
                             self.stream_upstreams = Default::default();
                         }
                         Context::StreamServer => self.stream.open_server((file, at)),
-                        Context::Mail => self.mail = Default::default(),
+                        Context::Mail => {
+                            self.mail = Default::default();
+                            self.mail_listens = Default::default();
+                        }
                         Context::MailServer => self.mail.open_server((file, at)),
                         Context::HttpUpstream | Context::StreamUpstream => {
                             self.upstream_backup = true;
@@ -287,25 +308,46 @@ impl Walker<'_> {
                     if tls_level {
                         self.upstream_tls.open();
                     }
+                    let merged_level = tls_level || inner == Context::HttpSif;
+                    if merged_level {
+                        self.buffers.open();
+                        self.header_hashes.open(inner == Context::HttpServer);
+                    }
                     let servers = self.walk(file, block, inner);
+                    if d.cut_by_error() {
+                        // The syntax error ends the block: nginx stops
+                        // there, before the block's own end checks.
+                        self.parse_error(file);
+                    }
                     if tls_level && !d.cut_by_error() {
                         self.upstream_tls.close();
+                    }
+                    if merged_level && !d.cut_by_error() {
+                        self.buffers.close(inner != Context::Http);
+                        self.header_hashes.close(inner != Context::Http);
                     }
                     if inner == Context::Http {
                         // ngx_http_block: the upstreams' init, the servers'
                         // merge, the location trees, the modules'
                         // postconfiguration, then the variables.
+                        self.types_hash((file, d.span().end - 1));
                         self.upstreams_init();
+                        self.default_temp_paths(file, d.span().end - 1);
+                        self.referers_merge();
                         self.ssl_checks(true);
-                        self.unknown_cache(file, d.span().end - 1);
+                        self.buffer_checks(file, d.span().end - 1);
+                        self.unknown_cache(file, d.span().end - 1, servers > 0);
                         self.upstream_tls_checks();
                         self.duplicate_location();
                         self.ssl_checks(false);
+                        self.charset_checks((file, d.span().end - 1));
                     }
                     if http {
-                        self.unknown_variables();
+                        self.unknown_variables(file, d.span().end - 1);
+                        self.server_names_hash(file, d.span().end - 1);
                     }
-                    self.tcp_checks(inner);
+                    self.tcp_checks(inner, (file, d.span().end - 1));
+                    self.unknown_stream_variables(inner, (file, d.span().end - 1));
                     if tree_node.is_some() {
                         self.location_parents.pop();
                     }
@@ -324,7 +366,7 @@ impl Walker<'_> {
                     }
                 }
             }
-            Some(BlockBody::Custom) => self.custom_body(file, d, name),
+            Some(BlockBody::Custom) => self.custom_body(file, d, name, ctx),
             Some(BlockBody::RawLua) | None => {}
         }
         0
@@ -335,41 +377,88 @@ impl Walker<'_> {
     pub(super) fn handler_values(
         &mut self,
         spec: &DirectiveSpec,
-        d: Directive<'_>,
         name: &str,
+        args: &LazyArgs<'_>,
     ) -> Result<(), String> {
-        if handlers::set_once(spec.set) {
-            let key = handlers::field_key(spec.set, name);
+        let facts = self.facts.get(spec);
+        if facts.set_once {
+            // The table's own strings: `spec.name` is `name`.
+            let key = handlers::field_key(spec.set, spec.name);
             if let Some(block) = self.blocks.last_mut() {
-                if let Some((_, earlier)) = block.iter().find(|(k, _)| k == key) {
+                if let Some((_, earlier)) = block.iter().find(|(k, _)| *k == key) {
                     return Err(handlers::duplicate_message(name, earlier));
                 }
-                block.push((key.to_string(), name.to_string()));
+                block.push((key.into(), spec.name.into()));
             }
         }
-        if handlers::has_slot_value(spec.set) {
-            if let Err(e) = handlers::slot_value(spec.set, &args_of(d)) {
+        if let Some(block) = self.blocks.last_mut() {
+            match spec.set {
+                "ngx_http_proxy_pass" if args.get().iter().any(|a| a.contains('$')) => {
+                    let key = proxy_args::PASS_WITH_VARIABLES;
+                    block.push((key.into(), spec.name.into()));
+                }
+                "ngx_http_proxy_redirect" => proxy_args::proxy_redirect(args.get(), block)?,
+                "ngx_http_valid_referers" => hash_keys::valid_referers(args.get(), block)?,
+                "ngx_http_proxy_cookie_path"
+                | "ngx_http_proxy_cookie_domain"
+                | "ngx_http_proxy_cookie_flags" => {
+                    proxy_args::off_or_rules(name, args.get(), block)?;
+                }
+                "ngx_http_mirror" => proxy_args::mirror(args.get(), block)?,
+                s if s.ends_with("_store") || s.ends_with("_cache") => {
+                    proxy_args::store_or_cache(s, name, args.get(), block)?;
+                }
+                _ => {}
+            }
+        }
+        if facts.slot_value {
+            if let Err(e) = handlers::slot_value(spec.set, args.get()) {
                 return Err(format!("\"{name}\" directive {e}"));
             }
         }
         match spec.set {
-            "ngx_http_rewrite_if" => handlers::if_condition(&args_of(d))?,
-            "ngx_http_rewrite_return" => handlers::return_code(&args_of(d))?,
-            "ngx_http_core_error_page" => handlers::error_page(&args_of(d))?,
-            "ngx_conf_set_access_slot" => handlers::access(&args_of(d))?,
+            "ngx_http_rewrite_if" => {
+                let names = handlers::if_condition(args.get())?;
+                self.add_variables(names.iter().map(String::as_str))?;
+            }
+            "ngx_http_rewrite_return" => handlers::return_code(args.get())?,
+            "ngx_http_core_error_page" => handlers::error_page(args.get())?,
+            "ngx_conf_set_access_slot" => handlers::access(args.get())?,
             "ngx_http_upstream_keepalive" => {
-                handlers::keepalive(&args_of(d), spec.accepts_arg_count(2))?;
+                upstream_args::keepalive(args.get(), spec.accepts_arg_count(2))?;
             }
             _ => {}
         }
-        if directive_args::handles(spec.set, name) {
-            directive_args::check(spec.set, name, &args_of(d))?;
+        // (`rewrite`'s pattern before its flag)
+        if facts.patterns && spec.set == "ngx_http_rewrite" {
+            self.patterns(spec, name, args.get())?;
+        }
+        if facts.arg_rules {
+            directive_args::check(spec.set, name, args.get())?;
+        }
+        if facts.core_args {
+            core_args::check(spec.set, name, args.get())?;
+        }
+        if facts.limits {
+            let args = args.get();
+            if let Some(key) = limits::limit_key(spec.set, args) {
+                if let Some(block) = self.blocks.last_mut() {
+                    if block.iter().any(|(k, _)| *k == key) {
+                        return Err(format!("\"{name}\" directive is duplicate"));
+                    }
+                    block.push((key.into(), spec.name.into()));
+                }
+            }
+            limits::connections(spec.set, args)?;
+        }
+        if facts.patterns && spec.set != "ngx_http_rewrite" {
+            self.patterns(spec, name, args.get())?;
         }
         Ok(())
     }
 
     /// Follows an include into the context of the `include` line.
-    pub(super) fn include(&mut self, file: usize, d: Directive<'_>, ctx: Context) -> usize {
+    pub(super) fn include(&mut self, file: usize, d: Directive<'a>, ctx: Context) -> usize {
         if self.depth > 64 {
             return 0;
         }
@@ -384,72 +473,5 @@ impl Walker<'_> {
         }
         self.depth -= 1;
         servers
-    }
-
-    /// The checks of a `map`-like body's own handler.
-    pub(super) fn custom_body(&mut self, file: usize, d: Directive<'_>, name: &str) {
-        if name == "split_clients" {
-            let entries: Vec<_> = d.children().collect();
-            let keys: Vec<String> = entries.iter().map(|e| e.name_token().text()).collect();
-            if let Err((i, message)) =
-                directive_args::split_clients(keys.iter().map(String::as_str))
-            {
-                let at = match i.and_then(|i| entries.get(i)) {
-                    Some(e) => e.span().end - 1,
-                    None => d.span().end - 1,
-                };
-                self.error(file, at, message);
-                return;
-            }
-        }
-        if name == "geo" {
-            let mut geo = networks::Geo::default();
-            for entry in d.children() {
-                let key = entry.name_token().text();
-                if let Err(message) = geo.entry(&key, &args_of(entry)) {
-                    self.error(file, entry.span().end - 1, message);
-                    return;
-                }
-            }
-        }
-        if let Some(vars) = self.variables.as_mut() {
-            for entry in d.children() {
-                let key = entry.name_token().text();
-                if name == "map" {
-                    let value = entry.arg(0).map(|a| (a.text(), a.span().start));
-                    let value = value.as_ref().map(|(t, o)| (t.as_str(), *o));
-                    if let Err(message) = vars.map_entry(file, &key, value) {
-                        let at = entry.span().end - 1;
-                        self.error(file, at, message);
-                        return;
-                    }
-                } else if name == "geoip2" {
-                    vars.define(&key);
-                }
-            }
-        }
-        if name != "map" {
-            return;
-        }
-        let mut has_default = false;
-        for entry in d.children() {
-            let end = entry.span().end - 1;
-            let n = entry.arg_count() + 1;
-            let key = entry.name();
-            if n == 1 && (&*key == b"hostnames" || &*key == b"volatile") {
-                continue;
-            }
-            if n != 2 {
-                self.error(file, end, "invalid number of the map parameters".into());
-                return;
-            }
-            if &*key == b"default" {
-                if has_default {
-                    self.error(file, end, "duplicate default map parameter".into());
-                    return;
-                }
-                has_default = true;
-            }
-        }
     }
 }

@@ -9,7 +9,7 @@
 //! never got a size once the whole configuration is read
 //! (`ngx_init_cycle`: `zero size shared memory zone`).
 
-use super::handlers::parse_size;
+use super::numbers::parse_size;
 use super::ssl::Place;
 
 /// One zone: its name, owner, whether it has a size, and where it was first named.
@@ -19,6 +19,10 @@ struct Zone {
     owner: &'static str,
     size: Option<i64>,
     at: Place,
+    /// Whether a `*_cache_path` declared it (nginx's `shm_zone->data`).
+    cache: bool,
+    /// The key a `limit_*_zone` bound it to (its `shm_zone->data`).
+    key: Option<String>,
 }
 
 /// The `*_cache` directives and the module that owns their zones, in
@@ -47,6 +51,7 @@ pub fn may_name_a_zone(name: &str) -> bool {
         || name.ends_with("_cache_path")
         || name == "zone"
         || name == "ssl_session_cache"
+        || name == "ssl_ocsp_cache"
 }
 
 /// The zone a directive names: (name, owner, size text if declared).
@@ -106,6 +111,11 @@ fn zone_of<'a>(
             let (n, s) = shared.split_once(':')?;
             (n, Some(s), if stream { "stream_ssl" } else { "http_ssl" })
         }
+        // its tag is the module's context, not the module
+        ("ssl_ocsp_cache", false) => {
+            let (n, s) = args.first()?.strip_prefix("shared:")?.split_once(':')?;
+            (n, Some(s), "http_ssl_ocsp")
+        }
         (_, false) => {
             if let Some(dir) = name.strip_suffix("_path") {
                 let &(_, owner) = CACHES.iter().find(|(c, _)| *c == dir)?;
@@ -125,6 +135,20 @@ fn zone_of<'a>(
     Some((zone, owner, size))
 }
 
+/// `ngx_http_upstream_zone` (and stream's): a name, and a size of at
+/// least 8 pages if one is given.
+fn upstream_zone(args: &[String]) -> Result<(), String> {
+    match args {
+        [zone, ..] if zone.is_empty() => Err("invalid zone name \"\"".into()),
+        [zone, size] => match parse_size(size.as_bytes()) {
+            None => Err(format!("invalid zone size \"{size}\"")),
+            Some(n) if n < 8 * 4096 => Err(format!("zone \"{zone}\" is too small")),
+            Some(_) => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
 impl Zones {
     /// A directive that may name a zone; `Err` is nginx's refusal of a
     /// name another module owns.
@@ -135,6 +159,9 @@ impl Zones {
         args: &[String],
         here: Place,
     ) -> Result<(), String> {
+        if name == "zone" {
+            upstream_zone(args)?;
+        }
         let Some((zone, owner, size)) = zone_of(name, stream, args) else {
             return Ok(());
         };
@@ -144,12 +171,30 @@ impl Zones {
         let size = size
             .and_then(|s| parse_size(s.as_bytes()))
             .filter(|&n| n > 0);
+        let cache = name.ends_with("_cache_path");
         match self.by_name.get(zone).map(|&i| &mut self.list[i]) {
             Some(z) if z.owner != owner => Err(format!(
                 "the shared memory zone \"{zone}\" is already declared for a different use"
             )),
             Some(z) => {
                 z.size = z.size.or(size);
+                if let (Some(new), Some(old)) = (size, z.size) {
+                    if new != old {
+                        return Err(format!("the size {new} of shared memory zone \"{zone}\" conflicts with already declared size {old}"));
+                    }
+                }
+                if cache && z.cache {
+                    return Err(format!("duplicate zone \"{zone}\""));
+                }
+                z.cache |= cache;
+                if name.ends_with("_zone") && name.starts_with("limit_") {
+                    if let Some(key) = &z.key {
+                        return Err(format!(
+                            "{name} \"{zone}\" is already bound to key \"{key}\""
+                        ));
+                    }
+                    z.key = args.first().cloned();
+                }
                 Ok(())
             }
             None => {
@@ -159,6 +204,10 @@ impl Zones {
                     owner,
                     size,
                     at: here,
+                    cache,
+                    key: (name.ends_with("_zone") && name.starts_with("limit_"))
+                        .then(|| args.first().cloned())
+                        .flatten(),
                 });
                 Ok(())
             }
@@ -180,10 +229,20 @@ impl Zones {
         })
     }
 
-    /// Once everything is read: the first zone that never got a size.
+    /// Once everything is read (`ngx_init_cycle`, zone by zone): the first
+    /// zone that never got a size, or a cache zone too small for its own
+    /// bookkeeping: `*_cache_path` accepts two pages, the cache's init
+    /// needs three (`[crit] ngx_slab_alloc() failed: no memory`).
     pub fn zero_size(&self) -> Option<(Place, String)> {
-        let z = self.list.iter().find(|z| z.size.is_none())?;
-        Some((z.at, format!("zero size shared memory zone \"{}\"", z.name)))
+        let z = self
+            .list
+            .iter()
+            .find(|z| z.size.is_none_or(|n| z.cache && n < 3 * 4096))?;
+        let message = match z.size {
+            None => format!("zero size shared memory zone \"{}\"", z.name),
+            Some(_) => "ngx_slab_alloc() failed: no memory".to_string(),
+        };
+        Some((z.at, message))
     }
 }
 
@@ -194,6 +253,20 @@ mod tests {
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn upstream_zone_sizes() {
+        assert_eq!(upstream_zone(&args("u 64k")), Ok(()));
+        assert_eq!(upstream_zone(&args("u")), Ok(()));
+        assert_eq!(
+            upstream_zone(&args("u 12q")),
+            Err("invalid zone size \"12q\"".into())
+        );
+        assert_eq!(
+            upstream_zone(&args("u 16k")),
+            Err("zone \"u\" is too small".into())
+        );
     }
 
     #[test]
@@ -240,5 +313,30 @@ mod tests {
         .unwrap();
         z.directive("zone", true, &args("backend 64k"), at).unwrap();
         assert!(z.zero_size().is_none());
+        assert_eq!(
+            z.directive(
+                "limit_req_zone",
+                false,
+                &args("$b zone=one:10m rate=2r/s"),
+                at
+            ),
+            Err("limit_req_zone \"one\" is already bound to key \"$a\"".into())
+        );
+        let mut small = Zones::default();
+        small
+            .directive("proxy_cache_path", false, &args("/s keys_zone=s:8k"), at)
+            .unwrap();
+        assert_eq!(
+            small.zero_size().unwrap().1,
+            "ngx_slab_alloc() failed: no memory"
+        );
+        assert_eq!(
+            z.directive("proxy_cache_path", false, &args("/y keys_zone=c1:2m"), at),
+            Err("the size 2097152 of shared memory zone \"c1\" conflicts with already declared size 1048576".into())
+        );
+        assert_eq!(
+            z.directive("proxy_cache_path", false, &args("/y keys_zone=c1:1m"), at),
+            Err("duplicate zone \"c1\"".into())
+        );
     }
 }

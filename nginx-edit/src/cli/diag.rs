@@ -35,28 +35,14 @@ impl Diagnostic {
     /// [`render`](Self::render) appended to `s`, piece by piece (a config
     /// can have thousands of findings: no `format!` per line).
     pub fn render_into(&self, line: Option<&[u8]>, s: &mut String) {
-        // Decimal digits; returns how many.
-        let number = |s: &mut String, n: usize| {
-            let mut digits = [0u8; 20];
-            let mut i = digits.len();
-            let mut n = n;
-            loop {
-                i -= 1;
-                digits[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            s.extend(digits[i..].iter().map(|&d| char::from(d)));
-            digits.len() - i
-        };
-        let width = self.line.checked_ilog10().map_or(1, |d| d as usize + 1);
+        let (mut line_digits, mut column_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let line_number = line_digits.format(self.line);
+        let width = line_number.len();
         s.push_str(&self.file);
         s.push(':');
-        number(s, self.line);
+        s.push_str(line_number);
         s.push(':');
-        number(s, self.column);
+        s.push_str(column_digits.format(self.column));
         s.push_str(": ");
         s.push_str(self.severity);
         s.push_str(": ");
@@ -65,22 +51,37 @@ impl Diagnostic {
         let Some(line) = line else {
             return;
         };
-        s.extend(std::iter::repeat_n(' ', width));
+        spaces(s, width);
         s.push_str(" |\n");
-        number(s, self.line);
+        s.push_str(line_number);
         s.push_str(" | ");
-        let text = String::from_utf8_lossy(line);
-        for (i, part) in text.split('\t').enumerate() {
-            if i > 0 {
-                s.push(' ');
+        let text = crate::lex::as_text(line);
+        if memchr::memchr(b'\t', text.as_bytes()).is_none() {
+            s.push_str(&text);
+        } else {
+            // A tab is one column wide, as the caret counts it.
+            for (i, part) in text.split('\t').enumerate() {
+                if i > 0 {
+                    s.push(' ');
+                }
+                s.push_str(part);
             }
-            s.push_str(part);
         }
         s.push('\n');
-        s.extend(std::iter::repeat_n(' ', width));
+        spaces(s, width);
         s.push_str(" | ");
-        s.extend(std::iter::repeat_n(' ', self.column.saturating_sub(1)));
+        spaces(s, self.column.saturating_sub(1));
         s.push_str("^\n");
+    }
+}
+
+/// `n` spaces appended, a slice at a time.
+fn spaces(s: &mut String, mut n: usize) {
+    const RUN: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(RUN.len());
+        s.push_str(&RUN[..k]);
+        n -= k;
     }
 }
 
@@ -155,7 +156,17 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
         .iter()
         .map(|s| parse_root(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut diagnostics: Vec<(Diagnostic, Option<Vec<u8>>)> = Vec::new();
+    // Text goes out as it is found, each with its source line borrowed
+    // from the loaded files (a big config can have thousands of findings:
+    // no copies of them); JSON is one list at the end. Buffered: stdout
+    // is line-buffered.
+    let mut out = Output {
+        json: a.format == CheckFormat::Json,
+        list: Vec::new(),
+        text: String::new(),
+        errors: false,
+        stdout: io::BufWriter::new(io::stdout().lock()),
+    };
     for file in &a.files {
         let options = LoadOptions {
             prefix: a.prefix.clone(),
@@ -173,24 +184,23 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                     .collect();
                 let line_of = |file: &str, line: usize| {
                     let at = names.iter().position(|n| n == file)?;
-                    Some(set.files[at].doc().line_text(line).to_vec())
+                    Some(set.files[at].doc().line_text(line))
                 };
                 for u in &set.unresolved {
-                    let src = line_of(&u.from.display().to_string(), u.line);
-                    diagnostics.push((
-                        Diagnostic {
-                            file: u.from.display().to_string(),
-                            line: u.line,
-                            column: u.column,
-                            severity: "warning",
-                            message: format!(
-                                "include \"{}\" does not resolve: {}",
-                                u.path.display(),
-                                u.reason
-                            ),
-                        },
-                        src,
-                    ));
+                    let from = u.from.display().to_string();
+                    let src = line_of(&from, u.line);
+                    let d = Diagnostic {
+                        file: from,
+                        line: u.line,
+                        column: u.column,
+                        severity: "warning",
+                        message: format!(
+                            "include \"{}\" does not resolve: {}",
+                            u.path.display(),
+                            u.reason
+                        ),
+                    };
+                    out.emit(d, src)?;
                 }
                 let cycles = set.cycles.iter().map(|c| crate::check::Finding {
                     file: c.from.display().to_string(),
@@ -206,22 +216,19 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                             .join(" -> ")
                     ),
                 });
-                let findings: Vec<_> = crate::check::check_set(&set, &check_opts)
+                for d in crate::check::check_set(&set, &check_opts)
                     .into_iter()
                     .chain(cycles)
-                    .collect();
-                for d in findings {
+                {
                     let src = line_of(&d.file, d.line);
-                    diagnostics.push((
-                        Diagnostic {
-                            file: d.file,
-                            line: d.line,
-                            column: d.column,
-                            severity: d.severity,
-                            message: d.message,
-                        },
-                        src,
-                    ));
+                    let d = Diagnostic {
+                        file: d.file,
+                        line: d.line,
+                        column: d.column,
+                        severity: d.severity,
+                        message: d.message,
+                    };
+                    out.emit(d, src)?;
                 }
             }
             Err(LoadError::Io { path, source }) => {
@@ -231,10 +238,9 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                 ));
             }
             Err(LoadError::Parse { path, error }) => {
-                let src = std::fs::read(&path)
-                    .ok()
-                    .map(|s| line_text(&s, error.line).to_vec());
-                diagnostics.push((parse_diagnostic(&path, &error), src));
+                let src = std::fs::read(&path).ok();
+                let line = src.as_deref().map(|s| line_text(s, error.line));
+                out.emit(parse_diagnostic(&path, &error), line)?;
             }
             Err(LoadError::Cycle {
                 from,
@@ -242,44 +248,58 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
                 column,
                 chain,
             }) => {
-                let src = std::fs::read(&from)
-                    .ok()
-                    .map(|s| line_text(&s, line).to_vec());
+                let src = std::fs::read(&from).ok();
+                let text = src.as_deref().map(|s| line_text(s, line));
                 let chain: Vec<_> = chain.iter().map(|p| p.display().to_string()).collect();
-                diagnostics.push((
-                    Diagnostic {
-                        file: from.display().to_string(),
-                        line,
-                        column,
-                        severity: "error",
-                        message: format!("include cycle: {}", chain.join(" -> ")),
-                    },
-                    src,
-                ));
+                let d = Diagnostic {
+                    file: from.display().to_string(),
+                    line,
+                    column,
+                    severity: "error",
+                    message: format!("include cycle: {}", chain.join(" -> ")),
+                };
+                out.emit(d, text)?;
             }
         }
     }
-    let errors = diagnostics.iter().any(|(d, _)| d.severity == "error");
-    // Buffered: stdout is line-buffered, and a big config can have
-    // thousands of findings.
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    match a.format {
-        CheckFormat::Json => {
-            let list: Vec<_> = diagnostics.iter().map(|(d, _)| d).collect();
-            serde_json::to_writer_pretty(&mut out, &list).map_err(io::Error::other)?;
-            writeln!(out)?;
+    out.finish()
+}
+
+/// Where `check`'s diagnostics go, in the chosen format.
+struct Output<W: Write> {
+    json: bool,
+    /// The JSON list, written at the end.
+    list: Vec<Diagnostic>,
+    /// One rendered text diagnostic (the buffer is reused).
+    text: String,
+    errors: bool,
+    stdout: W,
+}
+
+impl<W: Write> Output<W> {
+    fn emit(&mut self, d: Diagnostic, line: Option<&[u8]>) -> io::Result<()> {
+        self.errors |= d.severity == "error";
+        if self.json {
+            self.list.push(d);
+            return Ok(());
         }
-        CheckFormat::Text => {
-            let mut text = String::new();
-            for (d, src) in &diagnostics {
-                text.clear();
-                d.render_into(src.as_deref(), &mut text);
-                out.write_all(text.as_bytes())?;
-            }
-        }
+        self.text.clear();
+        d.render_into(line, &mut self.text);
+        self.stdout.write_all(self.text.as_bytes())
     }
-    out.flush()?;
-    Ok(if errors { Exit::Problems } else { Exit::Done })
+
+    fn finish(mut self) -> Result<Exit, Failure> {
+        if self.json {
+            serde_json::to_writer_pretty(&mut self.stdout, &self.list).map_err(io::Error::other)?;
+            writeln!(self.stdout)?;
+        }
+        self.stdout.flush()?;
+        Ok(if self.errors {
+            Exit::Problems
+        } else {
+            Exit::Done
+        })
+    }
 }
 
 #[cfg(test)]

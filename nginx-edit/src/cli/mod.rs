@@ -128,7 +128,7 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
         ParseFormat::Json => {
             let set = ConfigSet::single(&a.file)?;
             // write_json buffers itself and writes in large pieces.
-            let mut out = io::stdout().lock();
+            let mut out = unbuffered_stdout()?;
             crate::json::write_json(
                 &mut out,
                 &a.file.to_string_lossy(),
@@ -145,8 +145,7 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
                 single_file: a.single_file,
                 indent: a.indent,
             };
-            let stdout = io::stdout().lock();
-            let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+            let mut out = io::BufWriter::with_capacity(1 << 16, unbuffered_stdout()?);
             let status = write_crossplane(&mut out, &a.file, &opts)?;
             out.flush()?;
             // crossplane's analyzer findings and unreadable includes are
@@ -159,6 +158,15 @@ fn parse(a: &args::ParseArgs) -> Result<Exit, Failure> {
             })
         }
     }
+}
+
+/// Standard output as a plain file, for output that is buffered in large
+/// pieces already: `io::stdout()` is line-buffered, and searches every
+/// piece written for its last newline (8% of `parse --format json`'s
+/// instructions on the 1.33 MB corpus config, for nothing).
+fn unbuffered_stdout() -> io::Result<std::fs::File> {
+    use std::os::fd::AsFd;
+    Ok(io::stdout().as_fd().try_clone_to_owned()?.into())
 }
 
 fn upstream(c: UpstreamCommand) -> Result<Exit, Failure> {

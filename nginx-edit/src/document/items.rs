@@ -95,7 +95,28 @@ impl<'a> Directive<'a> {
 
     /// Whether the name is `name` (as nginx sees it).
     pub fn is(&self, name: &str) -> bool {
-        &*self.name() == name.as_bytes()
+        let src = &self.doc.src[self.start()..];
+        match src.first() {
+            Some(b'"' | b'\'') => &*self.name() == name.as_bytes(),
+            // Unquoted, without lexing the token: the escapes nginx decodes
+            // give bytes no directive name has, so the token must be `name`
+            // as written, followed by a byte that ends a bare token.
+            _ if name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => {
+                src.starts_with(name.as_bytes())
+                    && src
+                        .get(name.len())
+                        .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{'))
+            }
+            _ => &*self.name() == name.as_bytes(),
+        }
+    }
+
+    /// Where each argument starts (the offsets of [`args`](Self::args)'
+    /// spans, without reading the tokens).
+    pub fn arg_offsets(&self) -> impl ExactSizeIterator<Item = usize> + 'a {
+        let this = *self;
+        (1..self.node().tok_count())
+            .map(move |i| this.doc.tokens[(this.node().tok_first + i) as usize] as usize)
     }
 
     /// The arguments, name excluded.
@@ -279,7 +300,19 @@ impl<'a> Token<'a> {
 
     /// The value as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.value()).into_owned()
+        self.text_cow().into_owned()
+    }
+
+    /// [`text`](Self::text), borrowed from the source when the token has
+    /// no quotes to drop or escapes to decode.
+    pub fn text_cow(&self) -> Cow<'a, str> {
+        match self.value() {
+            Cow::Borrowed(b) => lex::as_text(b),
+            Cow::Owned(v) => Cow::Owned(
+                String::from_utf8(v)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        }
     }
 
     /// The quote character, if the token is quoted.
@@ -293,5 +326,31 @@ impl<'a> Token<'a> {
     /// Byte range in the document.
     pub fn span(&self) -> Range<usize> {
         self.start..self.start + self.raw.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::document::Document;
+
+    /// `is` without lexing agrees with comparing the decoded name.
+    #[test]
+    fn is_compares_the_name_nginx_sees() {
+        let src = "include a;\ninclude\tb;\n\"include\" c;\n'include' d;\ninclude{}\n\
+                   includes e;\ninclude# x\n;\ninclude}x;\ninc\\lude f;\ninclude\\\\ g;\n\
+                   include$x h;\nincludE i;\n";
+        let doc = Document::parse(src.as_bytes()).unwrap();
+        let got: Vec<bool> = doc.walk().map(|d| d.is("include")).collect();
+        let decoded: Vec<bool> = doc.walk().map(|d| &*d.name() == b"include").collect();
+        assert_eq!(got, decoded);
+        for d in doc.walk() {
+            let spans: Vec<usize> = d.args().map(|a| a.span().start).collect();
+            assert_eq!(d.arg_offsets().collect::<Vec<_>>(), spans);
+        }
+        assert_eq!(
+            got,
+            [true, true, true, true, true, false, false, false, false, false, false, false]
+        );
     }
 }

@@ -177,13 +177,7 @@ impl Document {
     fn line_starts(&self) -> &[u32] {
         self.lines.get_or_init(|| {
             let mut v = vec![0u32];
-            v.extend(
-                self.src
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &c)| c == b'\n')
-                    .map(|(i, _)| i as u32 + 1),
-            );
+            v.extend(memchr::memchr_iter(b'\n', &self.src).map(|i| i as u32 + 1));
             v
         })
     }

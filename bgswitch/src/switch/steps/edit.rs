@@ -52,8 +52,9 @@ pub fn edit(run: &mut Run) -> StepResult {
     let changed = changed_lines(&old, &new);
     Ok(Ended::Done(
         Done::new(format!(
-            "{}: {changed} line(s) changed, nginx -t passed; {}",
+            "{}: {changed} line(s) changed, test passed: `{}`; {}",
             path.display(),
+            run.cfg.nginx.test_command.join(" "),
             sees.detail
         ))
         .with(json!({

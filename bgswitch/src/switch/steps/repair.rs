@@ -7,6 +7,7 @@ use std::path::Path;
 
 use nginx_edit::write::{find_intents, repair as repair_one, Intent, Repair};
 
+use crate::config::Config;
 use crate::switch::backup::backup_dir;
 use crate::switch::context::{Done, Ended, Failed, Run, StepResult};
 use crate::switch::undo::Cause;
@@ -25,11 +26,7 @@ pub fn repair(run: &mut Run) -> StepResult {
         let intent = read_intent(record).map_err(|e| Failed::new(Cause::Config, e))?;
         let target = intent.target.display();
         if run.opts.dry_run {
-            run.out.note(&format!(
-                "{target}: a run was killed while writing it in place ({}); the next switch puts back its old bytes from {}",
-                record.display(),
-                intent.backup.display()
-            ));
+            run.out.note(&pending_note(record, &intent));
             continue;
         }
         let what = repair_one(record).map_err(|e| {
@@ -60,6 +57,38 @@ pub fn repair(run: &mut Run) -> StepResult {
         return Ok(Ended::Skipped);
     }
     Ok(Ended::Done(Done::new(done.join("; "))))
+}
+
+/// What a record of an unfinished in-place write means, said before
+/// anything repairs it (a dry run, `status`).
+fn pending_note(record: &Path, intent: &Intent) -> String {
+    format!(
+        "{}: a run was killed while writing it in place ({}); the next switch, deploy or rollback first puts back its old bytes from {} (its `repair` step)",
+        intent.target.display(),
+        record.display(),
+        intent.backup.display()
+    )
+}
+
+/// For `status`, which changes nothing: a note for each in-place write
+/// left unfinished, and for a record or directory that cannot be read.
+pub fn pending(cfg: &Config) -> Vec<String> {
+    let dir = backup_dir(cfg);
+    match find_intents(&dir) {
+        Ok(records) => records
+            .iter()
+            .map(|r| match read_intent(r) {
+                Ok(intent) => pending_note(r, &intent),
+                Err(e) => format!(
+                    "a record of an unfinished in-place write cannot be read: {e}; the next switch stops at its `repair` step"
+                ),
+            })
+            .collect(),
+        Err(e) => vec![format!(
+            "{}: cannot look for unfinished in-place writes: {e}",
+            dir.display()
+        )],
+    }
 }
 
 /// The record, or why it cannot be read, naming it (the library names it

@@ -21,7 +21,9 @@ pub fn verify(run: &mut Run) -> StepResult {
     let fail = |e: String| Failed::new(Cause::Verify, e);
     let (answered, handover_ms) = run.verify_within(&expect, timeout).map_err(fail)?;
     let (accepting, mut extra) = if run.record.reloaded() {
-        run.old_workers_stop_accepting(t + timeout).map_err(fail)?
+        let before = run.before.clone();
+        run.old_workers_stop_accepting(before, t + timeout)
+            .map_err(fail)?
     } else {
         // A flag switch: the same workers serve, and their next request
         // reads the new flag.
@@ -135,13 +137,18 @@ impl Run<'_> {
         ))
     }
 
-    /// Waits until none of the workers from before the reload holds a
-    /// listening socket (see [`crate::listeners`]): from then on every new
-    /// connection reaches a new worker. Without a pid file, or when `/proc`
+    /// Waits until none of the workers from `before` a reload (the
+    /// switch's, or the undo's) holds a listening socket (see
+    /// [`crate::listeners`]): from then on every new connection reaches a
+    /// new worker. Without a pid file, or when `/proc`
     /// does not let this user see the workers' sockets, says that the
     /// handover is judged by verify alone.
-    fn old_workers_stop_accepting(&mut self, deadline: Instant) -> Result<(String, Value), String> {
-        let Some(Generation { master, workers }) = self.before.clone() else {
+    pub(crate) fn old_workers_stop_accepting(
+        &mut self,
+        before: Option<Generation>,
+        deadline: Instant,
+    ) -> Result<(String, Value), String> {
+        let Some(Generation { master, workers }) = before else {
             return Ok((
                 "no pid_file: the handover is judged by verify alone".into(),
                 json!({}),

@@ -1,0 +1,100 @@
+//! `log_format`'s own compiler (`ngx_http_log_compile_format`, and
+//! `ngx_stream_log_compile_format`, which reads formats the same way):
+//! not the script compiler of other directives, so its refusals differ
+//! (`${}` is `invalid parameter "${}"`, and `$1` is a variable named `1`).
+
+/// The `escape=` values nginx 1.22 knows.
+const ESCAPES: &[&str] = &["default", "json", "none"];
+
+/// A format's parts after its name (`escape=...`, then the strings):
+/// nginx's first refusal, or the variables the format indexes.
+pub fn compile(parts: &[String]) -> Result<Vec<String>, String> {
+    let mut parts = parts;
+    if let Some(escape) = parts.first().and_then(|p| p.strip_prefix("escape=")) {
+        if !ESCAPES.contains(&escape) {
+            return Err(format!("unknown log format escaping \"{escape}\""));
+        }
+        parts = &parts[1..];
+    }
+    let mut names = Vec::new();
+    for part in parts {
+        variables(part, &mut names)?;
+    }
+    Ok(names)
+}
+
+/// One string of a format: `$name`, `${name}`, and text between them.
+fn variables(text: &str, names: &mut Vec<String>) -> Result<(), String> {
+    let b = text.as_bytes();
+    let name_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        // nginx prints the rest of the argument from the `$` on.
+        let invalid = || Err(format!("invalid parameter \"{}\"", &text[i..]));
+        let mut j = i + 1;
+        let bracket = b.get(j) == Some(&b'{');
+        if bracket {
+            j += 1;
+        }
+        if j >= b.len() {
+            return invalid();
+        }
+        let start = j;
+        while j < b.len() && name_byte(b[j]) {
+            j += 1;
+        }
+        let name = &text[start..j];
+        if bracket {
+            if b.get(j) != Some(&b'}') {
+                return Err(format!(
+                    "the closing bracket in \"{name}\" variable is missing"
+                ));
+            }
+            j += 1;
+        }
+        if name.is_empty() {
+            return invalid();
+        }
+        names.push(name.to_string());
+        i = j;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(parts: &[&str]) -> Result<Vec<String>, String> {
+        compile(&parts.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn formats_as_the_log_module_compiles_them() {
+        assert_eq!(
+            run(&["escape=json", "{\"a\":\"$remote_addr\",\"t\":\"${msec}s\"}"]),
+            Ok(vec!["remote_addr".into(), "msec".into()])
+        );
+        assert_eq!(run(&["$1 x"]), Ok(vec!["1".into()]));
+        let invalid = |s: &str| Err(format!("invalid parameter \"{s}\""));
+        assert_eq!(run(&["$uri $"]), invalid("$"));
+        assert_eq!(run(&["a $ b"]), invalid("$ b"));
+        assert_eq!(run(&["${}"]), invalid("${}"));
+        assert_eq!(run(&["x${"]), invalid("${"));
+        assert_eq!(run(&["${uri}$-"]), invalid("$-"));
+        assert_eq!(
+            run(&["${remote_addr x}"]),
+            Err("the closing bracket in \"remote_addr\" variable is missing".into())
+        );
+        assert_eq!(
+            run(&["escape=html", "$uri"]),
+            Err("unknown log format escaping \"html\"".into())
+        );
+        // only the first part may be escape=
+        assert_eq!(run(&["$uri", "escape=x"]), Ok(vec!["uri".into()]));
+    }
+}

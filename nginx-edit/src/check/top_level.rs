@@ -1,0 +1,48 @@
+//! What the top level of a file tells before the walk: the context a
+//! snippet is checked in, and whether a main config has its `events`.
+
+use super::Walker;
+use crate::directives::Context;
+use crate::document::{Item, Items};
+
+impl Walker<'_> {
+    /// The first context in which every top-level directive of a file is
+    /// allowed: `Main` for an `nginx.conf`, `Http` for a `conf.d` file of
+    /// `server` blocks, and so on.
+    pub(super) fn guess_context(&self, items: Items<'_>) -> Context {
+        const ORDER: [Context; 6] = [
+            Context::Main,
+            Context::Http,
+            Context::HttpServer,
+            Context::HttpLocation,
+            Context::Stream,
+            Context::StreamServer,
+        ];
+        let names: Vec<String> = items
+            .filter_map(Item::into_directive)
+            .map(|d| crate::lex::as_text(&d.name()).into_owned())
+            .collect();
+        ORDER
+            .into_iter()
+            .find(|&ctx| {
+                names
+                    .iter()
+                    .all(|n| self.directives.candidates(n).any(|d| d.allowed_in(ctx)))
+            })
+            .unwrap_or(Context::Main)
+    }
+
+    /// Whether an `events` block is at the top level (or in a top-level
+    /// include).
+    pub(super) fn saw_events(&self, file: usize, items: Items<'_>) -> bool {
+        items.filter_map(Item::into_directive).any(|d| {
+            d.is("events")
+                || (d.is("include")
+                    && self
+                        .set
+                        .include_targets(file, d.span().start)
+                        .iter()
+                        .any(|&t| self.saw_events(t, self.set.files[t].doc().items())))
+        })
+    }
+}
