@@ -64,8 +64,11 @@ fn ephemeral_low() -> u32 {
 mod tests {
     use super::*;
 
+    /// (Not "still bindable": another test binary running at the same time
+    /// may bind one in between, which made this test flaky; the trial bind
+    /// is what `a_held_port_is_skipped` tests.)
     #[test]
-    fn ports_are_distinct_bindable_and_below_the_ephemeral_range() {
+    fn ports_are_distinct_and_below_the_ephemeral_range() {
         let ports = free_loopback_ports(50).expect("ports");
         let mut sorted = ports.clone();
         sorted.sort_unstable();
@@ -73,7 +76,6 @@ mod tests {
         assert_eq!(sorted.len(), 50, "duplicates in {ports:?}");
         for p in ports {
             assert!(u32::from(p) < ephemeral_low(), "{p} is ephemeral");
-            assert!(TcpListener::bind(("127.0.0.1", p)).is_ok(), "{p} taken");
         }
     }
 
