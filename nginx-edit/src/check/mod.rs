@@ -130,6 +130,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         stream_log_formats: Vec::new(),
         from_main: false,
         blocks: Vec::new(),
+        arg_buffers: Default::default(),
         variables: None,
         module_cache: Default::default(),
         server_id: 0,
@@ -242,6 +243,8 @@ struct Walker<'a> {
     /// far, as (field key, directive name).
     /// (Borrowed from the directive table where the key is a field.)
     blocks: Vec<proxy_args::Block>,
+    /// Strings the directives' arguments are read into, reused.
+    arg_buffers: lazy_args::ArgBuffers,
     /// The variables of the `http` block being read, when the walk started
     /// at a main config (a snippet's variables may come from elsewhere).
     variables: Option<variables::HttpVariables>,

@@ -56,6 +56,22 @@ impl<'a> Walker<'a> {
         name: &str,
         ctx: Context,
     ) -> usize {
+        let args = LazyArgs::new(d, self.arg_buffers.take());
+        let servers = self.directive_with(file, d, name, ctx, &args);
+        self.arg_buffers.give_back(args.into_buffers());
+        servers
+    }
+
+    /// [`directive`](Self::directive), its arguments read (when a check
+    /// needs them) into the walk's reused buffers.
+    fn directive_with(
+        &mut self,
+        file: usize,
+        d: Directive<'a>,
+        name: &str,
+        ctx: Context,
+        args: &LazyArgs<'_>,
+    ) -> usize {
         let (term, at) = match d.body_kind() {
             BodyKind::None => (Terminator::Semicolon, d.span().end - 1),
             _ => (
@@ -91,14 +107,13 @@ impl<'a> Walker<'a> {
                     return 0;
                 }
             };
-        let args = LazyArgs::new(d);
         if ctx == Context::Main || name == "error_log" {
             if let Err(message) = self.main_handlers(spec, args.get(), (file, at)) {
                 self.error(file, at, message);
                 return 0;
             }
         }
-        if let Err(message) = self.handler_values(spec, name, &args) {
+        if let Err(message) = self.handler_values(spec, name, args) {
             self.error(file, at, message);
             return 0;
         }
@@ -180,7 +195,7 @@ impl<'a> Walker<'a> {
         if name == "include" {
             return self.include(file, d, ctx);
         }
-        match self.handler_rules(d, &args, name, ctx, (file, at)) {
+        match self.handler_rules(d, args, name, ctx, (file, at)) {
             Ok(()) => {}
             Err(Refusal::Here(message)) => {
                 self.error(file, at, message);
