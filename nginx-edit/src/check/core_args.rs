@@ -130,7 +130,9 @@ pub fn charset_map_entry(key: &str, args: &[String], utf8: bool) -> Result<(), S
         return Err(format!("invalid value \"{key}\""));
     }
     let ok = if utf8 {
-        value.len() % 2 == 0 && value.bytes().all(|b| b.is_ascii_hexdigit())
+        value.len() % 2 == 0
+            && value.bytes().all(|b| b.is_ascii_hexdigit())
+            && utf8_character(value).is_some_and(|c| c <= 0xffff)
     } else {
         byte(value)
     };
@@ -141,9 +143,49 @@ pub fn charset_map_entry(key: &str, args: &[String], utf8: bool) -> Result<(), S
     }
 }
 
+/// `ngx_utf8_decode` of a `charset_map` utf-8 value's bytes (hex pairs):
+/// the character its first sequence makes, `None` where nginx's decoder
+/// refuses it (a first byte below 0xc2, ASCII included; too few bytes; a
+/// byte under 0x80 inside; an overlong form). Later bytes are not read.
+fn utf8_character(hex: &str) -> Option<u32> {
+    let bytes: Vec<u32> = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u32::from_str_radix(p, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    let (&first, rest) = bytes.split_first()?;
+    let (mut u, valid, len) = match first {
+        0xf0.. => (first & 0x07, 0xffff, 3),
+        0xe0.. => (first & 0x0f, 0x7ff, 2),
+        0xc2.. => (first & 0x1f, 0x7f, 1),
+        _ => return None,
+    };
+    for &b in rest.get(..len)? {
+        if b < 0x80 {
+            return None;
+        }
+        u = (u << 6) | (b & 0x3f);
+    }
+    (u > valid).then_some(u)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn charset_map_utf8_values_decode_as_nginx_decodes_them() {
+        let ok = |v: &str| charset_map_entry("C0", &[v.to_string()], true).is_ok();
+        assert!(ok("D0B0") && ok("E282AC") && ok("D0B0FF"));
+        // empty, ASCII, a lone lead byte, overlong, beyond U+FFFF, odd
+        for bad in ["", "41", "D0", "C080", "E08080", "F0908080", "D0B"] {
+            assert!(!ok(bad), "{bad}");
+        }
+    }
 
     /// `HANDLERS` is exactly the handlers `check` refuses something for.
     #[test]
