@@ -26,6 +26,13 @@ pub struct Block {
     /// `referer_hash_max_size`, `referer_hash_bucket_size` set here.
     max: Option<i64>,
     bucket: Option<i64>,
+    /// `server_names` given: the server's names join the hash as the
+    /// block is merged.
+    server_names: bool,
+    /// The hash keys its hosts made, as `hash_keys::slots` gives them.
+    keys: Vec<(&'static str, Vec<u8>)>,
+    /// The server it is in (its names are the ones `server_names` adds).
+    server: usize,
     /// The enclosing block; whether nginx merges this one.
     parent: Option<usize>,
     merged: bool,
@@ -47,6 +54,7 @@ impl Walker<'_> {
         self.referers.open.push(self.referers.all.len());
         self.referers.all.push(Block {
             parent,
+            server: self.server_id,
             ..Default::default()
         });
     }
@@ -63,6 +71,7 @@ impl Walker<'_> {
             let block = &referers.all[i];
             let bare = Block {
                 parent: block.parent,
+                server: block.server,
                 merged: block.merged,
                 ..Block::default()
             };
@@ -76,10 +85,15 @@ impl Walker<'_> {
     /// The first refusal of a block's merge: `none` or `blocked` alone,
     /// then the hash of its hosts, with sizes inherited from the nearest
     /// block that sets them.
-    fn referer_refusal(&self, i: usize) -> Option<(Place, String)> {
+    fn referer_refusal(&self, i: usize, end: Place) -> Option<(Place, String)> {
         let all = &self.referers.all;
         let block = &all[i];
         let at = block.at.filter(|_| block.merged)?;
+        if block.server_names {
+            if let Err(message) = self.server_names_as_referers(block) {
+                return Some((end, message));
+            }
+        }
         if block.none_or_blocked && !block.hosts {
             let message = "the \"none\" or \"blocked\" referers are specified in the \
                            \"valid_referers\" directive without any valid referer";
@@ -92,6 +106,25 @@ impl Walker<'_> {
         let (max, bucket) = (up(|b| b.max), up(|b| b.bucket));
         let hash = super::hash_keys::hash_init("referer_hash", max, bucket, block.longest);
         hash.err().map(|message| (at, message))
+    }
+
+    /// `server_names`: the server's names that are no regex added to the
+    /// block's keys as `ngx_http_add_referer` adds them, in order
+    /// (`conflicting parameter "x"` for a name already there, at the http
+    /// block's end, where the merge runs).
+    fn server_names_as_referers(&self, block: &Block) -> Result<(), String> {
+        let mut keys: std::collections::HashSet<_> = block.keys.iter().cloned().collect();
+        for name in self.server_names.hashed_names(block.server) {
+            let Some(slots) = super::hash_keys::slots(name.as_bytes(), true) else {
+                return Err(format!("invalid hostname or wildcard \"{name}\""));
+            };
+            for slot in slots {
+                if !keys.insert(slot) {
+                    return Err(format!("conflicting parameter \"{name}\""));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `referer_hash_max_size` or `referer_hash_bucket_size` here.
@@ -120,9 +153,17 @@ impl Walker<'_> {
             match a.as_str() {
                 "none" | "blocked" => block.none_or_blocked = true,
                 a if a.starts_with('~') => {}
+                "server_names" => {
+                    block.hosts = true;
+                    block.server_names = true;
+                }
                 a => {
                     block.hosts = true;
                     let host = a.split('/').next().unwrap_or_default();
+                    let lower = host.to_ascii_lowercase();
+                    if let Some(slots) = super::hash_keys::slots(lower.as_bytes(), true) {
+                        block.keys.extend(slots);
+                    }
                     let labels = host.split('.').map(str::len);
                     let exact = host.trim_start_matches("*.").trim_start_matches('.').len();
                     let longest = labels.chain([exact]).max().unwrap_or(0);
@@ -132,10 +173,10 @@ impl Walker<'_> {
         }
     }
 
-    /// At the http block's end (the referer module's merge).
-    pub(super) fn referers_merge(&mut self) {
-        let first =
-            (self.referers.merged..self.referers.all.len()).find_map(|i| self.referer_refusal(i));
+    /// At the http block's end, `end` (the referer module's merge).
+    pub(super) fn referers_merge(&mut self, end: Place) {
+        let first = (self.referers.merged..self.referers.all.len())
+            .find_map(|i| self.referer_refusal(i, end));
         self.referers.merged = self.referers.all.len();
         if let Some(((file, at), message)) = first {
             self.error(file, at, message);

@@ -69,6 +69,16 @@ impl ServerNames {
         }
     }
 
+    /// Server `id`'s names that are no regex, lowered, in order; `""` for
+    /// a server without `server_name` (as the core module's merge names it).
+    pub fn hashed_names(&self, id: usize) -> Vec<&str> {
+        if !self.named.contains(&id) {
+            return vec![""];
+        }
+        let names = self.hashed.iter().filter(|(s, _)| *s == id);
+        names.map(|(_, n)| n.as_str()).collect()
+    }
+
     /// Once the http block is read: `groups` are the servers of each
     /// address:port `listen`s named (the `*:80` one with its key), and
     /// `sizes` the `server_names_hash_max_size` and `_bucket_size` given.

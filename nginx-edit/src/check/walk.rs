@@ -348,7 +348,7 @@ impl<'a> Walker<'a> {
                         self.types_hash((file, d.span().end - 1));
                         self.upstreams_init();
                         self.default_temp_paths(file, d.span().end - 1);
-                        self.referers_merge();
+                        self.referers_merge((file, d.span().end - 1));
                         self.ssl_checks(true);
                         self.buffer_checks(file, d.span().end - 1);
                         self.unknown_cache(file, d.span().end - 1, servers > 0);
