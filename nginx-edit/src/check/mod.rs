@@ -328,6 +328,23 @@ impl From<String> for Refusal {
     }
 }
 
+/// nginx's buffer for a configuration message (`NGX_MAX_CONF_ERRSTR`
+/// in `ngx_conf_log_error`): what is longer is cut there.
+const ERRSTR: usize = 1024;
+
+/// `message` as nginx prints it: at most [`ERRSTR`] bytes (a quoted
+/// argument that swallowed half a file is cut, mid-word).
+fn errstr(mut message: String) -> String {
+    if message.len() > ERRSTR {
+        let mut cut = ERRSTR;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+    }
+    message
+}
+
 impl Walker<'_> {
     fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.severity == "error")
@@ -349,7 +366,7 @@ impl Walker<'_> {
             line,
             column,
             severity: "error",
-            message,
+            message: errstr(message),
         });
     }
 

@@ -11,10 +11,6 @@
 //! `valid_referers`, `gzip_disable`, `fastcgi_split_path_info`), with the
 //! checks those handlers make around their patterns.
 
-/// nginx's buffer for the message (`NGX_MAX_CONF_ERRSTR`): longer ones
-/// are cut there.
-const ERRSTR: usize = 1024;
-
 use crate::directives::FastHash;
 
 /// A pattern PCRE2 compiled: its capture count and its group names.
@@ -58,20 +54,13 @@ fn compile_now(pattern: &str, caseless: bool) -> Result<Compiled, String> {
             let offset = e.offset().unwrap_or(0);
             let display = e.to_string();
             let message = pcre2_message(&display, offset);
-            let mut text = if offset >= pattern.len() {
+            let text = if offset >= pattern.len() {
                 format!("pcre2_compile() failed: {message} in \"{pattern}\"")
             } else {
                 let rest = pattern.get(offset..).unwrap_or_default();
                 format!("pcre2_compile() failed: {message} in \"{pattern}\" at \"{rest}\"")
             };
-            if text.len() > ERRSTR {
-                let mut cut = ERRSTR;
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                text.truncate(cut);
-            }
-            Err(text)
+            Err(super::errstr(text))
         }
     }
 }
@@ -242,7 +231,7 @@ mod tests {
     fn long_messages_are_cut_as_nginx_cuts_them() {
         let pattern = format!("({}", "a".repeat(2000));
         let e = compile(&pattern, false).unwrap_err();
-        assert_eq!(e.len(), ERRSTR);
+        assert_eq!(e.len(), crate::check::ERRSTR);
     }
 
     #[test]
