@@ -84,14 +84,19 @@ pub fn nginx_test_file(nginx: &Path, prefix: &Path, conf: &Path) -> Verdict {
         return Verdict::Ok;
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("[emerg]"))
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = ["[emerg]", "[crit]", "[alert]"]
+        .iter()
         // a shared memory zone nginx cannot set up is `[crit]`
-        .or_else(|| stderr.lines().find(|l| l.contains("[crit]")))
-        .or_else(|| stderr.lines().find(|l| l.contains("[alert]")))
+        .find_map(|level| lines.iter().position(|l| l.contains(level)))
         .unwrap_or_else(|| panic!("nginx -t failed without [emerg]: {stderr}"));
-    parse_emerg(line)
+    // A message can span lines (a quote left open takes the newlines into
+    // an argument): the record runs to the next `nginx: ` line.
+    let more = lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("nginx: "))
+        .count();
+    parse_emerg(&lines[start..=start + more].join("\n"))
 }
 
 /// `nginx: [emerg] unexpected "}" in /tmp/x/nginx.conf:3` into its parts.
