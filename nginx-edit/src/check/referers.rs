@@ -18,8 +18,8 @@ pub struct Block {
     /// The first `valid_referers` of the block.
     at: Option<Place>,
     none_or_blocked: bool,
-    /// A host name, or `server_names` (the server's names may be hosts;
-    /// taken as such, so a server with only regex names is not refused).
+    /// A host name given (the server's, for `server_names`, are added as
+    /// the block is merged).
     hosts: bool,
     /// The longest hash key of its hosts (a wildcard's labels).
     longest: usize,
@@ -89,32 +89,40 @@ impl Walker<'_> {
         let all = &self.referers.all;
         let block = &all[i];
         let at = block.at.filter(|_| block.merged)?;
+        let (mut hosts, mut longest) = (block.hosts, block.longest);
         if block.server_names {
-            if let Err(message) = self.server_names_as_referers(block) {
-                return Some((end, message));
+            match self.server_names_as_referers(block) {
+                Err(message) => return Some((end, message)),
+                Ok(Some(names_longest)) => {
+                    hosts = true;
+                    longest = longest.max(names_longest);
+                }
+                Ok(None) => {}
             }
         }
-        if block.none_or_blocked && !block.hosts {
+        if block.none_or_blocked && !hosts {
             let message = "the \"none\" or \"blocked\" referers are specified in the \
                            \"valid_referers\" directive without any valid referer";
             return Some((at, message.into()));
         }
-        if !block.hosts {
+        if !hosts {
             return None;
         }
         let up = |f: fn(&Block) -> Option<i64>| inherited(all, i, |b| b.parent, f);
         let (max, bucket) = (up(|b| b.max), up(|b| b.bucket));
-        let hash = super::hash_keys::hash_init("referer_hash", max, bucket, block.longest);
+        let hash = super::hash_keys::hash_init("referer_hash", max, bucket, longest);
         hash.err().map(|message| (at, message))
     }
 
     /// `server_names`: the server's names that are no regex added to the
     /// block's keys as `ngx_http_add_referer` adds them, in order
     /// (`conflicting parameter "x"` for a name already there, at the http
-    /// block's end, where the merge runs).
-    fn server_names_as_referers(&self, block: &Block) -> Result<(), String> {
+    /// block's end, where the merge runs). `Some` longest key when the
+    /// server has such a name (regexes are compiled apart, not hashed).
+    fn server_names_as_referers(&self, block: &Block) -> Result<Option<usize>, String> {
         let mut keys: std::collections::HashSet<_> = block.keys.iter().cloned().collect();
-        for name in self.server_names.hashed_names(block.server) {
+        let names = self.server_names.hashed_names(block.server);
+        for &name in &names {
             let Some(slots) = super::hash_keys::slots(name.as_bytes(), true) else {
                 return Err(format!("invalid hostname or wildcard \"{name}\""));
             };
@@ -124,7 +132,11 @@ impl Walker<'_> {
                 }
             }
         }
-        Ok(())
+        let labels = names.iter().flat_map(|n| n.split('.').map(str::len));
+        let exact = names
+            .iter()
+            .map(|n| n.trim_start_matches("*.").trim_start_matches('.').len());
+        Ok((!names.is_empty()).then(|| labels.chain(exact).max().unwrap_or(0)))
     }
 
     /// `referer_hash_max_size` or `referer_hash_bucket_size` here.
@@ -153,10 +165,7 @@ impl Walker<'_> {
             match a.as_str() {
                 "none" | "blocked" => block.none_or_blocked = true,
                 a if a.starts_with('~') => {}
-                "server_names" => {
-                    block.hosts = true;
-                    block.server_names = true;
-                }
+                "server_names" => block.server_names = true,
                 a => {
                     block.hosts = true;
                     let host = a.split('/').next().unwrap_or_default();
