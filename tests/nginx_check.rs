@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use e2e::check::{collect_mains, modelled, ours, same};
+use e2e::check::{collect_mains, modelled, ours, ours_at, same};
 use e2e::{nginx_test_file, require_nginx, Verdict};
 use nginx_edit::check::{check_set, debian, CheckOptions, Modules};
 use nginx_edit::includes::ConfigSet;
@@ -29,7 +29,7 @@ fn check_fixtures_match_nginx() {
         let prefix = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(prefix.path().join("logs")).unwrap();
         let theirs = nginx_test_file(&nginx, prefix.path(), &f);
-        let mine = ours(&f);
+        let mine = ours_at(&f, prefix.path());
         assert!(
             same(&theirs, &mine),
             "{}:\n nginx: {theirs:?}\n ours:  {mine:?}",
@@ -52,7 +52,7 @@ fn corpus_main_configs_get_nginx_verdict() {
     let (mut compared, mut environment) = (0, 0);
     for f in mains {
         let theirs = nginx_test_file(&nginx, f.parent().unwrap(), &f);
-        let mine = ours(&f);
+        let mine = ours_at(&f, f.parent().unwrap());
         match &theirs {
             Verdict::Error { message, .. } if !modelled(message) => {
                 environment += 1;
@@ -150,7 +150,7 @@ fn real_configs_get_nginx_verdict() {
     let (mut agree, mut environment, mut wrong) = (0, 0, Vec::new());
     for f in &mains {
         let theirs = nginx_test_file(&nginx, f.parent().unwrap(), f);
-        let mine = ours(f);
+        let mine = ours_at(f, f.parent().unwrap());
         if same(&theirs, &mine) {
             agree += 1;
             eprintln!("agree: {}: {theirs:?}", f.display());

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use e2e::check::{collect_mains, modelled, ours, same};
+use e2e::check::{collect_mains, modelled, ours_at, same};
 use e2e::mutate::{mutate, seed_of, Rng, KINDS};
 use e2e::{nginx_test_file, require_nginx, Verdict};
 use nginx_edit::Document;
@@ -113,8 +113,8 @@ fn mutants_get_nginx_verdict() {
             .unwrap_or(&source)
             .display()
             .to_string();
-        if ours(&original) != Verdict::Ok {
-            refused_sources.push(format!("{label}: {:?}", ours(&original)));
+        if ours_at(&original, &prefix) != Verdict::Ok {
+            refused_sources.push(format!("{label}: {:?}", ours_at(&original, &prefix)));
             continue;
         }
         let text = std::fs::read(&original).unwrap();
@@ -129,7 +129,7 @@ fn mutants_get_nginx_verdict() {
             };
             std::fs::write(&path, &m.text).unwrap();
             let theirs = nginx_test_file(&nginx, &prefix, &path);
-            let mine = ours(&path);
+            let mine = ours_at(&path, &prefix);
             let t = tally.entry(kind).or_default();
             t.mutants += 1;
             if same(&theirs, &mine) {

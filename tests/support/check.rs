@@ -11,8 +11,14 @@ use nginx_edit::includes::{ConfigSet, LoadError, LoadOptions};
 /// The first error `nginx-edit check` finds, as a verdict.
 pub use self::ours as check_verdict;
 
-/// The first error `nginx-edit check` finds, as a verdict.
+/// The first error `nginx-edit check` finds, as a verdict (nginx's prefix
+/// Debian's, as `nginx -t` without `-p`).
 pub fn ours(path: &Path) -> Verdict {
+    ours_at(path, Path::new(nginx_edit::check::DEBIAN_PREFIX))
+}
+
+/// [`ours`] with nginx's prefix `prefix`, as `nginx -t -p PREFIX`.
+pub fn ours_at(path: &Path, prefix: &Path) -> Verdict {
     let options = LoadOptions {
         tolerate_cycles: true,
         keep_partial: true,
@@ -43,7 +49,11 @@ pub fn ours(path: &Path) -> Verdict {
         .cycles
         .first()
         .map(|c| (c.line, "include cycle".to_string()));
-    match check_set(&set, &CheckOptions::default())
+    let options = CheckOptions {
+        nginx_prefix: prefix.display().to_string(),
+        ..CheckOptions::default()
+    };
+    match check_set(&set, &options)
         .into_iter()
         .find(|f| f.severity == "error")
         .map(|f| (f.line, f.message))

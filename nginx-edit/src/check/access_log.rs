@@ -7,11 +7,13 @@
 use super::numbers::{atoi, parse_size, parse_time};
 
 /// The refusal of `access_log ARGS`; `known` says whether a format name
-/// was declared (`None`: the formats are not all known, as in a snippet).
+/// was declared (`None`: the formats are not all known, as in a snippet);
+/// `prefix` is nginx's, that a path with variables is joined to.
 pub fn check(
     args: &[String],
     stream: bool,
     known: Option<&dyn Fn(&str) -> bool>,
+    prefix: &str,
 ) -> Result<(), String> {
     let Some((path, rest)) = args.split_first() else {
         return Ok(());
@@ -57,6 +59,12 @@ pub fn check(
         }
     }
     if flush && size == 0 {
+        // a name with variables is joined to the prefix in place
+        let path = if path.contains('$') {
+            super::full_name(prefix, path)
+        } else {
+            path.into()
+        };
         return Err(format!("no buffer is defined for access_log \"{path}\""));
     }
     if size > 0 && path.contains('$') {
@@ -119,7 +127,7 @@ mod tests {
     fn run(line: &str, stream: bool) -> Result<(), String> {
         let args: Vec<String> = line.split_whitespace().map(String::from).collect();
         let known = |f: &str| f == "main" || (!stream && f == "combined");
-        check(&args, stream, Some(&known))
+        check(&args, stream, Some(&known), "/p/")
     }
 
     #[test]
@@ -144,6 +152,15 @@ mod tests {
         assert_eq!(
             run("off main", false),
             Err("invalid parameter \"main\"".into())
+        );
+        // a relative name with variables is shown joined to the prefix
+        assert_eq!(
+            run("logs/$host.log main flush=1s", false),
+            Err("no buffer is defined for access_log \"/p/logs/$host.log\"".into())
+        );
+        assert_eq!(
+            run("logs/a.log main flush=1s", false),
+            Err("no buffer is defined for access_log \"logs/a.log\"".into())
         );
         assert_eq!(
             run("/var/log/a.log main flush=1s", false),

@@ -300,8 +300,10 @@ impl Walker<'_> {
             )
         };
         // nginx compares an absolute name as written (`ngx_strcmp`: with
-        // its `/`), a relative one once the prefix is joined (without).
+        // its `/`), a relative one once the prefix is joined (without),
+        // and prints the joined one.
         let raw = args.first().map(String::as_str).unwrap_or_default();
+        let dir = super::full_name(&self.options.nginx_prefix, &dir).into_owned();
         let key = if raw.starts_with('/') {
             raw
         } else {

@@ -100,6 +100,23 @@ pub struct CheckOptions {
     /// `proxy_pass http://NAME` that names no upstream block), with this
     /// machine's resolver.
     pub resolve: bool,
+    /// nginx's prefix (`nginx -p`), that nginx joins relative paths to
+    /// and prints them so (`the same path name "/usr/share/nginx/cache"`);
+    /// Debian's build: `/usr/share/nginx/`.
+    pub nginx_prefix: String,
+}
+
+/// Debian's `--prefix`, nginx's prefix when `-p` is not given.
+pub const DEBIAN_PREFIX: &str = "/usr/share/nginx/";
+
+/// `ngx_conf_full_name` (not the conf prefix): `name` joined to `prefix`
+/// unless it is absolute.
+fn full_name<'n>(prefix: &str, name: &'n str) -> std::borrow::Cow<'n, str> {
+    if name.starts_with('/') {
+        return name.into();
+    }
+    let slash = if prefix.ends_with('/') { "" } else { "/" };
+    format!("{prefix}{slash}{name}").into()
 }
 
 impl Default for CheckOptions {
@@ -110,6 +127,7 @@ impl Default for CheckOptions {
             allow_unknown: false,
             context: None,
             resolve: true,
+            nginx_prefix: DEBIAN_PREFIX.to_string(),
         }
     }
 }

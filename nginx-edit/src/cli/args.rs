@@ -51,6 +51,11 @@ pub struct CheckArgs {
     /// know the deploy network's names or the server's users.
     #[arg(long)]
     pub no_resolve: bool,
+    /// nginx's prefix, as `nginx -p DIR`: relative paths nginx prints
+    /// joined to it (a cache path named twice) are shown so (default:
+    /// Debian's /usr/share/nginx/).
+    #[arg(long, value_name = "DIR")]
+    pub nginx_prefix: Option<PathBuf>,
     /// The nginx release to check against.
     #[arg(long, value_name = "X.Y.Z", default_value = "1.22.1")]
     pub nginx_version: String,

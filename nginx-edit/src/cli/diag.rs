@@ -10,7 +10,7 @@ use crate::ParseError;
 
 use super::args::{CheckArgs, CheckFormat, ContextArg, ModulesArg};
 use super::{Exit, Failure};
-use crate::check::{CheckOptions, Modules};
+use crate::check::{CheckOptions, Modules, DEBIAN_PREFIX};
 use crate::directives::{nginx_version, Context};
 
 /// One finding of `check`.
@@ -135,6 +135,10 @@ fn check_options(a: &CheckArgs) -> Result<CheckOptions, Failure> {
         },
         allow_unknown: a.allow_unknown,
         resolve: !a.no_resolve,
+        nginx_prefix: a
+            .nginx_prefix
+            .as_ref()
+            .map_or_else(|| DEBIAN_PREFIX.to_string(), |p| p.display().to_string()),
         context: a.context.map(|c| match c {
             ContextArg::Main => Context::Main,
             ContextArg::Events => Context::Event,
