@@ -23,7 +23,7 @@ const BOUNDS: &[(&str, i64, i64)] = &[
 pub fn handles(set: &str, name: &str) -> bool {
     match set {
         "ngx_conf_set_num_slot" => {
-            BOUNDS.iter().any(|(n, _, _)| *n == name) || name == "http2_streams_index_mask"
+            BOUNDS.iter().any(|(n, _, _)| *n == name) || name == "http2_streams_index_size"
         }
         "ngx_conf_set_size_slot" => SIZE_POSTS.contains(&name),
         _ => {
@@ -93,7 +93,7 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
                 _ => Ok(()),
             }
         }
-        "ngx_conf_set_num_slot" if name == "http2_streams_index_mask" => {
+        "ngx_conf_set_num_slot" if name == "http2_streams_index_size" => {
             match args.first().and_then(|v| atoi(v.as_bytes())) {
                 Some(n) if n == 0 || n & (n - 1) != 0 => {
                     Err(format!("\"{name}\" directive must be a power of two"))
