@@ -25,6 +25,8 @@ pub struct SslConf {
     pub verify: Option<u8>,
     pub client_certificate: Option<bool>,
     pub ocsp: Option<bool>,
+    /// `ssl_ocsp_responder`, checked only with `ssl_ocsp` on.
+    pub ocsp_responder: Option<String>,
     /// Stream and mail: where the (last) `listen ... ssl` is.
     pub listen: Option<(Place, &'static str)>,
     /// Mail: `starttls` (0 off, 1 on, 2 only).
@@ -59,6 +61,7 @@ impl SslConf {
             // An empty name is a name set: it hides the outer level's.
             "ssl_client_certificate" => self.client_certificate = Some(!first.is_empty()),
             "ssl_ocsp" => self.ocsp = Some(first != "off"),
+            "ssl_ocsp_responder" => self.ocsp_responder = Some(first.to_string()),
             _ => return false,
         }
         true
@@ -78,6 +81,10 @@ impl SslConf {
             verify: self.verify.or(prev.verify),
             client_certificate: self.client_certificate.or(prev.client_certificate),
             ocsp: self.ocsp.or(prev.ocsp),
+            ocsp_responder: self
+                .ocsp_responder
+                .clone()
+                .or_else(|| prev.ocsp_responder.clone()),
             listen: self.listen.or(prev.listen),
             starttls: self.starttls.or(prev.starttls),
             file: self.file.or(prev.file),
@@ -184,6 +191,11 @@ impl SslConf {
                 "\"ssl_ocsp\" is incompatible with \"ssl_verify_client optional_no_ca\"".into(),
             ));
         }
+        if self.ocsp == Some(true) {
+            if let Some(m) = self.ocsp_responder.as_deref().and_then(ocsp_responder) {
+                return Some((cert_place, m));
+            }
+        }
         None
     }
 
@@ -228,6 +240,30 @@ impl SslConf {
         }
         None
     }
+}
+
+/// `ngx_ssl_ocsp`: a responder must be an `http://` URL nginx can parse
+/// (a host name is looked up: not modelled here).
+fn ocsp_responder(url: &str) -> Option<String> {
+    if url.is_empty() {
+        return None;
+    }
+    let rest = match url.get(..7) {
+        Some(p) if url.len() > 7 && p.eq_ignore_ascii_case("http://") => &url[7..],
+        _ => {
+            return Some(format!(
+                "invalid URL prefix in OCSP responder \"{url}\" in \"ssl_ocsp_responder\""
+            ))
+        }
+    };
+    let kind = super::url::UrlKind {
+        listen: false,
+        uri_part: true,
+        default_port: 80,
+    };
+    super::url::parse_url(rest.as_bytes(), kind)
+        .err()
+        .map(|e| format!("{e} in OCSP responder \"{rest}\" in \"ssl_ocsp_responder\""))
 }
 
 /// The http block's TLS settings: its own level and each server's.
