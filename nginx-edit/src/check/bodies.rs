@@ -40,8 +40,12 @@ impl<'s> Walker<'s> {
             }
         }
         if name == "geo" {
+            // (`include` parses its file with the geo handler: its entries
+            // are read in its place, their errors at their own lines)
             let mut geo = networks::Geo::new(ctx.module_kind() == ModuleKind::Stream);
-            for entry in d.children() {
+            let mut entries = Vec::new();
+            self.map_entries(file, d.children(), &mut entries, None, 0);
+            for (file, entry, _) in entries {
                 let key = entry.name_token().text();
                 if let Err(message) = geo.entry(&key, &args_of(entry)) {
                     self.error(file, entry.span().end - 1, message);
