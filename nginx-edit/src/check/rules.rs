@@ -175,7 +175,7 @@ impl Walker<'_> {
                         self.options.resolve.then_some(&lookup);
                     syslog::syslog(dest, lookups)?;
                 }
-                access_log::check(args, stream, known)?;
+                access_log::check(args, stream, known, &mut self.log_buffers)?;
             }
             _ => {}
         }
