@@ -64,6 +64,15 @@ impl<'s> Walker<'s> {
             // the types hash's keys: the extensions, included ones too
             let mut entries = Vec::new();
             self.map_entries(file, d.children(), &mut entries, None, 0);
+            // (ngx_http_core_type: an `include` takes one file name)
+            let include = entries
+                .iter()
+                .find(|(_, e, _)| e.arg_count() != 1 && e.name_token().text() == "include");
+            if let Some((file, e, _)) = include {
+                let message = "invalid number of arguments in \"include\" directive";
+                self.error(*file, e.span().end - 1, message.into());
+                return;
+            }
             let longest = entries
                 .iter()
                 .flat_map(|(_, e, _)| e.args().map(|a| a.text().len()))

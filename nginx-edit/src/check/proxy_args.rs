@@ -14,6 +14,8 @@ pub type Block = Vec<(Cow<'static, str>, Cow<'static, str>)>;
 
 const OFF: &str = "proxy_redirect off";
 const RULES: &str = "proxy_redirect rules";
+/// One `sub_filter` pair of a level (nginx takes 255).
+pub const SUB_FILTER_PAIR: &str = "sub_filter pair";
 /// Set by a `proxy_pass` whose URL holds variables.
 pub const PASS_WITH_VARIABLES: &str = "proxy_pass with variables";
 
