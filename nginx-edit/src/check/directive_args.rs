@@ -61,6 +61,7 @@ pub fn handles(set: &str, name: &str) -> bool {
                         | "ngx_stream_limit_conn_zone"
                         | "ngx_http_modern_browser"
                         | "ngx_http_ssl_ocsp_cache"
+                        | "ngx_stream_ssl_alpn"
                 )
         }
     }
@@ -172,6 +173,10 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
         },
         "ngx_http_sub_filter" if args.first().is_some_and(String::is_empty) => {
             Err("empty search pattern".into())
+        }
+        // (after its duplicate check: an ALPN protocol has a length byte)
+        "ngx_stream_ssl_alpn" if args.iter().any(|a| a.len() > 255) => {
+            Err(format!("\"{name}\" directive protocol too long"))
         }
         "ngx_http_limit_req_zone" => limits::limit_zone(name, args, true),
         "ngx_http_limit_conn_zone" | "ngx_stream_limit_conn_zone" => {

@@ -405,6 +405,7 @@ impl<'a> Walker<'a> {
                     proxy_args::off_or_rules(name, args.get(), block)?;
                 }
                 "ngx_http_mirror" => proxy_args::mirror(args.get(), block)?,
+                "ngx_http_v2_push" => proxy_args::http2_push(args.get(), block)?,
                 // ngx_http_sub_filter: 255 pairs a level (after its empty
                 // pattern check, which the argument rules make)
                 "ngx_http_sub_filter" if args.get().first().is_some_and(|a| !a.is_empty()) => {
