@@ -132,6 +132,14 @@ fn literal_handler(set: &str, name: &str) -> bool {
                 | "ngx_http_limit_req"
                 | "ngx_http_ancient_browser"
                 | "ngx_http_modern_browser"
+                | "ngx_http_ancient_browser_value"
+                | "ngx_http_modern_browser_value"
+                // a regex, a URI kept as text, an ignored argument
+                | "ngx_http_gzip_disable"
+                | "ngx_http_auth_request"
+                | "ngx_http_set_stub_status"
+                // 1.22's obsolete http2 directives only warn
+                | "ngx_http_v2_obsolete"
                 | "ngx_http_geoip_country"
                 | "ngx_http_geoip_org"
                 | "ngx_http_geoip_city"
