@@ -17,7 +17,8 @@ pub type Place = (usize, usize);
 pub struct SslConf {
     /// `ssl_certificate` values and where the last one is.
     pub certificates: Option<(Vec<String>, Place)>,
-    pub keys: Option<usize>,
+    /// `ssl_certificate_key` values.
+    pub keys: Option<Vec<String>>,
     pub reject_handshake: Option<bool>,
     /// `ssl on|off` and where (1.22's deprecated directive).
     pub enable: Option<(bool, Place)>,
@@ -47,7 +48,10 @@ impl SslConf {
                 list.push(first.to_string());
                 *place = here;
             }
-            "ssl_certificate_key" => *self.keys.get_or_insert(0) += 1,
+            "ssl_certificate_key" => self
+                .keys
+                .get_or_insert_with(Vec::new)
+                .push(first.to_string()),
             "ssl_reject_handshake" => self.reject_handshake = Some(first == "on"),
             "ssl" => self.enable = Some((first == "on", here)),
             "ssl_verify_client" => {
@@ -75,7 +79,7 @@ impl SslConf {
                 .certificates
                 .clone()
                 .or_else(|| prev.certificates.clone()),
-            keys: self.keys.or(prev.keys),
+            keys: self.keys.clone().or_else(|| prev.keys.clone()),
             reject_handshake: self.reject_handshake.or(prev.reject_handshake),
             enable: self.enable.or(prev.enable),
             verify: self.verify.or(prev.verify),
@@ -141,7 +145,7 @@ impl SslConf {
     fn missing_key(&self, suffix: &str) -> Option<String> {
         let (list, _) = self.certificates.as_ref()?;
         let last = list.last().map(String::as_str).unwrap_or_default();
-        match self.keys {
+        match self.keys.as_ref().map(Vec::len) {
             None if !suffix.is_empty() => Some(format!(
                 "no \"ssl_certificate_key\" is defined for the {}",
                 suffix.trim_start_matches(" and the ")
@@ -282,6 +286,26 @@ impl HttpSsl {
         }
         let last = self.servers.len() - 1;
         &mut self.servers[last].2
+    }
+
+    /// The variables `ngx_http_ssl_compile_certificates` compiles: those
+    /// of the certificates and keys of each server whose merged settings
+    /// have certificates (a level no server inherits is never compiled),
+    /// at the server's `{`.
+    pub fn certificate_variables(&self) -> Vec<(Place, String)> {
+        let mut out = Vec::new();
+        for (_, brace, conf) in &self.servers {
+            let merged = conf.merged(&self.http);
+            let Some((certificates, _)) = &merged.certificates else {
+                continue;
+            };
+            let keys = merged.keys.iter().flatten();
+            for text in certificates.iter().chain(keys) {
+                let names = super::variables::references(text);
+                out.extend(names.map(|n| (*brace, n.to_ascii_lowercase())));
+            }
+        }
+        out
     }
 
     /// The merge-time refusal of the first server that has one.

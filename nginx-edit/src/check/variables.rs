@@ -108,7 +108,9 @@ const LITERAL_ARGS: &[&str] = &[
 fn literal_handler(set: &str, name: &str) -> bool {
     match set {
         "ngx_conf_set_str_slot" => name != "proxy_set_body",
-        "ngx_conf_set_str_array_slot" => !name.starts_with("ssl_certificate"),
+        // (`ssl_certificate*` are compiled with the servers' TLS merge:
+        // see `HttpSsl::certificate_variables`)
+        "ngx_conf_set_str_array_slot" => true,
         "ngx_conf_set_keyval_slot" => name.ends_with("ssl_conf_command"),
         _ => matches!(
             set,
@@ -208,9 +210,22 @@ impl HttpVariables {
         if LITERAL_ARGS.contains(&name) || literal_handler(set, name) {
             return Ok(());
         }
-        // add_header's name is text; its value is compiled
+        // add_header's, *_set_header's and *_param's names are text; their
+        // values are compiled
         let args = match set {
-            "ngx_http_headers_add" => args.get(1..).unwrap_or_default(),
+            "ngx_http_headers_add"
+            | "ngx_conf_set_keyval_slot"
+            | "ngx_http_upstream_param_set_slot" => args.get(1..).unwrap_or_default(),
+            // `$name` is one variable name to its end (ngx_http_set_charset_slot)
+            "ngx_http_set_charset_slot" => {
+                if let Some((var, offset)) = args
+                    .first()
+                    .and_then(|(t, o)| Some((t.strip_prefix('$')?, *o)))
+                {
+                    self.used_at(var, file, offset);
+                }
+                return Ok(());
+            }
             _ => args,
         };
         if name == "log_format" {
@@ -270,6 +285,12 @@ impl HttpVariables {
             }
         }
         Ok(())
+    }
+
+    /// Variables compiled when the servers are merged, found outside
+    /// (`ssl_certificate`'s).
+    pub fn merged_uses(&mut self, uses: impl IntoIterator<Item = (String, usize, usize)>) {
+        self.merged.extend(uses);
     }
 
     /// A `map` entry's value, compiled (its key is literal, or a regex).
