@@ -120,15 +120,18 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
             Some(other) => Err(format!("invalid event type \"{other}\"")),
         },
         // The variable these blocks define is their last argument.
+        // (`$` alone: ngx_http_add_variable refuses the empty name)
         "ngx_http_map_block" | "ngx_stream_map_block" | "ngx_conf_split_clients_block" => {
             match args.last() {
                 Some(v) if !v.starts_with('$') => Err(format!("invalid variable name \"{v}\"")),
+                Some(v) if v == "$" => Err("invalid variable name \"$\"".into()),
                 _ => Ok(()),
             }
         }
         // geo's source, when given, is a plain variable too (read first).
         "ngx_http_geo_block" | "ngx_stream_geo_block" => {
-            match args.iter().find(|v| !v.starts_with('$')) {
+            match args.iter().find(|v| !v.starts_with('$') || v.len() == 1) {
+                Some(v) if v == "$" => Err("invalid variable name \"$\"".into()),
                 Some(v) => Err(format!("invalid variable name \"{v}\"")),
                 None => Ok(()),
             }

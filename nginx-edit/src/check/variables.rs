@@ -216,6 +216,15 @@ impl HttpVariables {
             "ngx_http_headers_add"
             | "ngx_conf_set_keyval_slot"
             | "ngx_http_upstream_param_set_slot" => args.get(1..).unwrap_or_default(),
+            // geo's source is a variable's name, not a script
+            "ngx_http_geo_block" => {
+                if let [(source, offset), _] = args {
+                    if let Some(var) = source.strip_prefix('$').filter(|v| !v.is_empty()) {
+                        self.used_at(var, file, *offset);
+                    }
+                }
+                return Ok(());
+            }
             // `$name` is one variable name to its end (ngx_http_set_charset_slot)
             "ngx_http_set_charset_slot" => {
                 if let Some((var, offset)) = args
@@ -428,6 +437,10 @@ pub fn script_error(text: &str) -> Result<(), String> {
         let bracket = b.get(i) == Some(&b'{');
         if bracket {
             i += 1;
+            // (`${` ending the text: no name, before any bracket check)
+            if i == b.len() {
+                return Err("invalid variable name".into());
+            }
         }
         let start = i;
         while i < b.len() && name_byte(b[i]) {
