@@ -1,19 +1,30 @@
 //! `access_log` as `ngx_http_log_set_log` and `ngx_stream_log_set_log`
 //! read it (nginx 1.22.1): `off` alone, a format the block declared
 //! (stream has no `combined` and needs one), then `buffer=`, `flush=`,
-//! `gzip[=N]` and `if=`, and the rules a buffer brings; and
-//! `open_log_file_cache`.
+//! `gzip[=N]` and `if=`, and the rules a buffer brings (one file's
+//! buffer is shared: every buffered `access_log` of it, http or stream,
+//! must give the same size, flush and gzip); and `open_log_file_cache`.
 
 use super::numbers::{atoi, parse_size, parse_time};
 
+/// A log file's buffer as nginx keeps it on the open file: its size,
+/// flush time (ms, 0 none) and gzip level (0 none).
+pub type Buffer = (i64, i64, i64);
+
+/// The buffers of the log files opened so far, by full path (a relative
+/// name joined to nginx's prefix, as `ngx_conf_open_file` keys them).
+pub type Buffers = std::collections::HashMap<String, Buffer>;
+
 /// The refusal of `access_log ARGS`; `known` says whether a format name
 /// was declared (`None`: the formats are not all known, as in a snippet);
-/// `prefix` is nginx's, that a path with variables is joined to.
+/// `prefix` is nginx's, that a relative path is joined to. A buffered log
+/// records its buffer in `buffers`, or must match the one there.
 pub fn check(
     args: &[String],
     stream: bool,
     known: Option<&dyn Fn(&str) -> bool>,
     prefix: &str,
+    buffers: &mut Buffers,
 ) -> Result<(), String> {
     let Some((path, rest)) = args.split_first() else {
         return Ok(());
@@ -34,31 +45,31 @@ pub fn check(
             return Err(format!("unknown log format \"{format}\""));
         }
     }
-    let (mut size, mut flush) = (0, false);
+    let (mut size, mut flush, mut gzip) = (0, 0, 0);
     for p in rest.iter().skip(1) {
         if let Some(s) = p.strip_prefix("buffer=") {
             size = parse_size(s.as_bytes())
                 .filter(|&n| n > 0)
                 .ok_or_else(|| format!("invalid buffer size \"{s}\""))?;
         } else if let Some(s) = p.strip_prefix("flush=") {
-            parse_time(s.as_bytes(), false)
+            flush = parse_time(s.as_bytes(), false)
                 .filter(|&n| n > 0)
                 .ok_or_else(|| format!("invalid flush time \"{s}\""))?;
-            flush = true;
         } else if p == "gzip" || p.starts_with("gzip=") {
             if size == 0 {
                 size = 64 * 1024;
             }
+            gzip = 1;
             if let Some(s) = p.strip_prefix("gzip=") {
-                if !atoi(s.as_bytes()).is_some_and(|n| (1..=9).contains(&n)) {
-                    return Err(format!("invalid compression level \"{s}\""));
-                }
+                gzip = atoi(s.as_bytes())
+                    .filter(|n| (1..=9).contains(n))
+                    .ok_or_else(|| format!("invalid compression level \"{s}\""))?;
             }
         } else if !p.starts_with("if=") {
             return Err(format!("invalid parameter \"{p}\""));
         }
     }
-    if flush && size == 0 {
+    if flush > 0 && size == 0 {
         // a name with variables is joined to the prefix in place
         let path = if path.contains('$') {
             super::full_name(prefix, path)
@@ -72,6 +83,15 @@ pub fn check(
     }
     if size > 0 && path.starts_with("syslog:") {
         return Err("logs to syslog cannot be buffered".into());
+    }
+    if size > 0 {
+        let buffer = (size, flush, gzip);
+        let file = super::full_name(prefix, path).into_owned();
+        if *buffers.entry(file).or_insert(buffer) != buffer {
+            return Err(format!(
+                "access_log \"{path}\" already defined with conflicting parameters"
+            ));
+        }
     }
     Ok(())
 }
@@ -125,9 +145,31 @@ mod tests {
     }
 
     fn run(line: &str, stream: bool) -> Result<(), String> {
+        let mut buffers = Buffers::default();
         let args: Vec<String> = line.split_whitespace().map(String::from).collect();
         let known = |f: &str| f == "main" || (!stream && f == "combined");
-        check(&args, stream, Some(&known), "/p/")
+        check(&args, stream, Some(&known), "/p/", &mut buffers)
+    }
+
+    #[test]
+    fn one_buffer_per_file() {
+        let mut buffers = Buffers::default();
+        let mut run = |line: &str| {
+            let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+            check(&args, false, None, "/p/", &mut buffers)
+        };
+        assert_eq!(run("/a combined buffer=64k gzip"), Ok(()));
+        assert_eq!(run("/a combined gzip=1"), Ok(()));
+        assert_eq!(run("/a combined"), Ok(()));
+        assert_eq!(
+            run("/a combined gzip=2"),
+            Err("access_log \"/a\" already defined with conflicting parameters".into())
+        );
+        assert_eq!(run("/b combined buffer=4k flush=1s"), Ok(()));
+        // a relative name is the file under the prefix
+        assert_eq!(run("c combined buffer=8k"), Ok(()));
+        assert!(run("/p/c combined buffer=4k").is_err());
+        assert!(run("/b combined buffer=4k flush=2s").is_err());
     }
 
     #[test]

@@ -40,8 +40,12 @@ impl<'s> Walker<'s> {
             }
         }
         if name == "geo" {
+            // (`include` parses its file with the geo handler: its entries
+            // are read in its place, their errors at their own lines)
             let mut geo = networks::Geo::new(ctx.module_kind() == ModuleKind::Stream);
-            for entry in d.children() {
+            let mut entries = Vec::new();
+            self.map_entries(file, d.children(), &mut entries, None, 0);
+            for (file, entry, _) in entries {
                 let key = entry.name_token().text();
                 if let Err(message) = geo.entry(&key, &args_of(entry)) {
                     self.error(file, entry.span().end - 1, message);
@@ -60,6 +64,15 @@ impl<'s> Walker<'s> {
             // the types hash's keys: the extensions, included ones too
             let mut entries = Vec::new();
             self.map_entries(file, d.children(), &mut entries, None, 0);
+            // (ngx_http_core_type: an `include` takes one file name)
+            let include = entries
+                .iter()
+                .find(|(_, e, _)| e.arg_count() != 1 && e.name_token().text() == "include");
+            if let Some((file, e, _)) = include {
+                let message = "invalid number of arguments in \"include\" directive";
+                self.error(*file, e.span().end - 1, message.into());
+                return;
+            }
             let longest = entries
                 .iter()
                 .flat_map(|(_, e, _)| e.args().map(|a| a.text().len()))

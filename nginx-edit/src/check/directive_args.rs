@@ -23,7 +23,7 @@ const BOUNDS: &[(&str, i64, i64)] = &[
 pub fn handles(set: &str, name: &str) -> bool {
     match set {
         "ngx_conf_set_num_slot" => {
-            BOUNDS.iter().any(|(n, _, _)| *n == name) || name == "http2_streams_index_mask"
+            BOUNDS.iter().any(|(n, _, _)| *n == name) || name == "http2_streams_index_size"
         }
         "ngx_conf_set_size_slot" => SIZE_POSTS.contains(&name),
         _ => {
@@ -61,6 +61,7 @@ pub fn handles(set: &str, name: &str) -> bool {
                         | "ngx_stream_limit_conn_zone"
                         | "ngx_http_modern_browser"
                         | "ngx_http_ssl_ocsp_cache"
+                        | "ngx_stream_ssl_alpn"
                 )
         }
     }
@@ -93,7 +94,7 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
                 _ => Ok(()),
             }
         }
-        "ngx_conf_set_num_slot" if name == "http2_streams_index_mask" => {
+        "ngx_conf_set_num_slot" if name == "http2_streams_index_size" => {
             match args.first().and_then(|v| atoi(v.as_bytes())) {
                 Some(n) if n == 0 || n & (n - 1) != 0 => {
                     Err(format!("\"{name}\" directive must be a power of two"))
@@ -112,21 +113,25 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
             }
             _ => Ok(()),
         },
-        // The event methods of Linux (Debian's build).
+        // The event methods of Debian's build: on Linux `auto/modules`
+        // builds select and poll only when asked to (or with no epoll).
         "ngx_event_use" => match args.first().map(String::as_str) {
-            Some("epoll" | "poll" | "select") | None => Ok(()),
+            Some("epoll") | None => Ok(()),
             Some(other) => Err(format!("invalid event type \"{other}\"")),
         },
         // The variable these blocks define is their last argument.
+        // (`$` alone: ngx_http_add_variable refuses the empty name)
         "ngx_http_map_block" | "ngx_stream_map_block" | "ngx_conf_split_clients_block" => {
             match args.last() {
                 Some(v) if !v.starts_with('$') => Err(format!("invalid variable name \"{v}\"")),
+                Some(v) if v == "$" => Err("invalid variable name \"$\"".into()),
                 _ => Ok(()),
             }
         }
         // geo's source, when given, is a plain variable too (read first).
         "ngx_http_geo_block" | "ngx_stream_geo_block" => {
-            match args.iter().find(|v| !v.starts_with('$')) {
+            match args.iter().find(|v| !v.starts_with('$') || v.len() == 1) {
+                Some(v) if v == "$" => Err("invalid variable name \"$\"".into()),
                 Some(v) => Err(format!("invalid variable name \"{v}\"")),
                 None => Ok(()),
             }
@@ -171,6 +176,10 @@ pub fn check(set: &str, name: &str, args: &[String]) -> Result<(), String> {
         },
         "ngx_http_sub_filter" if args.first().is_some_and(String::is_empty) => {
             Err("empty search pattern".into())
+        }
+        // (after its duplicate check: an ALPN protocol has a length byte)
+        "ngx_stream_ssl_alpn" if args.iter().any(|a| a.len() > 255) => {
+            Err(format!("\"{name}\" directive protocol too long"))
         }
         "ngx_http_limit_req_zone" => limits::limit_zone(name, args, true),
         "ngx_http_limit_conn_zone" | "ngx_stream_limit_conn_zone" => {

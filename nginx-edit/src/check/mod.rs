@@ -146,6 +146,7 @@ pub fn check_set(set: &ConfigSet, options: &CheckOptions) -> Vec<Finding> {
         upstreams: Default::default(),
         log_formats: vec!["combined".into()],
         stream_log_formats: Vec::new(),
+        log_buffers: Default::default(),
         from_main: false,
         blocks: Vec::new(),
         arg_buffers: Default::default(),
@@ -255,6 +256,8 @@ struct Walker<'a> {
     log_formats: Vec<String>,
     /// The stream block's `log_format` names (stream has no `combined`).
     stream_log_formats: Vec<String>,
+    /// The buffered log files so far (http and stream share them).
+    log_buffers: access_log::Buffers,
     /// Whether the walk starts at a whole nginx.conf (not a snippet).
     from_main: bool,
     /// For each open block, innermost last: the set-once fields filled so

@@ -167,9 +167,11 @@ impl Walker<'_> {
     /// then the variables hash (`ngx_http_variables_init_vars`; nginx
     /// names no place for the hash, the block's `}` stands in).
     pub(super) fn unknown_variables(&mut self, file: usize, close: usize) {
-        let Some(vars) = self.variables.take() else {
+        let Some(mut vars) = self.variables.take() else {
             return;
         };
+        let tls = self.ssl.certificate_variables().into_iter();
+        vars.merged_uses(tls.map(|((file, at), name)| (name, file, at)));
         let newer = self.options.nginx_version > crate::directives::nginx_version(1, 22, 1);
         let unknown = vars.unknown(|module| self.has_module_named(module), newer);
         self.unknown_then_variables_hash(unknown, vars.longest_name(), (file, close));

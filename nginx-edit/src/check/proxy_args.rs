@@ -14,6 +14,11 @@ pub type Block = Vec<(Cow<'static, str>, Cow<'static, str>)>;
 
 const OFF: &str = "proxy_redirect off";
 const RULES: &str = "proxy_redirect rules";
+/// `http2_push off` and `http2_push URI` of a level.
+const PUSH_OFF: &str = "http2_push off";
+const PUSH_URI: &str = "http2_push URI";
+/// One `sub_filter` pair of a level (nginx takes 255).
+pub const SUB_FILTER_PAIR: &str = "sub_filter pair";
 /// Set by a `proxy_pass` whose URL holds variables.
 pub const PASS_WITH_VARIABLES: &str = "proxy_pass with variables";
 
@@ -139,6 +144,25 @@ pub fn store_or_cache(
         format!("{module}_{mine} on").into(),
         name.to_string().into(),
     ));
+    Ok(())
+}
+
+/// `ngx_http_v2_push`: a level has `off` once, or URIs, never both.
+pub fn http2_push(args: &[String], block: &mut Block) -> Result<(), String> {
+    let has = |key: &str| block.iter().any(|(k, _)| k == key);
+    let off = args.first().is_some_and(|a| a == "off");
+    let refusal = match (off, has(PUSH_OFF), has(PUSH_URI)) {
+        (true, _, true) => "\"off\" parameter cannot be used with URI",
+        (true, true, _) => "is duplicate",
+        (false, true, _) => "URI cannot be used with \"off\" parameter",
+        (false, false, true) => return Ok(()),
+        _ => "",
+    };
+    if !refusal.is_empty() {
+        return Err(format!("\"http2_push\" directive {refusal}"));
+    }
+    let key = if off { PUSH_OFF } else { PUSH_URI };
+    block.push((key.into(), "http2_push".into()));
     Ok(())
 }
 

@@ -175,7 +175,8 @@ impl Walker<'_> {
                         self.options.resolve.then_some(&lookup);
                     syslog::syslog(dest, lookups)?;
                 }
-                access_log::check(args, stream, known, &self.options.nginx_prefix)?;
+                let prefix = &self.options.nginx_prefix;
+                access_log::check(args, stream, known, prefix, &mut self.log_buffers)?;
             }
             _ => {}
         }

@@ -17,7 +17,8 @@ pub type Place = (usize, usize);
 pub struct SslConf {
     /// `ssl_certificate` values and where the last one is.
     pub certificates: Option<(Vec<String>, Place)>,
-    pub keys: Option<usize>,
+    /// `ssl_certificate_key` values.
+    pub keys: Option<Vec<String>>,
     pub reject_handshake: Option<bool>,
     /// `ssl on|off` and where (1.22's deprecated directive).
     pub enable: Option<(bool, Place)>,
@@ -25,6 +26,8 @@ pub struct SslConf {
     pub verify: Option<u8>,
     pub client_certificate: Option<bool>,
     pub ocsp: Option<bool>,
+    /// `ssl_ocsp_responder`, checked only with `ssl_ocsp` on.
+    pub ocsp_responder: Option<String>,
     /// Stream and mail: where the (last) `listen ... ssl` is.
     pub listen: Option<(Place, &'static str)>,
     /// Mail: `starttls` (0 off, 1 on, 2 only).
@@ -45,7 +48,10 @@ impl SslConf {
                 list.push(first.to_string());
                 *place = here;
             }
-            "ssl_certificate_key" => *self.keys.get_or_insert(0) += 1,
+            "ssl_certificate_key" => self
+                .keys
+                .get_or_insert_with(Vec::new)
+                .push(first.to_string()),
             "ssl_reject_handshake" => self.reject_handshake = Some(first == "on"),
             "ssl" => self.enable = Some((first == "on", here)),
             "ssl_verify_client" => {
@@ -59,6 +65,7 @@ impl SslConf {
             // An empty name is a name set: it hides the outer level's.
             "ssl_client_certificate" => self.client_certificate = Some(!first.is_empty()),
             "ssl_ocsp" => self.ocsp = Some(first != "off"),
+            "ssl_ocsp_responder" => self.ocsp_responder = Some(first.to_string()),
             _ => return false,
         }
         true
@@ -72,12 +79,16 @@ impl SslConf {
                 .certificates
                 .clone()
                 .or_else(|| prev.certificates.clone()),
-            keys: self.keys.or(prev.keys),
+            keys: self.keys.clone().or_else(|| prev.keys.clone()),
             reject_handshake: self.reject_handshake.or(prev.reject_handshake),
             enable: self.enable.or(prev.enable),
             verify: self.verify.or(prev.verify),
             client_certificate: self.client_certificate.or(prev.client_certificate),
             ocsp: self.ocsp.or(prev.ocsp),
+            ocsp_responder: self
+                .ocsp_responder
+                .clone()
+                .or_else(|| prev.ocsp_responder.clone()),
             listen: self.listen.or(prev.listen),
             starttls: self.starttls.or(prev.starttls),
             file: self.file.or(prev.file),
@@ -134,7 +145,7 @@ impl SslConf {
     fn missing_key(&self, suffix: &str) -> Option<String> {
         let (list, _) = self.certificates.as_ref()?;
         let last = list.last().map(String::as_str).unwrap_or_default();
-        match self.keys {
+        match self.keys.as_ref().map(Vec::len) {
             None if !suffix.is_empty() => Some(format!(
                 "no \"ssl_certificate_key\" is defined for the {}",
                 suffix.trim_start_matches(" and the ")
@@ -184,6 +195,11 @@ impl SslConf {
                 "\"ssl_ocsp\" is incompatible with \"ssl_verify_client optional_no_ca\"".into(),
             ));
         }
+        if self.ocsp == Some(true) {
+            if let Some(m) = self.ocsp_responder.as_deref().and_then(ocsp_responder) {
+                return Some((cert_place, m));
+            }
+        }
         None
     }
 
@@ -230,6 +246,30 @@ impl SslConf {
     }
 }
 
+/// `ngx_ssl_ocsp`: a responder must be an `http://` URL nginx can parse
+/// (a host name is looked up: not modelled here).
+fn ocsp_responder(url: &str) -> Option<String> {
+    if url.is_empty() {
+        return None;
+    }
+    let rest = match url.get(..7) {
+        Some(p) if url.len() > 7 && p.eq_ignore_ascii_case("http://") => &url[7..],
+        _ => {
+            return Some(format!(
+                "invalid URL prefix in OCSP responder \"{url}\" in \"ssl_ocsp_responder\""
+            ))
+        }
+    };
+    let kind = super::url::UrlKind {
+        listen: false,
+        uri_part: true,
+        default_port: 80,
+    };
+    super::url::parse_url(rest.as_bytes(), kind)
+        .err()
+        .map(|e| format!("{e} in OCSP responder \"{rest}\" in \"ssl_ocsp_responder\""))
+}
+
 /// The http block's TLS settings: its own level and each server's.
 #[derive(Debug, Default)]
 pub struct HttpSsl {
@@ -246,6 +286,26 @@ impl HttpSsl {
         }
         let last = self.servers.len() - 1;
         &mut self.servers[last].2
+    }
+
+    /// The variables `ngx_http_ssl_compile_certificates` compiles: those
+    /// of the certificates and keys of each server whose merged settings
+    /// have certificates (a level no server inherits is never compiled),
+    /// at the server's `{`.
+    pub fn certificate_variables(&self) -> Vec<(Place, String)> {
+        let mut out = Vec::new();
+        for (_, brace, conf) in &self.servers {
+            let merged = conf.merged(&self.http);
+            let Some((certificates, _)) = &merged.certificates else {
+                continue;
+            };
+            let keys = merged.keys.iter().flatten();
+            for text in certificates.iter().chain(keys) {
+                let names = super::variables::references(text);
+                out.extend(names.map(|n| (*brace, n.to_ascii_lowercase())));
+            }
+        }
+        out
     }
 
     /// The merge-time refusal of the first server that has one.

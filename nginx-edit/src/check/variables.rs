@@ -108,7 +108,9 @@ const LITERAL_ARGS: &[&str] = &[
 fn literal_handler(set: &str, name: &str) -> bool {
     match set {
         "ngx_conf_set_str_slot" => name != "proxy_set_body",
-        "ngx_conf_set_str_array_slot" => !name.starts_with("ssl_certificate"),
+        // (`ssl_certificate*` are compiled with the servers' TLS merge:
+        // see `HttpSsl::certificate_variables`)
+        "ngx_conf_set_str_array_slot" => true,
         "ngx_conf_set_keyval_slot" => name.ends_with("ssl_conf_command"),
         _ => matches!(
             set,
@@ -132,6 +134,14 @@ fn literal_handler(set: &str, name: &str) -> bool {
                 | "ngx_http_limit_req"
                 | "ngx_http_ancient_browser"
                 | "ngx_http_modern_browser"
+                | "ngx_http_ancient_browser_value"
+                | "ngx_http_modern_browser_value"
+                // a regex, a URI kept as text, an ignored argument
+                | "ngx_http_gzip_disable"
+                | "ngx_http_auth_request"
+                | "ngx_http_set_stub_status"
+                // 1.22's obsolete http2 directives only warn
+                | "ngx_http_v2_obsolete"
                 | "ngx_http_geoip_country"
                 | "ngx_http_geoip_org"
                 | "ngx_http_geoip_city"
@@ -200,9 +210,31 @@ impl HttpVariables {
         if LITERAL_ARGS.contains(&name) || literal_handler(set, name) {
             return Ok(());
         }
-        // add_header's name is text; its value is compiled
+        // add_header's, *_set_header's and *_param's names are text; their
+        // values are compiled
         let args = match set {
-            "ngx_http_headers_add" => args.get(1..).unwrap_or_default(),
+            "ngx_http_headers_add"
+            | "ngx_conf_set_keyval_slot"
+            | "ngx_http_upstream_param_set_slot" => args.get(1..).unwrap_or_default(),
+            // geo's source is a variable's name, not a script
+            "ngx_http_geo_block" => {
+                if let [(source, offset), _] = args {
+                    if let Some(var) = source.strip_prefix('$').filter(|v| !v.is_empty()) {
+                        self.used_at(var, file, *offset);
+                    }
+                }
+                return Ok(());
+            }
+            // `$name` is one variable name to its end (ngx_http_set_charset_slot)
+            "ngx_http_set_charset_slot" => {
+                if let Some((var, offset)) = args
+                    .first()
+                    .and_then(|(t, o)| Some((t.strip_prefix('$')?, *o)))
+                {
+                    self.used_at(var, file, offset);
+                }
+                return Ok(());
+            }
             _ => args,
         };
         if name == "log_format" {
@@ -262,6 +294,12 @@ impl HttpVariables {
             }
         }
         Ok(())
+    }
+
+    /// Variables compiled when the servers are merged, found outside
+    /// (`ssl_certificate`'s).
+    pub fn merged_uses(&mut self, uses: impl IntoIterator<Item = (String, usize, usize)>) {
+        self.merged.extend(uses);
     }
 
     /// A `map` entry's value, compiled (its key is literal, or a regex).
@@ -399,6 +437,10 @@ pub fn script_error(text: &str) -> Result<(), String> {
         let bracket = b.get(i) == Some(&b'{');
         if bracket {
             i += 1;
+            // (`${` ending the text: no name, before any bracket check)
+            if i == b.len() {
+                return Err("invalid variable name".into());
+            }
         }
         let start = i;
         while i < b.len() && name_byte(b[i]) {

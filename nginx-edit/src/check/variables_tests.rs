@@ -129,6 +129,7 @@ fn malformed_references_as_the_script_compiler_refuses_them() {
     assert_eq!(script_error("$host ${host}x $1 $arg_a"), Ok(()));
     assert_eq!(script_error("x$"), Err("invalid variable name".into()));
     assert_eq!(script_error("${}"), Err("invalid variable name".into()));
+    assert_eq!(script_error("$uri${"), Err("invalid variable name".into()));
     assert_eq!(
         script_error("${a b}"),
         Err("the closing bracket in \"a\" variable is missing".into())

@@ -420,6 +420,16 @@ impl<'a> Walker<'a> {
                     proxy_args::off_or_rules(name, args.get(), block)?;
                 }
                 "ngx_http_mirror" => proxy_args::mirror(args.get(), block)?,
+                "ngx_http_v2_push" => proxy_args::http2_push(args.get(), block)?,
+                // ngx_http_sub_filter: 255 pairs a level (after its empty
+                // pattern check, which the argument rules make)
+                "ngx_http_sub_filter" if args.get().first().is_some_and(|a| !a.is_empty()) => {
+                    let key = proxy_args::SUB_FILTER_PAIR;
+                    if block.iter().filter(|(k, _)| *k == key).count() == 255 {
+                        return Err("number of search patterns exceeds 255".into());
+                    }
+                    block.push((key.into(), spec.name.into()));
+                }
                 s if s.ends_with("_store") || s.ends_with("_cache") => {
                     proxy_args::store_or_cache(s, name, args.get(), block)?;
                 }

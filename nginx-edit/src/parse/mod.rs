@@ -358,7 +358,10 @@ impl Parser<'_> {
                         Some(b';' | b'{' | b')') => after,
                         Some(&b) => return Err(ParseError::new(ErrorKind::Unexpected(b), after)),
                     };
-                    self.check_length(start + 1, needed, Some(c))?;
+                    // (a 4095-byte string fills the buffer with its closing
+                    // quote: nginx runs out after it, no longer quoted)
+                    let open = start + 1 + CONF_BUFFER < after;
+                    self.check_length(start + 1, needed, open.then_some(c))?;
                     self.tokens.push(start as u32);
                     self.pos = after;
                 }
