@@ -353,6 +353,21 @@ fn snippets_get_their_context_guessed() {
     );
     assert_eq!(findings("location / { proxy_pass http://a; }\n"), vec![]);
     assert_eq!(findings("proxy_set_header Host $host;\n"), vec![]);
+    // a third-party directive does not make the rest main-level
+    assert_eq!(
+        findings("gzip on;\nbrotli on;\n"),
+        one(2, "unknown directive \"brotli\"")
+    );
+    // nothing fits: the context most of the file fits
+    assert_eq!(
+        findings("upstream u { server 127.0.0.1:1; }\nmap $a $b { }\nlocation / { }\n"),
+        one(3, "\"location\" directive is not allowed here")
+    );
+    // a main config that lost its `http {` stays one
+    assert_eq!(
+        findings("events {}\nserver { }\nserver { }\n").first(),
+        one(2, "\"server\" directive is not allowed here").first()
+    );
 }
 
 #[test]
