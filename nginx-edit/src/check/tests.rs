@@ -363,6 +363,11 @@ fn snippets_get_their_context_guessed() {
         findings("upstream u { server 127.0.0.1:1; }\nmap $a $b { }\nlocation / { }\n"),
         one(3, "\"location\" directive is not allowed here")
     );
+    // main-only directives make a main config, as nginx -t reads it
+    assert_eq!(
+        findings("worker_processes 1;\ngzip on;\nlocation / { }\n").first(),
+        one(2, "\"gzip\" directive is not allowed here").first()
+    );
     // a main config that lost its `http {` stays one
     assert_eq!(
         findings("events {}\nserver { }\nserver { }\n").first(),

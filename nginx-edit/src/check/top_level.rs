@@ -10,10 +10,11 @@ impl Walker<'_> {
     /// file is allowed: `Main` for an `nginx.conf`, `Http` for a `conf.d`
     /// file of `server` blocks, and so on. Unknown names (a third-party
     /// module's) are left out: nginx rejects them in every context, so
-    /// they must not push a snippet of `gzip` lines to `Main`. An `events`
-    /// or `http` block makes it a main config whatever else is wrong;
-    /// otherwise, when no context takes them all, the one that takes the
-    /// most.
+    /// they must not push a snippet of `gzip` lines to `Main`. A directive
+    /// only the main level takes (`events`, `http`, `worker_processes`)
+    /// makes it a main config whatever else is wrong, as `nginx -t` reads
+    /// it; otherwise, when no context takes them all, the one that takes
+    /// the most.
     pub(super) fn guess_context(&self, items: Items<'_>) -> Context {
         const ORDER: [Context; 6] = [
             Context::Main,
@@ -28,15 +29,12 @@ impl Walker<'_> {
             .map(|d| crate::lex::as_text(&d.name()).into_owned())
             .filter(|n| self.directives.is_known(n))
             .collect();
-        if names.iter().any(|n| n == "events" || n == "http") {
+        let fits = |n: &str, ctx: Context| self.directives.candidates(n).any(|d| d.allowed_in(ctx));
+        let main_only = |n: &str| fits(n, Context::Main) && !ORDER[1..].iter().any(|&c| fits(n, c));
+        if names.iter().any(|n| main_only(n)) {
             return Context::Main;
         }
-        let allowed = |ctx: Context| {
-            names
-                .iter()
-                .filter(|n| self.directives.candidates(n).any(|d| d.allowed_in(ctx)))
-                .count()
-        };
+        let allowed = |ctx: Context| names.iter().filter(|n| fits(n, ctx)).count();
         let mut best = (Context::Main, 0);
         for ctx in ORDER {
             let n = allowed(ctx);
