@@ -368,6 +368,16 @@ fn snippets_get_their_context_guessed() {
         findings("worker_processes 1;\ngzip on;\nlocation / { }\n").first(),
         one(2, "\"gzip\" directive is not allowed here").first()
     );
+    // a snippet's `proxy_pass` to a name with a port is looked up (no
+    // upstream block can take it); without one it may be the includer's
+    assert_eq!(
+        findings_resolving("location / {\n  proxy_pass http://no-such-host.invalid:3000;\n}\n"),
+        one(2, "host not found in upstream \"no-such-host.invalid\"")
+    );
+    assert_eq!(
+        findings_resolving("location / {\n  proxy_pass http://no-such-host.invalid;\n}\n"),
+        vec![]
+    );
     // a main config that lost its `http {` stays one
     assert_eq!(
         findings("events {}\nserver { }\nserver { }\n").first(),
