@@ -128,9 +128,10 @@ impl Walker<'_> {
     /// the upstreams up.
     pub(super) fn upstreams_init(&mut self) {
         // A snippet's `*_pass` names may be upstreams of the config that
-        // includes it: only a whole config's are judged.
+        // includes it: only a whole config's are judged, but for names
+        // with a port, which no block can take.
         let implicit = self.from_main;
-        let lookups = implicit && self.options.resolve;
+        let lookups = self.options.resolve;
         let list = std::mem::take(&mut self.upstreams_by_name);
         if let Some(((file, at), message)) = list.init(implicit, lookups.then_some(&self.resolver))
         {

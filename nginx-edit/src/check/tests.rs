@@ -353,6 +353,36 @@ fn snippets_get_their_context_guessed() {
     );
     assert_eq!(findings("location / { proxy_pass http://a; }\n"), vec![]);
     assert_eq!(findings("proxy_set_header Host $host;\n"), vec![]);
+    // a third-party directive does not make the rest main-level
+    assert_eq!(
+        findings("gzip on;\nbrotli on;\n"),
+        one(2, "unknown directive \"brotli\"")
+    );
+    // nothing fits: the context most of the file fits
+    assert_eq!(
+        findings("upstream u { server 127.0.0.1:1; }\nmap $a $b { }\nlocation / { }\n"),
+        one(3, "\"location\" directive is not allowed here")
+    );
+    // main-only directives make a main config, as nginx -t reads it
+    assert_eq!(
+        findings("worker_processes 1;\ngzip on;\nlocation / { }\n").first(),
+        one(2, "\"gzip\" directive is not allowed here").first()
+    );
+    // a snippet's `proxy_pass` to a name with a port is looked up (no
+    // upstream block can take it); without one it may be the includer's
+    assert_eq!(
+        findings_resolving("location / {\n  proxy_pass http://no-such-host.invalid:3000;\n}\n"),
+        one(2, "host not found in upstream \"no-such-host.invalid\"")
+    );
+    assert_eq!(
+        findings_resolving("location / {\n  proxy_pass http://no-such-host.invalid;\n}\n"),
+        vec![]
+    );
+    // a main config that lost its `http {` stays one
+    assert_eq!(
+        findings("events {}\nserver { }\nserver { }\n").first(),
+        one(2, "\"server\" directive is not allowed here").first()
+    );
 }
 
 #[test]

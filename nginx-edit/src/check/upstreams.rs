@@ -140,13 +140,17 @@ impl Upstreams {
     /// Once the http block is read, each upstream in order: a block whose
     /// servers are all `backup`; with `implicit`, one a `*_pass` made that
     /// has no port (`fastcgi_pass php;`) or, with a resolver, whose host
-    /// does not resolve. The first refusal, as nginx stops there.
+    /// does not resolve (without `implicit`, a snippet's, only those that
+    /// wrote a port are looked up). The first refusal, as nginx stops there.
     pub fn init(self, implicit: bool, resolver: Option<&Resolver>) -> Option<(At, String)> {
         for u in self.list {
             if u.block && u.servers > 0 && !u.primary {
                 return Some((u.at, format!("no servers in upstream \"{}\"", u.host)));
             }
-            if u.block || !implicit {
+            // A snippet's `proxy_pass http://app` may name an upstream of
+            // the config that includes it; `http://app:3000` may not (a
+            // block refuses a port), so nginx looks that one up anyway.
+            if u.block || (!implicit && u.no_port) {
                 continue;
             }
             if u.port == 0 {
