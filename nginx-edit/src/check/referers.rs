@@ -132,11 +132,8 @@ impl Walker<'_> {
                 }
             }
         }
-        let labels = names.iter().flat_map(|n| n.split('.').map(str::len));
-        let exact = names
-            .iter()
-            .map(|n| n.trim_start_matches("*.").trim_start_matches('.').len());
-        Ok((!names.is_empty()).then(|| labels.chain(exact).max().unwrap_or(0)))
+        let longest = names.iter().map(|n| key_length(n)).max();
+        Ok(longest)
     }
 
     /// `referer_hash_max_size` or `referer_hash_bucket_size` here.
@@ -173,10 +170,7 @@ impl Walker<'_> {
                     if let Some(slots) = super::hash_keys::slots(lower.as_bytes(), true) {
                         block.keys.extend(slots);
                     }
-                    let labels = host.split('.').map(str::len);
-                    let exact = host.trim_start_matches("*.").trim_start_matches('.').len();
-                    let longest = labels.chain([exact]).max().unwrap_or(0);
-                    block.longest = block.longest.max(longest);
+                    block.longest = block.longest.max(key_length(host));
                 }
             }
         }
@@ -191,4 +185,13 @@ impl Walker<'_> {
             self.error(file, at, message);
         }
     }
+}
+
+/// The longest hash key a referer host makes: the name without its
+/// wildcard part, or one of its labels (a wildcard's hashes are keyed by
+/// labels).
+fn key_length(host: &str) -> usize {
+    let labels = host.split('.').map(str::len);
+    let exact = host.trim_start_matches("*.").trim_start_matches('.').len();
+    labels.chain([exact]).max().unwrap_or(0)
 }
