@@ -401,7 +401,7 @@ impl<'a> Walker<'a> {
             let key = handlers::field_key(spec.set, spec.name);
             if let Some(block) = self.blocks.last_mut() {
                 if let Some((_, earlier)) = block.iter().find(|(k, _)| *k == key) {
-                    return Err(handlers::duplicate_message(name, earlier));
+                    return Err(handlers::duplicate_message(spec.set, name, earlier));
                 }
                 block.push((key.into(), spec.name.into()));
             }
