@@ -115,19 +115,21 @@ pub fn set_once(handler: &str) -> bool {
 }
 
 /// The key under which a set-once directive's field is remembered in its
-/// block: `root` and `alias` fill the same field.
+/// block: `root` and `alias` fill the same field, and so do stream's
+/// `proxy_buffer_size` and its deprecated names.
 pub fn field_key<'n>(handler: &str, name: &'n str) -> &'n str {
-    if handler == "ngx_http_core_root" {
-        "root"
-    } else {
-        name
+    match (handler, name) {
+        ("ngx_http_core_root", _) => "root",
+        (_, "proxy_downstream_buffer" | "proxy_upstream_buffer") => "proxy_buffer_size",
+        _ => name,
     }
 }
 
 /// nginx's message for `name` set again in a block where `earlier` (the
-/// name that set the same field) was seen.
-pub fn duplicate_message(name: &str, earlier: &str) -> String {
-    if name == earlier {
+/// name that set the same field) was seen: only `root`/`alias` name the
+/// earlier one; the generic slots say `is duplicate` under the new name.
+pub fn duplicate_message(handler: &str, name: &str, earlier: &str) -> String {
+    if name == earlier || handler != "ngx_http_core_root" {
         format!("\"{name}\" directive is duplicate")
     } else {
         format!("\"{name}\" directive is duplicate, \"{earlier}\" directive was specified earlier")

@@ -208,9 +208,18 @@ impl<'a> Walker<'a> {
         }
         let kind = ctx.module_kind();
         let facts = self.facts.get(spec);
-        if matches!(kind, ModuleKind::Http | ModuleKind::Stream) && facts.zone {
+        if matches!(
+            kind,
+            ModuleKind::Http | ModuleKind::Stream | ModuleKind::Mail
+        ) && facts.zone
+        {
             let stream = kind == ModuleKind::Stream;
-            if let Err(message) = self.zones.directive(name, stream, args.get(), (file, at)) {
+            let named = if kind == ModuleKind::Mail {
+                self.zones.mail_directive(name, args.get(), (file, at))
+            } else {
+                self.zones.directive(name, stream, args.get(), (file, at))
+            };
+            if let Err(message) = named {
                 self.error(file, at, message);
                 return 0;
             }
@@ -401,7 +410,7 @@ impl<'a> Walker<'a> {
             let key = handlers::field_key(spec.set, spec.name);
             if let Some(block) = self.blocks.last_mut() {
                 if let Some((_, earlier)) = block.iter().find(|(k, _)| *k == key) {
-                    return Err(handlers::duplicate_message(name, earlier));
+                    return Err(handlers::duplicate_message(spec.set, name, earlier));
                 }
                 block.push((key.into(), spec.name.into()));
             }

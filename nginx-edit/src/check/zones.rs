@@ -168,6 +168,42 @@ impl Zones {
         if let Some(&(dir, _)) = CACHES.iter().find(|(c, _)| *c == name) {
             self.cache_uses.push((dir, zone.to_string()));
         }
+        self.name_zone(name, zone, owner, size, args, here)
+    }
+
+    /// mail's one zone, `ssl_session_cache shared:NAME:SIZE`: its tag is
+    /// `ngx_mail_ssl_module`, so http's or stream's zone of that name is
+    /// "a different use".
+    pub fn mail_directive(
+        &mut self,
+        name: &str,
+        args: &[String],
+        here: Place,
+    ) -> Result<(), String> {
+        if name != "ssl_session_cache" {
+            return Ok(());
+        }
+        let Some((zone, size)) = args
+            .iter()
+            .find_map(|a| a.strip_prefix("shared:"))
+            .and_then(|s| s.split_once(':'))
+        else {
+            return Ok(());
+        };
+        self.name_zone(name, zone, "mail_ssl", Some(size), args, here)
+    }
+
+    /// Records zone `zone` named by directive `name` for `owner`, as
+    /// `ngx_shared_memory_add` does.
+    fn name_zone(
+        &mut self,
+        name: &str,
+        zone: &str,
+        owner: &'static str,
+        size: Option<&str>,
+        args: &[String],
+        here: Place,
+    ) -> Result<(), String> {
         let size = size
             .and_then(|s| parse_size(s.as_bytes()))
             .filter(|&n| n > 0);
