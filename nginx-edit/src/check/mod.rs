@@ -26,6 +26,7 @@ mod header_hashes;
 mod lazy_args;
 mod limits;
 mod listen;
+mod literal_args;
 mod locations;
 mod log_format;
 mod machine;

@@ -171,6 +171,10 @@ impl Walker<'_> {
         let Some(mut vars) = self.variables.take() else {
             return;
         };
+        if let Some(message) = vars.merged_error() {
+            self.error(file, close, message.to_string());
+            return;
+        }
         let tls = self.ssl.certificate_variables().into_iter();
         vars.merged_uses(tls.map(|((file, at), name)| (name, file, at)));
         let newer = self.options.nginx_version > crate::directives::nginx_version(1, 22, 1);

@@ -5,6 +5,7 @@
 //! configuration defines (`set`, `map`, `geo`, regex named captures ...).
 //! nginx names no file or line; the checker points at the first use.
 
+use super::literal_args::{literal_handler, LITERAL_ARGS};
 use std::borrow::Cow;
 use std::collections::HashSet;
 
@@ -75,81 +76,6 @@ pub fn fixed_builtin(name: &str, has_module: impl Fn(&str) -> bool, newer: bool)
         .any(|&(_, module, prefix, is_newer)| !prefix && (newer || !is_newer) && has_module(module))
 }
 
-/// Directives whose arguments nginx keeps as literal text (or as regular
-/// expressions), so a `$` in them is not a variable.
-const LITERAL_ARGS: &[&str] = &[
-    "error_log",
-    "fastcgi_split_path_info",
-    "grpc_ssl_ciphers",
-    "include",
-    "listen",
-    "load_module",
-    "location",
-    "lock_file",
-    "pid",
-    "proxy_ssl_ciphers",
-    "secure_link_secret",
-    "server_name",
-    "ssl_ciphers",
-    "ssl_conf_command",
-    "ssl_password_file",
-    "userid_domain",
-    "userid_name",
-    "userid_p3p",
-    "userid_path",
-    "uwsgi_ssl_ciphers",
-    "valid_referers",
-];
-
-/// Handlers that keep their arguments as text (file and path names,
-/// header names, MIME types, zone and upstream names, addresses): a `$`
-/// there is no variable (`proxy_set_body` and `ssl_certificate*` are
-/// compiled when the servers are merged: not these).
-fn literal_handler(set: &str, name: &str) -> bool {
-    match set {
-        "ngx_conf_set_str_slot" => name != "proxy_set_body",
-        // (`ssl_certificate*` are compiled with the servers' TLS merge:
-        // see `HttpSsl::certificate_variables`)
-        "ngx_conf_set_str_array_slot" => true,
-        "ngx_conf_set_keyval_slot" => name.ends_with("ssl_conf_command"),
-        _ => matches!(
-            set,
-            "ngx_conf_set_access_slot"
-                | "ngx_conf_set_path_slot"
-                | "ngx_http_file_cache_set_slot"
-                | "ngx_http_types_slot"
-                | "ngx_http_upstream"
-                | "ngx_http_upstream_server"
-                | "ngx_http_upstream_zone"
-                | "ngx_http_realip"
-                | "ngx_http_realip_from"
-                | "ngx_http_ssl_session_cache"
-                | "ngx_http_mirror"
-                | "ngx_http_log_open_file_cache"
-                | "ngx_http_core_open_file_cache"
-                | "ngx_http_access_rule"
-                | "ngx_http_core_resolver"
-                | "ngx_http_upstream_resolver"
-                | "ngx_http_limit_conn"
-                | "ngx_http_limit_req"
-                | "ngx_http_ancient_browser"
-                | "ngx_http_modern_browser"
-                | "ngx_http_ancient_browser_value"
-                | "ngx_http_modern_browser_value"
-                // a regex, a URI kept as text, an ignored argument
-                | "ngx_http_gzip_disable"
-                | "ngx_http_auth_request"
-                | "ngx_http_set_stub_status"
-                // 1.22's obsolete http2 directives only warn
-                | "ngx_http_v2_obsolete"
-                | "ngx_http_geoip_country"
-                | "ngx_http_geoip_org"
-                | "ngx_http_geoip_city"
-                | "ngx_http_geoip_proxy"
-        ),
-    }
-}
-
 /// Directives whose handler indexes a variable of its own, which the
 /// configuration must then define (`set $memcached_key ...`).
 pub const IMPLIED: &[(&str, &str)] = &[("memcached_pass", "memcached_key")];
@@ -179,6 +105,8 @@ pub struct HttpVariables {
     merged: Vec<(String, usize, usize)>,
     /// Whether the http block has a server (a merge to compile in).
     servers: bool,
+    /// The first malformed merged argument: (of the http level, refusal).
+    merged_error: Option<(bool, String)>,
 }
 
 impl HttpVariables {
@@ -216,6 +144,24 @@ impl HttpVariables {
             "ngx_http_headers_add"
             | "ngx_conf_set_keyval_slot"
             | "ngx_http_upstream_param_set_slot" => args.get(1..).unwrap_or_default(),
+            // a script, then flags (`consistent`, `transparent`)
+            "ngx_http_upstream_hash" | "ngx_http_upstream_bind_set_slot" => {
+                args.get(..1).unwrap_or_default()
+            }
+            "ngx_http_upstream_random" => &[],
+            // the path, the format's name (text), then `if=`'s condition
+            "ngx_http_log_set_log" => {
+                let path = args.first().into_iter().map(|(t, o)| (t.as_ref(), *o));
+                let conditions = args
+                    .iter()
+                    .filter_map(|(t, o)| Some((t.strip_prefix("if=")?, *o)));
+                for (text, offset) in path.chain(conditions) {
+                    if text.contains('$') {
+                        self.uses_in(text, file, offset)?;
+                    }
+                }
+                return Ok(());
+            }
             // geo's source is a variable's name, not a script
             "ngx_http_geo_block" => {
                 if let [(source, offset), _] = args {
@@ -276,7 +222,10 @@ impl HttpVariables {
             if !regex && !named && text.contains('$') {
                 let before = self.uses.len();
                 match self.uses_in(text, file, *offset) {
-                    Err(_) if compiled_later => {
+                    Err(message) if compiled_later => {
+                        if self.merged_error.is_none() {
+                            self.merged_error = Some((http_level, message));
+                        }
                         for name in references(text) {
                             self.used_at(name, file, *offset);
                         }
@@ -294,6 +243,13 @@ impl HttpVariables {
             }
         }
         Ok(())
+    }
+
+    /// The refusal of a merged argument nginx compiles (an http level one
+    /// only with a server to inherit it), at the http block's end.
+    pub fn merged_error(&self) -> Option<&str> {
+        let (http_level, message) = self.merged_error.as_ref()?;
+        (!http_level || self.servers).then_some(message.as_str())
     }
 
     /// Variables compiled when the servers are merged, found outside

@@ -456,7 +456,13 @@ impl<'a> Walker<'a> {
                 self.add_variables(names.iter().map(String::as_str))?;
             }
             "ngx_http_rewrite_return" => handlers::return_code(args.get())?,
-            "ngx_http_core_error_page" => handlers::error_page(args.get())?,
+            "ngx_http_core_error_page" => {
+                // (its URI is compiled before the codes are read)
+                if let Some(uri) = args.get().last() {
+                    variables::script_error(uri)?;
+                }
+                handlers::error_page(args.get())?;
+            }
             "ngx_conf_set_access_slot" => handlers::access(args.get())?,
             "ngx_http_upstream_keepalive" => {
                 upstream_args::keepalive(args.get(), spec.accepts_arg_count(2))?;
