@@ -249,8 +249,19 @@ fn size_post(name: &str, n: i64) -> Result<(), String> {
 }
 
 /// `ngx_http_modern_browser NAME VERSION`: a browser nginx knows, a
-/// version of digits and dots (`unlisted` alone is read elsewhere).
+/// version of digits and dots; one argument must be `unlisted` (nginx
+/// refuses another without a word: `nginx -t` only says it failed, so
+/// this message is check's own).
 fn modern_browser(args: &[String]) -> Result<(), String> {
+    if let [arg] = args {
+        if arg != "unlisted" {
+            return Err(format!(
+                "\"modern_browser\" with one argument takes only \"unlisted\", not \"{arg}\" \
+                 (nginx -t fails here without a message)"
+            ));
+        }
+        return Ok(());
+    }
     let [browser, version] = args else {
         return Ok(());
     };
