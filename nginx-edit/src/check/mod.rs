@@ -20,6 +20,7 @@ mod core_args;
 pub mod debian;
 mod directive_args;
 mod facts;
+mod handler_values;
 mod handlers;
 mod hash_keys;
 mod header_hashes;
