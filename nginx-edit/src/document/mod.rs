@@ -18,8 +18,6 @@ pub struct Document {
     mode: ParseMode,
     /// Start offsets of tokens and comments.
     tokens: Vec<u32>,
-    /// See [`parse::Parsed::lens`].
-    lens: Vec<u8>,
     nodes: Vec<Node>,
     /// See [`parse::Parsed::block_ends`].
     block_ends: Vec<(u32, u32)>,
@@ -44,7 +42,6 @@ impl Clone for Document {
             src: self.src.clone(),
             mode: self.mode,
             tokens: self.tokens.clone(),
-            lens: self.lens.clone(),
             nodes: self.nodes.clone(),
             block_ends: self.block_ends.clone(),
             lines: OnceLock::new(),
@@ -99,7 +96,6 @@ impl Document {
             src,
             mode,
             tokens: parsed.tokens,
-            lens: parsed.lens,
             nodes: parsed.nodes,
             block_ends: parsed.block_ends,
             lines: OnceLock::new(),
@@ -250,38 +246,10 @@ impl Document {
     /// The raw token starting at token index `i`.
     fn token_at(&self, i: u32) -> Token<'_> {
         let start = self.tokens[i as usize] as usize;
-        let len = match self.lens[i as usize] {
-            0 => parse::token_len(&self.src, start),
-            n => usize::from(n),
-        };
+        let len = parse::token_len(&self.src, start);
         Token {
             raw: &self.src[start..start + len],
             start,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The lengths the parser stores are the ones re-lexing gives, for
-    /// every kind of token, and long ones (0 stored) are re-lexed.
-    #[test]
-    fn stored_token_lengths_are_the_lexed_ones() {
-        let long = "x".repeat(300);
-        let src = format!(
-            "a b;\n# comment\r\nc \"q u\" 'r' d\\;e ${{v}}w {{ f g; }} # tail\nh {long} \"{long}\";\n"
-        );
-        let doc = Document::parse(src.as_bytes()).expect("parses");
-        assert!(doc.lens.contains(&0), "a long token is re-lexed");
-        for (i, &start) in doc.tokens.iter().enumerate() {
-            let stored = doc.token_at(i as u32).raw.len();
-            assert_eq!(
-                stored,
-                parse::token_len(&doc.src, start as usize),
-                "token {i}"
-            );
         }
     }
 }

@@ -70,8 +70,6 @@ pub enum ParseMode {
 pub(crate) struct Parsed {
     /// Start offsets of tokens and comments.
     pub tokens: Vec<u32>,
-    /// Each token's length (0: longer than a `u8`, re-lexed when read).
-    pub lens: Vec<u8>,
     pub nodes: Vec<Node>,
     /// (node index, end offset) of each block that can hold children, in
     /// node order.
@@ -102,7 +100,6 @@ struct Parser<'s> {
     src: &'s [u8],
     pos: usize,
     tokens: Vec<u32>,
-    lens: Vec<u8>,
     nodes: Vec<Node>,
     block_ends: Vec<(u32, u32)>,
     /// Comments between the arguments of the statement being read.
@@ -136,7 +133,6 @@ pub(crate) fn parse_until_error(src: &[u8], mode: ParseMode) -> (Parsed, Option<
         src,
         pos: 0,
         tokens: Vec::with_capacity(src.len() / 12),
-        lens: Vec::with_capacity(src.len() / 12),
         nodes: Vec::with_capacity(src.len() / 40),
         block_ends: Vec::new(),
         arg_comments: Vec::new(),
@@ -152,12 +148,10 @@ pub(crate) fn parse_until_error(src: &[u8], mode: ParseMode) -> (Parsed, Option<
         p.run(mode).err().map(|e| p.cut(e.locate(src)))
     };
     p.tokens.shrink_to_fit();
-    p.lens.shrink_to_fit();
     p.nodes.shrink_to_fit();
     p.block_ends.shrink_to_fit();
     let parsed = Parsed {
         tokens: p.tokens,
-        lens: p.lens,
         nodes: p.nodes,
         block_ends: p.block_ends,
     };
@@ -176,7 +170,6 @@ impl Parser<'_> {
             (n.tok_first + count) as usize
         });
         self.tokens.truncate(kept);
-        self.lens.truncate(kept);
         let next = self.nodes.len() as u32;
         let end = error.offset.min(self.src.len()) as u32;
         let mut open = Vec::with_capacity(self.stack.len());
@@ -256,17 +249,7 @@ impl Parser<'_> {
 
     fn tok_bytes(&self, i: usize) -> &[u8] {
         let start = self.tokens[i] as usize;
-        let len = match self.lens[i] {
-            0 => token_len(self.src, start),
-            n => usize::from(n),
-        };
-        &self.src[start..start + len]
-    }
-
-    /// Records a token: its start and, when it fits, its length.
-    fn push_token(&mut self, start: u32, len: u32) {
-        self.tokens.push(start);
-        self.lens.push(u8::try_from(len).unwrap_or(0));
+        &self.src[start..start + token_len(self.src, start)]
     }
 
     /// Pushes a directive node; `end` is its end offset, or for a block
@@ -300,7 +283,7 @@ impl Parser<'_> {
                 meta: NodeKind::Comment { in_args }.code() << COUNT_BITS,
                 link: end,
             });
-            self.push_token(start, end - start);
+            self.tokens.push(start);
         }
     }
 
@@ -379,7 +362,7 @@ impl Parser<'_> {
                     // quote: nginx runs out after it, no longer quoted)
                     let open = start + 1 + CONF_BUFFER < after;
                     self.check_length(start + 1, needed, open.then_some(c))?;
-                    self.push_token(start as u32, n as u32);
+                    self.tokens.push(start as u32);
                     self.pos = after;
                 }
                 _ => {
@@ -391,7 +374,7 @@ impl Parser<'_> {
                         _ => end,
                     };
                     self.check_length(start, needed, None)?;
-                    self.push_token(start as u32, n as u32);
+                    self.tokens.push(start as u32);
                     self.pos = end;
                 }
             }
