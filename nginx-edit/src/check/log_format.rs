@@ -3,6 +3,8 @@
 //! not the script compiler of other directives, so its refusals differ
 //! (`${}` is `invalid parameter "${}"`, and `$1` is a variable named `1`).
 
+use super::variables::{reference, unclosed, Reference};
+
 /// The `escape=` values nginx 1.22 knows.
 const ESCAPES: &[&str] = &["default", "json", "none"];
 
@@ -26,41 +28,21 @@ pub fn compile(parts: &[String]) -> Result<Vec<String>, String> {
 /// One string of a format: `$name`, `${name}`, and text between them.
 fn variables(text: &str, names: &mut Vec<String>) -> Result<(), String> {
     let b = text.as_bytes();
-    let name_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'$' {
             i += 1;
             continue;
         }
-        // nginx prints the rest of the argument from the `$` on.
-        let invalid = || Err(format!("invalid parameter \"{}\"", &text[i..]));
-        let mut j = i + 1;
-        let bracket = b.get(j) == Some(&b'{');
-        if bracket {
-            j += 1;
-        }
-        if j >= b.len() {
-            return invalid();
-        }
-        let start = j;
-        while j < b.len() && name_byte(b[j]) {
-            j += 1;
-        }
-        let name = &text[start..j];
-        if bracket {
-            if b.get(j) != Some(&b'}') {
-                return Err(format!(
-                    "the closing bracket in \"{name}\" variable is missing"
-                ));
+        match reference(text, i + 1) {
+            Reference::Name(name, end) => {
+                names.push(name.to_string());
+                i = end;
             }
-            j += 1;
+            Reference::Unclosed(name) => return Err(unclosed(name)),
+            // nginx prints the rest of the argument from the `$` on.
+            Reference::Empty => return Err(format!("invalid parameter \"{}\"", &text[i..])),
         }
-        if name.is_empty() {
-            return invalid();
-        }
-        names.push(name.to_string());
-        i = j;
     }
     Ok(())
 }

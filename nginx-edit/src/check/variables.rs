@@ -378,7 +378,6 @@ fn if_operand(args: &[(Cow<'_, str>, usize)]) -> Option<(usize, String)> {
 /// (`$`, `$-`, `${}`), or `${name` without its `}`.
 pub fn script_error(text: &str) -> Result<(), String> {
     let b = text.as_bytes();
-    let name_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'$' {
@@ -390,32 +389,56 @@ pub fn script_error(text: &str) -> Result<(), String> {
             i += 1;
             continue;
         }
-        let bracket = b.get(i) == Some(&b'{');
-        if bracket {
-            i += 1;
-            // (`${` ending the text: no name, before any bracket check)
-            if i == b.len() {
-                return Err("invalid variable name".into());
-            }
-        }
-        let start = i;
-        while i < b.len() && name_byte(b[i]) {
-            i += 1;
-        }
-        let name = &text[start..i];
-        if bracket {
-            if b.get(i) != Some(&b'}') {
-                return Err(format!(
-                    "the closing bracket in \"{name}\" variable is missing"
-                ));
-            }
-            i += 1;
-        }
-        if name.is_empty() {
-            return Err("invalid variable name".into());
+        match reference(text, i) {
+            Reference::Name(_, end) => i = end,
+            Reference::Unclosed(name) => return Err(unclosed(name)),
+            Reference::Empty => return Err("invalid variable name".into()),
         }
     }
     Ok(())
+}
+
+/// A `$` reference as nginx's compilers read it (the script compiler and
+/// `log_format`'s own), from just after the `$`.
+pub enum Reference<'t> {
+    /// `name` or `{name}`, and the offset after it.
+    Name(&'t str, usize),
+    /// `${name` without its `}` (checked before an empty name: `${-`).
+    Unclosed(&'t str),
+    /// No name: nothing after the `$` (or `${`), or no name byte.
+    Empty,
+}
+
+/// Reads the reference of `text` whose `$` ends just before `i`.
+pub fn reference(text: &str, mut i: usize) -> Reference<'_> {
+    let b = text.as_bytes();
+    let bracket = b.get(i) == Some(&b'{');
+    if bracket {
+        i += 1;
+    }
+    if i >= b.len() {
+        return Reference::Empty;
+    }
+    let start = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+        i += 1;
+    }
+    let name = &text[start..i];
+    if bracket {
+        if b.get(i) != Some(&b'}') {
+            return Reference::Unclosed(name);
+        }
+        i += 1;
+    }
+    if name.is_empty() {
+        return Reference::Empty;
+    }
+    Reference::Name(name, i)
+}
+
+/// Both compilers' message for [`Reference::Unclosed`].
+pub fn unclosed(name: &str) -> String {
+    format!("the closing bracket in \"{name}\" variable is missing")
 }
 
 /// The variable names `ngx_http_script_compile` would index in `text`:
