@@ -306,10 +306,7 @@ pub fn access(args: &[String]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|s| s.to_string()).collect()
-    }
-
+    use crate::check::strings;
     #[test]
     fn set_once_is_sorted_for_binary_search() {
         assert!(SET_ONCE.windows(2).all(|w| w[0] < w[1]));

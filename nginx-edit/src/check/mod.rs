@@ -427,3 +427,9 @@ fn args_of(d: Directive<'_>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Arguments as a directive's checks take them, for unit tests.
+#[cfg(test)]
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}

@@ -193,10 +193,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|s| s.to_string()).collect()
-    }
-
+    use crate::check::strings;
     #[test]
     fn a_pattern_met_again_gets_the_same_verdict() {
         for (p, caseless) in [("^(a", false), ("^/(?<id>\\d+)$", true), ("^/x", false)] {

@@ -125,10 +125,7 @@ pub fn upstream_server(params: &[String], backup_ok: bool) -> Result<(), String>
 mod tests {
     use super::*;
 
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|s| s.to_string()).collect()
-    }
-
+    use crate::check::strings;
     #[test]
     fn keepalive_counts() {
         let one = |s: &str| keepalive(&strings(&[s]), false);
