@@ -433,3 +433,36 @@ fn check_exit_codes_formats_and_include_root() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--include-root"), "{}", stderr(&o));
 }
+
+/// A relative cache path named twice is printed joined to nginx's prefix,
+/// as nginx prints it: Debian's `/usr/share/nginx/` unless `--nginx-prefix`
+/// says otherwise (nginx's `-p`).
+#[test]
+fn check_prints_relative_paths_under_nginx_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    fs::write(
+        &conf,
+        "events {}\nhttp {\n    proxy_cache_path cache keys_zone=a:1m;\n    proxy_cache_path cache keys_zone=b:1m;\n}\n",
+    )
+    .unwrap();
+    let o = run(&["check", "--no-resolve", s(&conf)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("error: the same path name \"/usr/share/nginx/cache\" used in "),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "check",
+        "--no-resolve",
+        "--nginx-prefix",
+        "/srv/ngx",
+        s(&conf),
+    ]);
+    assert!(
+        stdout(&o).contains("the same path name \"/srv/ngx/cache\" used in "),
+        "{}",
+        stdout(&o)
+    );
+}
