@@ -76,7 +76,7 @@ impl<'a> Directive<'a> {
     }
 
     fn token(&self, i: u32) -> Token<'a> {
-        self.doc.token_at(self.node().tok_first + i)
+        self.doc.directive_token(self.node(), i)
     }
 
     fn start(&self) -> usize {

@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use crate::error::ParseError;
+use crate::lex;
 use crate::parse::{self, Arena, Node, NodeKind, ParseMode};
 
 mod items;
@@ -243,13 +244,118 @@ impl Document {
         self.tokens[node.tok_first as usize] as usize
     }
 
-    /// The raw token starting at token index `i`.
-    fn token_at(&self, i: u32) -> Token<'_> {
-        let start = self.tokens[i as usize] as usize;
-        let len = parse::token_len(&self.src, start);
+    /// The `k`-th token (0: the name) of directive `node`.
+    ///
+    /// Between two tokens of a directive nginx allows only whitespace (and
+    /// comments, which the node flags), and a leaf directive's last token
+    /// is followed by whitespace and its `;`. So a token ends where the
+    /// whitespace before the next one starts, unless that whitespace is
+    /// escaped: found without lexing the token again, which reading every
+    /// argument (`parse --format json`) would otherwise do.
+    fn directive_token(&self, node: &Node, k: u32) -> Token<'_> {
+        let i = (node.tok_first + k) as usize;
+        let start = self.tokens[i] as usize;
+        let follower = if node.split_by_comment() {
+            None
+        } else if k + 1 < node.tok_count() {
+            Some(self.tokens[i + 1] as usize)
+        } else if node.kind() == NodeKind::Directive(BodyKind::None) {
+            // the `;`
+            node.leaf_end().map(|end| end as usize - 1)
+        } else {
+            None
+        };
+        let end = follower.and_then(|next| {
+            let before = &self.src[start..next];
+            let kept = before.len()
+                - before
+                    .iter()
+                    .rev()
+                    .take_while(|&&c| lex::is_space(c))
+                    .count();
+            // `a\ ;` ends in an escaped space: lex it
+            (kept > 0 && before[kept - 1] != b'\\').then_some(start + kept)
+        });
+        let end = end.unwrap_or_else(|| start + parse::token_len(&self.src, start));
         Token {
-            raw: &self.src[start..start + len],
+            raw: &self.src[start..end],
             start,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every directive token [`Document::directive_token`] finds without
+    /// lexing is the token lexing finds.
+    fn assert_tokens_are_the_lexed_ones(src: &[u8], what: &str) {
+        let Ok(doc) = Document::parse(src) else {
+            return;
+        };
+        for node in doc.nodes.iter() {
+            if !matches!(node.kind(), NodeKind::Directive(_)) {
+                continue;
+            }
+            for k in 0..node.tok_count() {
+                let token = doc.directive_token(node, k);
+                let lexed = parse::token_len(&doc.src, token.start);
+                assert_eq!(
+                    token.raw,
+                    &doc.src[token.start..token.start + lexed],
+                    "{what}: token {k} of the directive at {}",
+                    doc.node_start(node)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn directive_tokens_end_where_lexing_ends_them() {
+        let cases: &[&[u8]] = &[
+            b"a b c;",
+            b"a\tb\r\n  c  ;",
+            b"a b\\ ;",    // an escaped space ends the last token
+            b"a b\\  c;",  // ... and a middle one
+            b"a b\\\\ c;", // an escaped backslash does not escape the space
+            b"a \"q u\" 'r'\n;",
+            b"if ($a = \"x\") { return 204; }",
+            b"a ${b}c d${ e;",
+            b"a b} c};",
+            b"a # c\n b # d\n ;",
+            b"location # c\n / { }",
+            b"server {} http { x y; }",
+            b"content_by_lua_block { ngx.say('}') }",
+            b"map $a $b { default 1; ~x\\; 2; }",
+        ];
+        for src in cases {
+            assert_tokens_are_the_lexed_ones(src, &String::from_utf8_lossy(src));
+        }
+    }
+
+    /// The same over the shared corpus of real configs, when it is here.
+    #[test]
+    fn directive_tokens_of_the_corpus_are_the_lexed_ones() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+        if !root.is_dir() {
+            return;
+        }
+        let mut dirs = vec![root];
+        let mut files = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "conf") {
+                    let src = std::fs::read(&path).unwrap();
+                    assert_tokens_are_the_lexed_ones(&src, &path.display().to_string());
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 100, "only {files} corpus configs");
     }
 }

@@ -52,6 +52,10 @@ impl NodeKind {
 /// Bits of `Node::meta` that hold the token count; the kind sits above.
 pub(super) const COUNT_BITS: u32 = 28;
 pub(super) const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
+/// The kind's bits, above the count.
+const KIND_MASK: u32 = 0b111;
+/// The top bit of `Node::meta`: see [`Node::split_by_comment`].
+pub(super) const SPLIT_BY_COMMENT: u32 = 1 << 31;
 
 /// One directive or comment, in 12 bytes (a big config has one per line,
 /// and the parser's memory goal counts them). Children of a block
@@ -61,7 +65,8 @@ pub(crate) struct Node {
     /// Index in the token arena of the name (directives) or of the `#`
     /// (comments); the node starts at that token.
     pub tok_first: u32,
-    /// Token count (name included; 0 for comments) and kind.
+    /// Token count (name included; 0 for comments), kind, and
+    /// [`SPLIT_BY_COMMENT`].
     pub(super) meta: u32,
     /// For a block that can hold children (`{ directives }`, `{ key value; }`):
     /// the index of the node after its subtree; its end is in
@@ -73,7 +78,18 @@ pub(crate) struct Node {
 
 impl Node {
     pub fn kind(&self) -> NodeKind {
-        NodeKind::from_code(self.meta >> COUNT_BITS)
+        NodeKind::from_code((self.meta >> COUNT_BITS) & KIND_MASK)
+    }
+
+    /// Whether a comment sits between two of the directive's tokens (so
+    /// the bytes between them are not all whitespace).
+    pub fn split_by_comment(&self) -> bool {
+        self.meta & SPLIT_BY_COMMENT != 0
+    }
+
+    /// One past the last byte of a node that holds no children.
+    pub fn leaf_end(&self) -> Option<u32> {
+        (!self.is_parent()).then_some(self.link)
     }
 
     pub fn tok_count(&self) -> u32 {

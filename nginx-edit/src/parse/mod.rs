@@ -10,7 +10,7 @@ mod arena;
 
 pub use arena::BodyKind;
 pub(crate) use arena::{Arena, Node, NodeKind};
-use arena::{COUNT_BITS, COUNT_MASK};
+use arena::{COUNT_BITS, COUNT_MASK, SPLIT_BY_COMMENT};
 
 use crate::error::{ErrorKind, ParseError};
 use crate::lex::{self, Quoted};
@@ -210,8 +210,9 @@ impl Parser<'_> {
                     self.push_comments(&frame.comments, true);
                 }
                 Stmt::Semi(at) => {
-                    self.push_directive(first_tok, BodyKind::None, at as u32 + 1)?;
                     let comments = std::mem::take(&mut self.arg_comments);
+                    let split = !comments.is_empty();
+                    self.push_directive(first_tok, BodyKind::None, at as u32 + 1, split)?;
                     self.push_comments(&comments, true);
                 }
                 Stmt::Open(at) => {
@@ -219,11 +220,12 @@ impl Parser<'_> {
                         return Err(ParseError::new(ErrorKind::Unexpected(b'{'), at));
                     }
                     let comments = std::mem::take(&mut self.arg_comments);
+                    let split = !comments.is_empty();
                     let name = lex::unescape(self.tok_bytes(first_tok)).into_owned();
                     if is_lua_block(&name) {
                         let close = lua::scan_block(self.src, at)?;
                         self.pos = close + 1;
-                        self.push_directive(first_tok, BodyKind::Lua, close as u32 + 1)?;
+                        self.push_directive(first_tok, BodyKind::Lua, close as u32 + 1, split)?;
                         self.push_comments(&comments, true);
                     } else {
                         let kv = KEY_VALUE_BLOCKS.iter().any(|k| k.as_bytes() == &*name);
@@ -232,7 +234,7 @@ impl Parser<'_> {
                         } else {
                             BodyKind::Block
                         };
-                        let node = self.push_directive(first_tok, body, NONE)?;
+                        let node = self.push_directive(first_tok, body, NONE, split)?;
                         let block = self.block_ends.len();
                         self.block_ends.push((node as u32, NONE));
                         stack.push(Frame {
@@ -253,12 +255,14 @@ impl Parser<'_> {
     }
 
     /// Pushes a directive node; `end` is its end offset, or for a block
-    /// that can hold children a placeholder its `}` replaces.
+    /// that can hold children a placeholder its `}` replaces. `split`: a
+    /// comment sits between its tokens.
     fn push_directive(
         &mut self,
         first_tok: usize,
         body: BodyKind,
         end: u32,
+        split: bool,
     ) -> Result<usize, ParseError> {
         let count = (self.tokens.len() - first_tok) as u32;
         if count > COUNT_MASK {
@@ -270,7 +274,9 @@ impl Parser<'_> {
         let idx = self.nodes.len();
         self.nodes.push(Node {
             tok_first: first_tok as u32,
-            meta: (NodeKind::Directive(body).code() << COUNT_BITS) | count,
+            meta: (NodeKind::Directive(body).code() << COUNT_BITS)
+                | count
+                | if split { SPLIT_BY_COMMENT } else { 0 },
             link: end,
         });
         Ok(idx)
