@@ -84,7 +84,19 @@ impl Charsets {
                 | Context::HttpLif
                 | Context::HttpLmt
         ) {
-            self.open.pop();
+            let Some(i) = self.open.pop() else { return };
+            // A location that sets neither and kept no level below it
+            // recodes what its parent does, which is counted already (a
+            // big config has a level per block). Servers are kept: the
+            // http level above them is not counted.
+            let level = &self.levels[i];
+            let bare = level.charset.is_none() && level.source.is_none();
+            if bare
+                && i + 1 == self.levels.len()
+                && !matches!(ctx, Context::Http | Context::HttpServer)
+            {
+                self.levels.pop();
+            }
         }
     }
 

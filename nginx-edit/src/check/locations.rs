@@ -28,19 +28,33 @@ struct Node {
     children: Vec<usize>,
 }
 
-/// The locations of the servers read so far, as a tree per server.
+/// The locations of the server being read, as a tree; the first
+/// duplicate of the servers read before it.
 #[derive(Default)]
 pub struct Tree {
     nodes: Vec<Node>,
-    roots: Vec<usize>,
+    /// The root of the server being read, when there is one.
+    root: Option<usize>,
+    found: Option<(String, (usize, usize))>,
 }
 
 impl Tree {
     /// A new server (or the implicit parent of a snippet's locations);
-    /// returns its node.
+    /// returns its node. The one before it is done: its duplicate (if no
+    /// server before it had one) is kept, its nodes dropped.
     pub fn server(&mut self) -> usize {
-        self.roots.push(self.nodes.len());
+        self.settle();
+        self.root = Some(self.nodes.len());
         self.push(String::new(), Kind::Other, (0, 0))
+    }
+
+    /// Finishes the current server's tree.
+    fn settle(&mut self) {
+        let Some(root) = self.root.take() else { return };
+        if self.found.is_none() && self.any_duplicate() {
+            self.found = self.duplicate_below(root);
+        }
+        self.nodes.truncate(root);
     }
 
     /// A location inside `parent`; returns its node.
@@ -65,13 +79,8 @@ impl Tree {
     /// The first duplicate nginx would report, server by server: its
     /// message and where, then forgets every server.
     pub fn take_duplicate(&mut self) -> Option<(String, (usize, usize))> {
-        let found = if self.any_duplicate() {
-            self.roots.iter().find_map(|&r| self.duplicate_below(r))
-        } else {
-            None
-        };
-        *self = Tree::default();
-        found
+        self.settle();
+        std::mem::take(self).found
     }
 
     /// Whether some parent has two exact or two prefix children of one
