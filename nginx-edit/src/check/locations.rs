@@ -306,6 +306,31 @@ mod tests {
         assert_eq!(found, None);
     }
 
+    /// Servers are compared one by one as they end: the first server with
+    /// a duplicate is the one reported, and a server's nodes go when the
+    /// next one starts.
+    #[test]
+    fn servers_in_order_each_alone() {
+        let two = |first_dup: bool| {
+            first(|t| {
+                let s = t.server();
+                t.location(s, "/a", Kind::Prefix, (0, 1));
+                if first_dup {
+                    t.location(s, "/z", Kind::Prefix, (0, 2));
+                    t.location(s, "/z", Kind::Prefix, (0, 3));
+                }
+                let s2 = t.server();
+                assert_eq!(t.nodes.len(), 1, "the first server's nodes are gone");
+                // the same name as the first server's: no duplicate
+                t.location(s2, "/a", Kind::Prefix, (0, 4));
+                t.location(s2, "/b", Kind::Exact, (0, 5));
+                t.location(s2, "/b", Kind::Exact, (0, 6));
+            })
+        };
+        assert_eq!(two(false).map(|f| f.1), Some(6));
+        assert_eq!(two(true).map(|f| f.1), Some(3));
+    }
+
     #[test]
     fn filename_order() {
         let node = |name: &str, kind| Node {
