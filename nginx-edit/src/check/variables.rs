@@ -290,9 +290,14 @@ impl HttpVariables {
         Ok(())
     }
 
-    /// Records a use of `name` (nginx lowercases it).
+    /// Records a use of `name` (nginx lowercases it). The core module's
+    /// variables are always known: not recorded (most uses are theirs, and
+    /// a big config has thousands).
     fn used_at(&mut self, name: &str, file: usize, offset: usize) {
-        self.uses.push((name.to_ascii_lowercase(), file, offset));
+        let name = crate::lex::ascii_lowercase(name);
+        if !always_known(&name) {
+            self.uses.push((name.into_owned(), file, offset));
+        }
     }
 
     /// The longest name the variables hash holds: a defined one, or a
@@ -353,6 +358,28 @@ impl HttpVariables {
             .map(|(name, file, offset)| (*file, *offset, format!("unknown \"{name}\" variable")))
             .collect()
     }
+}
+
+/// Whether `name` (lowercase) is a variable of `ngx_http_core_module`
+/// in 1.22, which every build has: never unknown.
+fn always_known(name: &str) -> bool {
+    static CORE: std::sync::OnceLock<(HashSet<&str, FastHash>, Vec<&str>)> =
+        std::sync::OnceLock::new();
+    let (exact, prefixes) = CORE.get_or_init(|| {
+        let mut exact = HashSet::default();
+        let mut prefixes = Vec::new();
+        for &(var, module, prefix, newer) in table::HTTP_VARIABLES {
+            if module == "ngx_http_core_module" && !newer {
+                if prefix {
+                    prefixes.push(var);
+                } else {
+                    exact.insert(var);
+                }
+            }
+        }
+        (exact, prefixes)
+    });
+    exact.contains(name) || prefixes.iter().any(|p| name.starts_with(p))
 }
 
 /// `ngx_http_rewrite_if_condition`'s variable operand: the argument after
