@@ -62,20 +62,40 @@ struct Level {
     merged: bool,
     server: bool,
     own: [[Option<u16>; 2]; 5],
-    max: Option<i64>,
-    bucket: Option<i64>,
-    /// Its own `types` (the longest extension, if any); `types_hash_*`.
+    /// Its own `types` (the longest extension, if any).
     types: Option<Option<u16>>,
-    types_max: Option<i64>,
-    types_bucket: Option<i64>,
     /// Per [`TYPE_LISTS`] entry set here, its longest type (0 for `*`).
     type_lists: [Option<u16>; 6],
-    /// `connection_pool_size`, the `large_client_header_buffers` size.
-    pool: Option<i64>,
-    large_header: Option<i64>,
+    /// The sizes it sets, when it sets any (few levels do; boxed, the
+    /// level is half as big).
+    sizes: Option<Box<Sizes>>,
     /// `secure_link_secret`; `secure_link` or `secure_link_md5` here.
     link_secret: bool,
     link_md5: bool,
+}
+
+/// The sizes a level sets: proxy's `proxy_headers_hash_*`,
+/// `types_hash_*`, `connection_pool_size` and the
+/// `large_client_header_buffers` size.
+#[derive(Debug, Default, PartialEq)]
+struct Sizes {
+    max: Option<i64>,
+    bucket: Option<i64>,
+    types_max: Option<i64>,
+    types_bucket: Option<i64>,
+    pool: Option<i64>,
+    large_header: Option<i64>,
+}
+
+impl Level {
+    /// One of the sizes, when this level sets it.
+    fn size(&self, which: fn(&Sizes) -> Option<i64>) -> Option<i64> {
+        self.sizes.as_deref().and_then(which)
+    }
+
+    fn sizes_mut(&mut self) -> &mut Sizes {
+        self.sizes.get_or_insert_with(Box::default)
+    }
 }
 
 /// Every level of the http block in the order nginx merges them.
@@ -144,12 +164,12 @@ impl HeaderHashes {
                 .and_then(|a| super::numbers::parse_size(a.as_bytes()))
         };
         match name {
-            "proxy_headers_hash_max_size" => level.max = n(),
-            "proxy_headers_hash_bucket_size" => level.bucket = n(),
-            "types_hash_max_size" => level.types_max = n(),
-            "types_hash_bucket_size" => level.types_bucket = n(),
-            "connection_pool_size" => level.pool = size(0),
-            "large_client_header_buffers" => level.large_header = size(1),
+            "proxy_headers_hash_max_size" => level.sizes_mut().max = n(),
+            "proxy_headers_hash_bucket_size" => level.sizes_mut().bucket = n(),
+            "types_hash_max_size" => level.sizes_mut().types_max = n(),
+            "types_hash_bucket_size" => level.sizes_mut().types_bucket = n(),
+            "connection_pool_size" => level.sizes_mut().pool = size(0),
+            "large_client_header_buffers" => level.sizes_mut().large_header = size(1),
             "secure_link_secret" => level.link_secret = true,
             "secure_link" | "secure_link_md5" => level.link_md5 = true,
             _ => {}
@@ -203,8 +223,9 @@ impl HeaderHashes {
         let all = &self.all;
         let http = all.first().filter(|l| !l.merged)?;
         for server in all.iter().filter(|l| l.merged && l.server) {
-            let pool = server.pool.or(http.pool).unwrap_or(512);
-            if server.large_header.or(http.large_header).unwrap_or(8192) < pool {
+            let set = |f: fn(&Sizes) -> Option<i64>| server.size(f).or(http.size(f));
+            let pool = set(|s| s.pool).unwrap_or(512);
+            if set(|s| s.large_header).unwrap_or(8192) < pool {
                 return Some(
                     "the \"large_client_header_buffers\" size must be equal to or greater \
                      than \"connection_pool_size\""
@@ -214,8 +235,8 @@ impl HeaderHashes {
         }
         let mut http_built = false;
         for (i, level) in all.iter().enumerate().filter(|(_, l)| l.merged) {
-            let max = inherited(all, i, |l| l.parent, |l| l.types_max);
-            let bucket = inherited(all, i, |l| l.parent, |l| l.types_bucket);
+            let max = inherited(all, i, |l| l.parent, |l| l.size(|s| s.types_max));
+            let bucket = inherited(all, i, |l| l.parent, |l| l.size(|s| s.types_bucket));
             let mut hashes = Vec::new();
             if level.server && !http_built {
                 http_built = true;
@@ -246,7 +267,9 @@ impl HeaderHashes {
     pub fn take_first(&mut self) -> Option<String> {
         let all = std::mem::take(&mut self.all);
         self.open.clear();
-        let up = |i: usize, f: fn(&Level) -> Option<i64>| inherited(&all, i, |l| l.parent, f);
+        let up = |i: usize, f: fn(&Sizes) -> Option<i64>| {
+            inherited(&all, i, |l| l.parent, |l| l.size(f))
+        };
         let list = |i: usize, m: usize, k: usize| inherited(&all, i, |l| l.parent, |l| l.own[m][k]);
         for (m, module) in MODULES.iter().enumerate() {
             for (i, level) in all.iter().enumerate().filter(|(_, l)| l.merged) {
@@ -257,8 +280,8 @@ impl HeaderHashes {
                     let mut longest = list(i, m, k).map_or(0, usize::from);
                     let (name, max, bucket) = if m == 0 {
                         longest = longest.max([DEFAULT_HIDDEN, DEFAULT_SENT][k]);
-                        let max = up(i, |l| l.max).or(Some(512));
-                        ("proxy_headers_hash".to_string(), max, up(i, |l| l.bucket))
+                        let max = up(i, |s| s.max).or(Some(512));
+                        ("proxy_headers_hash".to_string(), max, up(i, |s| s.bucket))
                     } else {
                         let name = match (m, k) {
                             (4, _) => "grpc_headers_hash".to_string(),
