@@ -20,7 +20,7 @@
 #
 # usage: bash scripts/bench-parse.sh
 # env:   GEN_MB (default 32)       size of the generated config
-#        RUNS (default 10)         hyperfine runs per command on the corpus file
+#        RUNS (default 30)         hyperfine runs per command on the corpus file
 #        BIG_RUNS (default 3)      hyperfine runs per command on the generated file
 #        PEAK_RUNS (default 5)     runs per peak-RSS measurement (the median is kept)
 #        OUT (default target/bench-parse)  where exports and the summary go
@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 GEN_MB=${GEN_MB:-32}
-RUNS=${RUNS:-10}
+RUNS=${RUNS:-30}
 BIG_RUNS=${BIG_RUNS:-3}
 OUT=${OUT:-$root/target/bench-parse}
 mkdir -p "$OUT"

@@ -29,7 +29,7 @@ pub fn slots(lower: &[u8], wildcard: bool) -> Option<Vec<(&'static str, Vec<u8>)
 
 /// A hash's keys so far, as (table, name) pairs.
 #[derive(Debug, Default)]
-pub struct Keys(std::collections::HashSet<(&'static str, Vec<u8>)>);
+pub struct Keys(std::collections::HashSet<(&'static str, Vec<u8>), crate::directives::FastHash>);
 
 /// `ngx_hash_init` for the variables hash (`*_variables_init_vars`).
 pub fn variables_hash(max: Option<i64>, bucket: Option<i64>, longest: usize) -> Result<(), String> {

@@ -5,6 +5,7 @@
 //! server_names_hash_bucket_size: 64`, no line). A server without
 //! `listen` listens on `*:80` (nginx run as root).
 
+use crate::directives::FastHash;
 use std::collections::{HashMap, HashSet};
 
 use super::hash_keys;
@@ -13,14 +14,14 @@ use super::hash_keys;
 #[derive(Debug, Default)]
 pub struct ServerNames {
     servers: Vec<usize>,
-    with_listen: HashSet<usize>,
+    with_listen: HashSet<usize, FastHash>,
     longest: Vec<(usize, usize)>,
     /// The servers with a `server_name`: the others are named "" (a key).
-    named: HashSet<usize>,
+    named: HashSet<usize, FastHash>,
     /// Each server's names that are no regex, lowered, in order.
     hashed: Vec<(usize, String)>,
     /// The servers whose last regex name has captures (`cscf->captures`).
-    captures: HashSet<usize>,
+    captures: HashSet<usize, FastHash>,
 }
 
 impl ServerNames {
@@ -104,7 +105,8 @@ impl ServerNames {
         }
         // Each server's hashed names and longest key, found once: a big
         // config has thousands of servers on one address.
-        let mut by_server: HashMap<usize, (Vec<&str>, Option<usize>)> = HashMap::new();
+        let mut by_server: HashMap<usize, (Vec<&str>, Option<usize>), FastHash> =
+            HashMap::default();
         for (id, name) in &self.hashed {
             by_server.entry(*id).or_default().0.push(name);
         }

@@ -34,7 +34,7 @@ pub struct Upstreams {
     list: Vec<Upstream>,
     /// Indices in `list` by lowercased name, in order (thousands of
     /// upstreams must not make each lookup a scan).
-    by_name: std::collections::HashMap<String, Vec<usize>>,
+    by_name: std::collections::HashMap<String, Vec<usize>, crate::directives::FastHash>,
     /// The block whose `server`s are being read.
     current: Option<usize>,
 }

@@ -39,7 +39,7 @@ const CACHES: &[(&str, &str)] = &[
 pub struct Zones {
     list: Vec<Zone>,
     /// Index in `list` by name (a generated config has thousands).
-    by_name: std::collections::HashMap<String, usize>,
+    by_name: std::collections::HashMap<String, usize, crate::directives::FastHash>,
     /// The http block's `*_cache NAME` uses, in order: (directive, zone).
     cache_uses: Vec<(&'static str, String)>,
 }
