@@ -228,4 +228,29 @@ mod tests {
         c.directive("charset", &words("off")).ok();
         assert_eq!(c.missing_map(), None);
     }
+
+    /// A location that sets neither and holds no kept level recodes what
+    /// its parent does: dropped at its close, the verdict unchanged.
+    #[test]
+    fn bare_locations_are_dropped() {
+        let mut c = Charsets::default();
+        c.open(Context::Http);
+        c.open(Context::HttpServer);
+        c.directive("charset", &words("utf-8")).ok();
+        c.directive("source_charset", &words("koi8-r")).ok();
+        let missing = c.missing_map();
+        assert!(missing.is_some());
+        c.open(Context::HttpLocation);
+        c.open(Context::HttpLif);
+        c.close(Context::HttpLif);
+        c.close(Context::HttpLocation);
+        assert_eq!(c.levels.len(), 2, "http and the server");
+        c.open(Context::HttpLocation);
+        c.directive("charset", &words("off")).ok();
+        c.close(Context::HttpLocation);
+        assert_eq!(c.levels.len(), 3, "a location that sets one is kept");
+        c.close(Context::HttpServer);
+        assert_eq!(c.levels.len(), 3, "a server is kept");
+        assert_eq!(c.missing_map(), missing);
+    }
 }

@@ -166,3 +166,20 @@ fn defined_names_and_if_operands_are_whole_names() {
         ]
     );
 }
+
+/// Uses of the core module's variables are never unknown: not kept.
+#[test]
+fn core_variable_uses_are_not_kept() {
+    let mut v = HttpVariables::default();
+    v.directive(
+        0,
+        ("", "return"),
+        &args(&["200", "$host$URI $http_x_y $arg_q"]),
+        false,
+    )
+    .unwrap();
+    assert!(v.uses.is_empty(), "{:?}", v.uses);
+    v.directive(0, ("", "return"), &args(&["200", "$geoip_city"]), false)
+        .unwrap();
+    assert_eq!(v.uses.len(), 1);
+}
