@@ -15,10 +15,10 @@
 //! bytes that are not UTF-8 become U+FFFD. `span` is the byte range of the
 //! directive in the file. Comments appear only when asked for.
 
-use crate::lex;
 use std::io::{self, Write};
 
 use crate::document::{Document, Item, Items};
+use crate::lex;
 
 /// Writes the JSON tree of `doc` to `out`.
 pub fn write_json<W: Write>(
@@ -119,30 +119,20 @@ impl<W: Write> Writer<'_, '_, W> {
 
     fn position(&mut self, span: std::ops::Range<usize>) {
         let (line, column) = self.lines.at(span.start);
-        // Formatted in one piece: four numbers and their keys, one per
-        // directive, are a fifth of `parse --format json`'s work.
-        let mut nums = [
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-        ];
-        let [a, b, c, d] = &mut nums;
-        let parts: [&[u8]; 9] = [
-            b",\"line\":",
-            a.format(line).as_bytes(),
-            b",\"column\":",
-            b.format(column).as_bytes(),
-            b",\"span\":[",
-            c.format(span.start).as_bytes(),
-            b",",
-            d.format(span.end).as_bytes(),
-            b"]",
-        ];
-        self.buf.reserve(parts.iter().map(|p| p.len()).sum());
-        for part in parts {
-            self.buf.extend_from_slice(part);
-        }
+        self.raw(b",\"line\":");
+        self.num(line);
+        self.raw(b",\"column\":");
+        self.num(column);
+        self.raw(b",\"span\":[");
+        self.num(span.start);
+        self.raw(b",");
+        self.num(span.end);
+        self.raw(b"]");
+    }
+
+    fn num(&mut self, n: usize) {
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
 
     /// A JSON string (invalid UTF-8 replaced by U+FFFD).
